@@ -1,0 +1,122 @@
+//! The crate's one error type. Every variant says where: the input's name (a path, `<stdin>` or
+//! `<memory>`), the packet index or line, and the field.
+
+use thiserror::Error;
+
+/// Errors of darknet-core: bad captures, bad CSV rows, bad label files, bad configurations.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// The underlying reader or writer failed.
+    #[error("{input}: I/O error: {source}")]
+    Io {
+        /// Input or output name.
+        input: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The first bytes are neither a pcap nor a pcapng magic number.
+    #[error("{input}: not a pcap or pcapng file (first bytes {magic:02x?})")]
+    BadMagic {
+        /// Input name.
+        input: String,
+        /// The first bytes read (up to 4).
+        magic: Vec<u8>,
+    },
+    /// The capture ends in the middle of a header or record.
+    #[error("{input}: truncated {what} at packet {packet_index}, byte offset {offset}: needed {needed} bytes, {available} available")]
+    Truncated {
+        /// Input name.
+        input: String,
+        /// What was being read ("global header", "record header", "packet data", "block").
+        what: &'static str,
+        /// Index of the packet (record) being read, counting from 0.
+        packet_index: u64,
+        /// Byte offset of the record in the input.
+        offset: u64,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes available.
+        available: u64,
+    },
+    /// A record declares a length that is larger than the snap length or absurd.
+    #[error("{input}: packet {packet_index} at byte offset {offset}: {field} = {value} exceeds the limit {limit}")]
+    LengthTooLarge {
+        /// Input name.
+        input: String,
+        /// Index of the packet (record) being read.
+        packet_index: u64,
+        /// Byte offset of the record in the input.
+        offset: u64,
+        /// The field ("caplen", "block length", ...).
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The limit it broke.
+        limit: u64,
+    },
+    /// A structurally invalid capture (bad block type order, bad option, ...).
+    #[error("{input}: packet {packet_index} at byte offset {offset}: {reason}")]
+    Malformed {
+        /// Input name.
+        input: String,
+        /// Index of the packet (record or block) being read.
+        packet_index: u64,
+        /// Byte offset.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The capture's link type is not one we decode.
+    #[error("{input}: unsupported link type {link_type}")]
+    UnsupportedLinkType {
+        /// Input name.
+        input: String,
+        /// The link-layer header type number.
+        link_type: u32,
+    },
+    /// A CSV row could not be read.
+    #[error("{input}: line {line}, column `{column}`: {reason}")]
+    Csv {
+        /// Input name.
+        input: String,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: String,
+        /// What is wrong (the bad value, the expected form).
+        reason: String,
+    },
+    /// A label or ground-truth file row could not be used.
+    #[error("{input}: line {line}, field `{field}`: {reason}")]
+    Label {
+        /// Input name.
+        input: String,
+        /// 1-based line number.
+        line: u64,
+        /// Field name.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid configuration: `{field}` = {value}: {reason}")]
+    InvalidConfig {
+        /// The configuration field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// An operation needs at least one packet, host or day and got none.
+    #[error("empty input: {what}")]
+    Empty {
+        /// What was empty.
+        what: String,
+    },
+}
+
+/// Result alias of darknet-core.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
