@@ -1,0 +1,169 @@
+//! Thresholds: turning scores into label sets, sweeping τ, and choosing one τ per label on a
+//! validation split.
+//!
+//! Paper A predicts label l when `score_l > τ` (SPEC §1.6: "output_l > τ", default τ = 0.5):
+//! the comparison is **strict**, so a score of exactly 0.5 is not predicted at τ = 0.5. This
+//! matches `(scores > tau).astype(int)`, the usual scikit-learn idiom.
+
+use crate::check;
+use crate::error::{EvalError, Result};
+use crate::multilabel::{label_counts, prf_unchecked, Average, LabelPrf, Prf};
+use ndarray::{Array2, ArrayView2, Zip};
+use serde::{Deserialize, Serialize};
+
+/// Paper A's default threshold τ = 0.5.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+
+fn check_tau(name: &str, tau: f64) -> Result<()> {
+    if tau.is_nan() {
+        return Err(EvalError::InvalidParameter {
+            name: name.into(),
+            value: format!("{tau}"),
+            reason: "a threshold must not be NaN".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Predicted label sets at one global threshold: `1` where `score > tau`, else `0`.
+///
+/// Arguments: `y_score` finite, `(n_samples, n_labels)`; `tau` any non-NaN value.
+/// Returns a 0/1 matrix `(n_samples, n_labels)`.
+/// Errors: a non-finite score, a NaN threshold.
+///
+/// ```
+/// use darknet_eval::binarize;
+/// use ndarray::array;
+/// let p = binarize(array![[0.7, 0.5], [0.2, 0.9]].view(), 0.5).unwrap();
+/// assert_eq!(p, array![[1u8, 0], [0, 1]]);
+/// ```
+pub fn binarize(y_score: ArrayView2<f64>, tau: f64) -> Result<Array2<u8>> {
+    check_tau("tau", tau)?;
+    check::finite("y_score", &y_score)?;
+    Ok(y_score.mapv(|s| u8::from(s > tau)))
+}
+
+/// Predicted label sets with one threshold per label: `1` where `score[i, l] > taus[l]`.
+///
+/// Arguments: `y_score` finite, `(n_samples, n_labels)`; `taus` of length `n_labels`.
+/// Returns a 0/1 matrix `(n_samples, n_labels)`.
+/// Errors: length mismatch, a non-finite score, a NaN threshold.
+pub fn apply_thresholds(y_score: ArrayView2<f64>, taus: &[f64]) -> Result<Array2<u8>> {
+    if taus.len() != y_score.ncols() {
+        return Err(EvalError::ShapeMismatch {
+            what: "thresholds".into(),
+            expected: vec![y_score.ncols()],
+            actual: vec![taus.len()],
+        });
+    }
+    for &t in taus {
+        check_tau("taus", t)?;
+    }
+    check::finite("y_score", &y_score)?;
+    let mut out = Array2::<u8>::zeros(y_score.raw_dim());
+    Zip::indexed(&mut out)
+        .and(&y_score)
+        .for_each(|(_, l), o, &s| *o = u8::from(s > taus[l]));
+    Ok(out)
+}
+
+/// The default sweep grid: τ = 0.00, 0.01, ..., 1.00 (101 values).
+pub fn default_grid() -> Vec<f64> {
+    (0..=100).map(|i| i as f64 / 100.0).collect()
+}
+
+/// Metrics at one threshold of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// The threshold τ.
+    pub threshold: f64,
+    /// Per-label precision, recall, F1 and support at τ, in label order.
+    pub per_label: Vec<LabelPrf>,
+    /// Sample-averaged precision, recall, F1 at τ.
+    pub samples: Prf,
+    /// Micro-averaged precision, recall, F1 at τ.
+    pub micro: Prf,
+    /// Macro-averaged precision, recall, F1 at τ.
+    pub macro_avg: Prf,
+}
+
+/// Per-label and averaged precision / recall / F1 as functions of a global τ (SPEC §1.8,
+/// Paper A's Fig. 5), `zero_division = 0`.
+///
+/// Arguments: `y_true` 0/1 and `y_score` finite, both `(n_samples, n_labels)`; `grid` the
+/// thresholds (see [`default_grid`]), each non-NaN.
+/// Returns one [`SweepPoint`] per grid value, in grid order.
+/// Errors: empty input or grid, shape mismatch, non-binary truth, non-finite score, NaN τ.
+/// Complexity: O(|grid| · n_samples · n_labels).
+pub fn sweep(
+    y_true: ArrayView2<u8>,
+    y_score: ArrayView2<f64>,
+    grid: &[f64],
+) -> Result<Vec<SweepPoint>> {
+    check::truth_score(&y_true, &y_score)?;
+    if grid.is_empty() {
+        return Err(EvalError::Empty {
+            what: "threshold grid".into(),
+        });
+    }
+    let mut pred = Array2::<u8>::zeros(y_score.raw_dim());
+    let mut out = Vec::with_capacity(grid.len());
+    for &tau in grid {
+        check_tau("grid", tau)?;
+        Zip::from(&mut pred)
+            .and(&y_score)
+            .for_each(|p, &s| *p = u8::from(s > tau));
+        let pv = pred.view();
+        let per_label = label_counts(&y_true, &pv)
+            .into_iter()
+            .map(|c| {
+                let (tp, fp, fn_) = (c.tp as f64, c.fp as f64, c.fn_ as f64);
+                LabelPrf {
+                    precision: crate::multilabel::divide(tp, tp + fp, 0.0),
+                    recall: crate::multilabel::divide(tp, tp + fn_, 0.0),
+                    f1: crate::multilabel::divide(2.0 * tp, 2.0 * tp + fp + fn_, 0.0),
+                    support: c.tp + c.fn_,
+                }
+            })
+            .collect();
+        out.push(SweepPoint {
+            threshold: tau,
+            per_label,
+            samples: prf_unchecked(&y_true, &pv, Average::Samples, 0.0),
+            micro: prf_unchecked(&y_true, &pv, Average::Micro, 0.0),
+            macro_avg: prf_unchecked(&y_true, &pv, Average::Macro, 0.0),
+        });
+    }
+    Ok(out)
+}
+
+/// Chooses one threshold per label on a validation split: for each label the grid value with
+/// the highest per-label F1 (`zero_division = 0`); among equal F1 values the grid value closest
+/// to [`DEFAULT_THRESHOLD`] wins, then the smaller one. Apply the result to test scores with
+/// [`apply_thresholds`].
+///
+/// Arguments: `y_true` 0/1 and `y_score` finite, both `(n_samples, n_labels)` (the
+/// validation part only); `grid` the candidate thresholds.
+/// Returns `n_labels` thresholds, in label order.
+/// Errors: as [`sweep`].
+pub fn choose_thresholds(
+    y_true: ArrayView2<u8>,
+    y_score: ArrayView2<f64>,
+    grid: &[f64],
+) -> Result<Vec<f64>> {
+    let points = sweep(y_true, y_score, grid)?;
+    let n_labels = y_true.ncols();
+    let mut best: Vec<(f64, f64)> = vec![(f64::NEG_INFINITY, f64::NAN); n_labels];
+    for p in &points {
+        for (l, lp) in p.per_label.iter().enumerate() {
+            let (bf, bt) = best[l];
+            let closer = (p.threshold - DEFAULT_THRESHOLD).abs() < (bt - DEFAULT_THRESHOLD).abs()
+                || ((p.threshold - DEFAULT_THRESHOLD).abs() == (bt - DEFAULT_THRESHOLD).abs()
+                    && p.threshold < bt);
+            if lp.f1 > bf || (lp.f1 == bf && closer) {
+                best[l] = (lp.f1, p.threshold);
+            }
+        }
+    }
+    Ok(best.into_iter().map(|(_, t)| t).collect())
+}
