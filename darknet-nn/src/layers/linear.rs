@@ -1,0 +1,218 @@
+//! Fully connected layer, PyTorch's `nn.Linear`.
+//!
+//! Formula: `y = x Wᵀ + b`.
+//!
+//! Shapes: `x` (n, in_dim) → `y` (n, out_dim); weight `W` (out_dim, in_dim), bias `b` (out_dim),
+//! exactly PyTorch's layout, so saved weights load into `torch.nn.Linear`.
+//!
+//! Backward: `dx = dy W`, `dW += dyᵀ x`, `db += Σ_rows dy`.
+//!
+//! Initialisation (PyTorch default, `kaiming_uniform_(a = √5)`): every weight and bias element
+//! drawn from `U(−1/√in_dim, 1/√in_dim)`, weights first (row-major) then bias, from the caller's
+//! generator.
+//!
+//! ```
+//! use darknet_nn::Linear;
+//! use ndarray::array;
+//! use rand::SeedableRng;
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+//! let mut lin = Linear::<f32>::new(2, 1, &mut rng);
+//! lin.weight.value = array![[1.0, -1.0]];
+//! lin.bias.value = array![0.5];
+//! let (y, cache) = lin.forward(array![[3.0, 1.0]].view()).unwrap();
+//! assert_eq!(y, array![[2.5]]);
+//! let dx = lin.backward(&cache, array![[1.0]].view()).unwrap();
+//! assert_eq!(dx, array![[1.0, -1.0]]);
+//! assert_eq!(lin.weight.grad(), &array![[3.0, 1.0]]);
+//! ```
+
+use crate::error::check_shape;
+use crate::{Float, HasParams, Param, ParamMut, Result};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis, Ix1, Ix2};
+use rand::Rng;
+
+/// A fully connected layer: weight (out_dim, in_dim), bias (out_dim).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linear<T: Float> {
+    /// Weight, shape (out_dim, in_dim).
+    pub weight: Param<T, Ix2>,
+    /// Bias, shape (out_dim).
+    pub bias: Param<T, Ix1>,
+}
+
+/// What [`Linear::backward`] needs from the forward pass: the input, (n, in_dim).
+#[derive(Debug, Clone)]
+pub struct LinearCache<T> {
+    /// The forward input, shape (n, in_dim).
+    pub x: Array2<T>,
+}
+
+/// Draws `U(−bound, bound)` in f64 and converts (so f32 and f64 layers built from the same seed
+/// hold the same values up to rounding).
+pub(crate) fn uniform<T: Float>(bound: f64, rng: &mut impl Rng) -> T {
+    T::of(rng.random_range(-bound..bound))
+}
+
+impl<T: Float> Linear<T> {
+    /// A layer with PyTorch's default initialisation, drawn from `rng`.
+    pub fn new(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
+        let bound = 1.0 / (in_dim.max(1) as f64).sqrt();
+        let weight = Array2::from_shape_simple_fn((out_dim, in_dim), || uniform(bound, rng));
+        let bias = Array1::from_shape_simple_fn(out_dim, || uniform(bound, rng));
+        Self::from_arrays(weight, bias)
+    }
+
+    /// A layer with given weight (out_dim, in_dim) and bias (out_dim).
+    ///
+    /// # Panics
+    /// If `bias.len() != weight.nrows()` (a programming error, not an input error).
+    pub fn from_arrays(weight: Array2<T>, bias: Array1<T>) -> Self {
+        assert_eq!(
+            weight.nrows(),
+            bias.len(),
+            "Linear: bias length must equal out_dim"
+        );
+        Self {
+            weight: Param::new(weight),
+            bias: Param::new(bias),
+        }
+    }
+
+    /// Input width.
+    pub fn in_dim(&self) -> usize {
+        self.weight.value.ncols()
+    }
+
+    /// Output width.
+    pub fn out_dim(&self) -> usize {
+        self.weight.value.nrows()
+    }
+
+    /// Forward pass: `x` (n, in_dim) → `y` (n, out_dim) and the cache.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `x` has not `in_dim` columns.
+    pub fn forward(&self, x: ArrayView2<'_, T>) -> Result<(Array2<T>, LinearCache<T>)> {
+        let y = self.infer(x)?;
+        Ok((y, LinearCache { x: x.to_owned() }))
+    }
+
+    /// Forward pass without a cache (inference): `x` (n, in_dim) → (n, out_dim).
+    pub fn infer(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        check_shape(
+            "Linear::forward",
+            "x",
+            &[x.nrows(), self.in_dim()],
+            x.shape(),
+        )?;
+        let mut y = x.dot(&self.weight.value.t());
+        y += &self.bias.value;
+        Ok(y)
+    }
+
+    /// Backward pass: `d_out` (n, out_dim) → `dx` (n, in_dim); adds to the weight and bias
+    /// gradients.
+    pub fn backward(
+        &mut self,
+        cache: &LinearCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<Array2<T>> {
+        check_shape(
+            "Linear::backward",
+            "d_out",
+            &[cache.x.nrows(), self.out_dim()],
+            d_out.shape(),
+        )?;
+        general_mat_mul(
+            T::one(),
+            &d_out.t(),
+            &cache.x,
+            T::one(),
+            self.weight.grad_mut(),
+        );
+        *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
+        Ok(d_out.dot(&self.weight.value))
+    }
+}
+
+impl<T: Float> HasParams<T> for Linear<T> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
+        f("weight", self.weight.as_dyn_mut());
+        f("bias", self.bias.as_dyn_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{check_gradients, GradCheckConfig};
+    use crate::NnError;
+    use ndarray::{array, Ix2};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn init_bounds_follow_pytorch() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let lin = Linear::<f32>::new(16, 8, &mut rng);
+        let b = 0.25;
+        assert!(lin.weight.value.iter().all(|w| w.abs() <= b));
+        assert!(lin.bias.value.iter().all(|w| w.abs() <= b));
+        assert!(lin.weight.value.iter().any(|w| w.abs() > 0.2));
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let a = Linear::<f32>::new(5, 4, &mut ChaCha8Rng::seed_from_u64(9));
+        let b = Linear::<f32>::new(5, 4, &mut ChaCha8Rng::seed_from_u64(9));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut lin = Linear::<f64>::new(3, 4, &mut rng);
+        let x = Array2::from_shape_fn((5, 3), |(i, j)| ((i * 3 + j) as f64).sin()).into_dyn();
+        check_gradients(
+            &mut lin,
+            &[x],
+            |m, xs| {
+                Ok(
+                    m.forward(xs[0].view().into_dimensionality::<Ix2>().unwrap())?
+                        .0
+                        .into_dyn(),
+                )
+            },
+            |m, xs, g| {
+                let (_, c) = m.forward(xs[0].view().into_dimensionality::<Ix2>().unwrap())?;
+                let dx = m.backward(&c, g.view().into_dimensionality::<Ix2>().unwrap())?;
+                Ok(vec![Some(dx.into_dyn())])
+            },
+            &GradCheckConfig::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn wrong_width_is_a_shape_error() {
+        let lin = Linear::<f32>::new(3, 2, &mut ChaCha8Rng::seed_from_u64(0));
+        let e = lin.forward(array![[1.0, 2.0]].view()).unwrap_err();
+        assert!(matches!(
+            e,
+            NnError::ShapeMismatch {
+                op: "Linear::forward",
+                ..
+            }
+        ));
+        let (_, c) = lin.forward(array![[1.0, 2.0, 3.0]].view()).unwrap();
+        let mut lin = lin;
+        let e = lin.backward(&c, array![[1.0]].view()).unwrap_err();
+        assert!(matches!(
+            e,
+            NnError::ShapeMismatch {
+                op: "Linear::backward",
+                ..
+            }
+        ));
+    }
+}
