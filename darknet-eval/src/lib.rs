@@ -14,6 +14,11 @@
 //!   and Markdown; [`AggregateReport`] for mean ± std over partitions.
 //! - [`split`] and [`oversample`]: seeded splits, k-fold, iterative stratification, Paper A's
 //!   5 partitions, ML-ROS.
+//! - [`multiclass`]: confusion matrix and `classification_report` with string class names,
+//!   per-class F1 over days (Paper B).
+//! - [`knn`]: exact brute-force kNN over f32 embeddings (Euclidean or cosine), blocked matrix
+//!   products in parallel, leave-one-out, deterministic vote, Paper B's per-day protocol.
+//! - [`io`]: truth and score CSV files matched by id, with errors naming file and line.
 //!
 //! ```
 //! use darknet_eval::{MultiLabelReport, precision_recall_f1, Average, hamming_loss,
@@ -42,6 +47,9 @@
 
 mod check;
 pub mod error;
+pub mod io;
+pub mod knn;
+pub mod multiclass;
 pub mod multilabel;
 pub mod oversample;
 pub mod ranking;
@@ -50,6 +58,15 @@ pub mod split;
 pub mod threshold;
 
 pub use error::{EvalError, Result};
+pub use io::{align, read_scores_csv, read_truth_csv, Aligned, ScoreTable, TruthTable};
+pub use knn::{
+    evaluate_day, rare_to_unknown, standardize, Distance, Knn, KnnConfig, Neighbors, Standardizer,
+    UNKNOWN,
+};
+pub use multiclass::{
+    aggregate_days, classification_report, confusion_matrix, ClassScores, ClassificationReport,
+    ConfusionMatrix, DailyF1,
+};
 pub use multilabel::{
     hamming_loss, jaccard_samples, label_cardinality, per_label_precision_recall_f1,
     per_label_precision_recall_f1_with, precision_recall_f1, precision_recall_f1_with,

@@ -108,3 +108,30 @@ fn index_out_of_range() {
         "{err}"
     );
 }
+
+#[test]
+fn knn_and_multiclass_errors() {
+    use darknet_eval::{classification_report, Knn, KnnConfig};
+    let x = array![[1.0f32, 0.0], [0.0, 1.0]];
+    let labels = vec!["a".to_string(), "b".to_string()];
+    let err = Knn::fit(x.view(), &labels, KnnConfig::default().k(0)).unwrap_err();
+    assert!(matches!(err, EvalError::InvalidParameter { .. }), "{err}");
+    let err = Knn::fit(x.view(), &labels[..1], KnnConfig::default()).unwrap_err();
+    assert!(matches!(err, EvalError::ShapeMismatch { .. }), "{err}");
+    let knn = Knn::fit(x.view(), &labels, KnnConfig::default()).unwrap();
+    let err = knn
+        .kneighbors(array![[1.0f32, 2.0, 3.0]].view())
+        .unwrap_err();
+    assert!(matches!(err, EvalError::ShapeMismatch { .. }), "{err}");
+    let err = knn.kneighbors(array![[f32::NAN, 2.0]].view()).unwrap_err();
+    assert!(matches!(err, EvalError::InvalidScore { .. }), "{err}");
+    let err = knn.kneighbors_loo(&[2]).unwrap_err();
+    assert!(matches!(err, EvalError::IndexOutOfRange { .. }), "{err}");
+    let err = classification_report(&["a"], &["a", "b"], None).unwrap_err();
+    assert!(matches!(err, EvalError::ShapeMismatch { .. }), "{err}");
+    let err = classification_report(&["a"], &["a"], Some(&["a", "a"])).unwrap_err();
+    assert!(matches!(err, EvalError::InvalidParameter { .. }), "{err}");
+    let empty: [&str; 0] = [];
+    let err = classification_report(&empty, &empty, None).unwrap_err();
+    assert!(matches!(err, EvalError::Empty { .. }), "{err}");
+}
