@@ -1,9 +1,69 @@
 //! # darknet-graph
 //!
-//! Graphs from darknet traffic: port graphs, reference-port distances, host graphs, daily bipartite snapshots, sparse normalization and batching.
+//! Graphs from darknet traffic, the second stage of both pipelines: it turns a
+//! [`darknet_core::Trace`] into the graphs, sparse matrices (`sprs::CsMat`) and feature arrays
+//! (`ndarray`) that `darknet-nn` learns from. It knows nothing about learning.
+//!
+//! - Paper A: the [port graph](port_graph) (transition counts θ, quartile weights ω, SPEC §1.3),
+//!   [reference-port distances](reference_distances) (the port auto-encoder's input),
+//!   [host graphs](host_graph) with 20 + E node features (SPEC §1.5), and
+//!   [batches](batch) of normalized host graphs.
+//! - Both papers: [normalization](normalize) of weighted adjacency matrices, computed once with
+//!   the transpose.
+//!
+//! ```
+//! use darknet_core::{Packet, Protocol, Trace};
+//! use darknet_graph::{
+//!     build_host_graphs, GraphBatch, PortEmbeddings, PortGraph, PortKey, prepare_host_graphs,
+//! };
+//! use std::net::Ipv4Addr;
+//!
+//! // One host probing 23/tcp, 2323/tcp, 23/tcp, then pinging.
+//! let host = Ipv4Addr::new(192, 0, 2, 1);
+//! let p = |ts, proto, port| Packet { ts_ns: ts, src: host, proto, dst_port: port, tcp_flags: 2, ..Packet::default() };
+//! let trace = Trace::from_packets([
+//!     p(1, Protocol::Tcp, 23),
+//!     p(2, Protocol::Tcp, 2323),
+//!     p(3, Protocol::Tcp, 23),
+//!     Packet { ts_ns: 4, src: host, proto: Protocol::Icmp, icmp_type: 8, ..Packet::default() },
+//! ]);
+//!
+//! // Port graph: 23 -> 2323 and 2323 -> 23, each seen once (ICMP has no port node).
+//! let pg = PortGraph::from_trace(&trace).unwrap();
+//! assert_eq!(pg.n_ports(), 2);
+//! assert_eq!(pg.theta(PortKey::tcp(2323), PortKey::tcp(23)), 1);
+//!
+//! // Host graph: nodes 23/SYN, 2323/SYN, ICMP echo; 20 + E features with E = 8 here.
+//! let graphs = build_host_graphs(&trace, &trace.by_source(), &PortEmbeddings::empty(8));
+//! assert_eq!(graphs[0].n_nodes(), 3);
+//! assert_eq!(graphs[0].features().ncols(), 28);
+//!
+//! // Normalize once, batch many times.
+//! let prepared = prepare_host_graphs(&graphs).unwrap();
+//! let batch = GraphBatch::from_prepared(&prepared, &[0, 0]).unwrap();
+//! assert_eq!(batch.offsets, vec![0, 3, 6]);
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod error;
+pub mod host_graph;
+pub mod normalize;
+pub mod port_graph;
 
+pub use batch::{prepare_host_graphs, GraphBatch, PreparedGraph};
 pub use error::{GraphError, Result};
+pub use host_graph::{
+    build_host_graph, build_host_graphs, host_feature_names, n_host_features, HostGraph,
+    HostNodeKey, PortEmbeddings, HOST_FEATURES_HEAD, HOST_FEATURES_TAIL,
+    HOST_FEATURE_EMBEDDING_OFFSET,
+};
+pub use normalize::{normalize_row, normalize_symmetric, NormalizedAdjacency};
+pub use port_graph::distances::{
+    choose_references, dijkstra_csr, reference_distances, DistanceConfig, ReferenceDistances,
+    ReferenceStrategy,
+};
+pub use port_graph::transitions::{count_transitions, TransitionCounts};
+pub use port_graph::weights::{quantile_linear, quartile_weights};
+pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};

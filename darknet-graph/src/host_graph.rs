@@ -1,0 +1,513 @@
+//! Host graphs of Paper A (SPEC §1.5, A8): one small graph per source host.
+//!
+//! Nodes are the host's packets grouped by ⟨protocol, destination port, TCP flags, ICMP
+//! type/code⟩ (for TCP the flags byte is part of the key; for UDP flags and ICMP fields are 0;
+//! for ICMP the port is 0). Nodes are numbered in order of first appearance in time. An
+//! undirected edge joins the nodes of two consecutive packets of the host; its weight is the
+//! number of such transitions in either order; transitions from a node to itself are ignored
+//! (the normalization adds the self loop). Packets of protocols other than TCP, UDP and ICMP are
+//! skipped entirely.
+//!
+//! # Node features (length 20 + E, E = port-embedding size)
+//!
+//! | offset | len | name(s) | value |
+//! |---|---|---|---|
+//! | 0 | 1 | `n_dst_addresses_log1p` | ln(1 + distinct destination addresses of the node's packets) |
+//! | 1 | 1 | `dst_address_order` | +1 strictly increasing, −1 strictly decreasing, 0 otherwise or one address (time order, consecutive repeats collapsed) |
+//! | 2 | 1 | `dst_address_contiguity` | 1 if every address between min and max was hit (also for one address), else 0 |
+//! | 3 | 1 | `n_src_ports_log1p` | ln(1 + distinct source ports); 0 for ICMP |
+//! | 4 | 1 | `src_port_well_known` | fraction of packets with source port 0–1023; 0 for ICMP |
+//! | 5 | 1 | `src_port_registered` | fraction with source port 1024–49151; 0 for ICMP |
+//! | 6 | 1 | `src_port_dynamic` | fraction with source port 49152–65535; 0 for ICMP |
+//! | 7 | E | `port_embedding_0..E-1` | the destination port's embedding; zeros for ICMP and ports absent from the table |
+//! | 7+E | 3 | `proto_tcp`, `proto_udp`, `proto_icmp` | protocol one-hot |
+//! | 10+E | 8 | `flag_fin` … `flag_cwr` | TCP flag bits 0 (FIN) to 7 (CWR) as 0/1; all −1 for UDP/ICMP |
+//! | 18+E | 1 | `icmp_type` | ICMP type / 255; −1 for TCP/UDP |
+//! | 19+E | 1 | `icmp_code` | ICMP code / 255; −1 for TCP/UDP |
+//!
+//! [`HOST_FEATURES_HEAD`] and [`HOST_FEATURES_TAIL`] name the columns before and after the
+//! embedding; [`host_feature_names`] gives the full list for an embedding size.
+
+use crate::error::{GraphError, Result};
+use crate::port_graph::{transitions::N_PORT_CODES, PortKey};
+use darknet_core::{Protocol, SourceIndex, Trace};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use sprs::CsMat;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+/// Names of the 7 feature columns before the port embedding (offsets 0..7).
+pub const HOST_FEATURES_HEAD: [&str; 7] = [
+    "n_dst_addresses_log1p",
+    "dst_address_order",
+    "dst_address_contiguity",
+    "n_src_ports_log1p",
+    "src_port_well_known",
+    "src_port_registered",
+    "src_port_dynamic",
+];
+
+/// Names of the 13 feature columns after the port embedding (offsets 7+E..20+E).
+pub const HOST_FEATURES_TAIL: [&str; 13] = [
+    "proto_tcp",
+    "proto_udp",
+    "proto_icmp",
+    "flag_fin",
+    "flag_syn",
+    "flag_rst",
+    "flag_psh",
+    "flag_ack",
+    "flag_urg",
+    "flag_ece",
+    "flag_cwr",
+    "icmp_type",
+    "icmp_code",
+];
+
+/// Offset of the port embedding in a host-graph feature row.
+pub const HOST_FEATURE_EMBEDDING_OFFSET: usize = 7;
+
+/// Number of host-graph node features for port-embedding size `embedding_dim` (20 + E).
+pub const fn n_host_features(embedding_dim: usize) -> usize {
+    20 + embedding_dim
+}
+
+/// The full list of feature names, in column order, for port-embedding size `embedding_dim`
+/// (embedding columns are `port_embedding_0` …).
+pub fn host_feature_names(embedding_dim: usize) -> Vec<String> {
+    HOST_FEATURES_HEAD
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..embedding_dim).map(|k| format!("port_embedding_{k}")))
+        .chain(HOST_FEATURES_TAIL.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// A port-embedding table: one row of size E per `(protocol, port)` (the auto-encoder's
+/// output), with O(1) lookup.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortEmbeddings {
+    ports: Vec<PortKey>,
+    table: Array2<f32>,
+    index: Vec<u32>,
+}
+
+impl PortEmbeddings {
+    /// A table: `table` row `i` is the embedding of `ports[i]`. Shape of `table`: (n_ports, E).
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] when `table` has not `ports.len()` rows,
+    /// [`GraphError::NotAPortProtocol`] for a non-TCP/UDP key, [`GraphError::DuplicatePort`],
+    /// [`GraphError::NonFinite`] for a NaN or infinite entry.
+    pub fn new(ports: Vec<PortKey>, table: Array2<f32>) -> Result<Self> {
+        if table.nrows() != ports.len() {
+            return Err(GraphError::ShapeMismatch {
+                what: "port embedding table",
+                expected: vec![ports.len(), table.ncols()],
+                actual: table.shape().to_vec(),
+            });
+        }
+        if let Some(((r, c), v)) = table.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(GraphError::NonFinite {
+                what: "port embedding table",
+                row: r,
+                col: c,
+                value: f64::from(*v),
+            });
+        }
+        let mut index = vec![0u32; N_PORT_CODES];
+        for (row, p) in ports.iter().enumerate() {
+            let Some(code) = p.code() else {
+                return Err(GraphError::NotAPortProtocol {
+                    what: "port embedding table",
+                    proto: p.proto.to_string(),
+                    row,
+                });
+            };
+            let slot = &mut index[code as usize];
+            if *slot != 0 {
+                return Err(GraphError::DuplicatePort {
+                    what: "port embedding table",
+                    proto: p.proto.to_string(),
+                    port: p.port,
+                    first: *slot as usize - 1,
+                    second: row,
+                });
+            }
+            *slot = row as u32 + 1;
+        }
+        Ok(PortEmbeddings {
+            ports,
+            table,
+            index,
+        })
+    }
+
+    /// An empty table of dimension `dim` (every lookup misses, so embeddings are zeros).
+    pub fn empty(dim: usize) -> Self {
+        PortEmbeddings {
+            ports: Vec::new(),
+            table: Array2::zeros((0, dim)),
+            index: vec![0; N_PORT_CODES],
+        }
+    }
+
+    /// Embedding size E.
+    pub fn dim(&self) -> usize {
+        self.table.ncols()
+    }
+
+    /// The ports of the table, one per row. Shape (n_ports,).
+    pub fn ports(&self) -> &[PortKey] {
+        &self.ports
+    }
+
+    /// The table. Shape (n_ports, E).
+    pub fn table(&self) -> ArrayView2<'_, f32> {
+        self.table.view()
+    }
+
+    /// The embedding of a port, `None` when absent (callers use zeros). Shape (E,).
+    pub fn get(&self, key: PortKey) -> Option<ArrayView1<'_, f32>> {
+        let c = key.code()? as usize;
+        match self.index[c] {
+            0 => None,
+            r => Some(self.table.row(r as usize - 1)),
+        }
+    }
+}
+
+/// The key of a host-graph node: ⟨protocol, destination port, TCP flags, ICMP type, ICMP code⟩.
+/// Fields that do not apply to the protocol are 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostNodeKey {
+    /// TCP, UDP or ICMP.
+    pub proto: Protocol,
+    /// Destination port (0 for ICMP).
+    pub dst_port: u16,
+    /// TCP flags byte (0 for UDP and ICMP).
+    pub tcp_flags: u8,
+    /// ICMP type (0 for TCP and UDP).
+    pub icmp_type: u8,
+    /// ICMP code (0 for TCP and UDP).
+    pub icmp_code: u8,
+}
+
+impl HostNodeKey {
+    fn pack(self) -> u64 {
+        (u64::from(self.proto.number()) << 40)
+            | (u64::from(self.dst_port) << 24)
+            | (u64::from(self.tcp_flags) << 16)
+            | (u64::from(self.icmp_type) << 8)
+            | u64::from(self.icmp_code)
+    }
+}
+
+/// One host's graph: nodes with features and weighted undirected edges (SPEC §1.5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostGraph {
+    source: Ipv4Addr,
+    nodes: Vec<HostNodeKey>,
+    features: Array2<f32>,
+    edges: Vec<(u32, u32, f32)>,
+    n_packets: usize,
+}
+
+impl HostGraph {
+    /// The host's source address.
+    pub fn source(&self) -> Ipv4Addr {
+        self.source
+    }
+    /// Node keys in order of first appearance. Shape (n_nodes,).
+    pub fn nodes(&self) -> &[HostNodeKey] {
+        &self.nodes
+    }
+    /// Number of nodes (≥ 1).
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+    /// Node features in the order of the module table. Shape (n_nodes, 20 + E).
+    pub fn features(&self) -> ArrayView2<'_, f32> {
+        self.features.view()
+    }
+    /// Undirected edges `(i, j, weight)` with `i < j`, sorted; weight = number of consecutive
+    /// packet pairs joining the two nodes in either order. Shape (n_edges,).
+    pub fn edges(&self) -> &[(u32, u32, f32)] {
+        &self.edges
+    }
+    /// Number of the host's packets used (TCP, UDP and ICMP).
+    pub fn n_packets(&self) -> usize {
+        self.n_packets
+    }
+
+    /// The weighted symmetric adjacency without self loops, CSR of shape (n_nodes, n_nodes).
+    pub fn adjacency(&self) -> CsMat<f32> {
+        let n = self.n_nodes();
+        let mut tri = sprs::TriMat::with_capacity((n, n), 2 * self.edges.len());
+        for &(i, j, w) in &self.edges {
+            tri.add_triplet(i as usize, j as usize, w);
+            tri.add_triplet(j as usize, i as usize, w);
+        }
+        tri.to_csr()
+    }
+}
+
+/// Reusable scratch space for building host graphs.
+#[derive(Default)]
+struct Scratch {
+    map: HashMap<u64, u32>,
+    node_of: Vec<u32>,
+    pkts: Vec<u32>,
+    offsets: Vec<usize>,
+    vals: Vec<u32>,
+    pairs: Vec<u64>,
+}
+
+/// Builds the host graph of one source from its packets (`packets` = indices into `trace`, in
+/// time order, as [`SourceIndex::packets_of`] gives them).
+///
+/// # Errors
+/// [`GraphError::EmptyHost`] when no packet is TCP, UDP or ICMP (for example after filtering).
+///
+/// ```
+/// use darknet_core::{Packet, Protocol, Trace};
+/// use darknet_graph::{build_host_graph, PortEmbeddings};
+/// let p = |ts, port| Packet { ts_ns: ts, dst_port: port, tcp_flags: 2, ..Packet::default() };
+/// let trace = Trace::from_packets([p(1, 22), p(2, 23), p(3, 22)]);
+/// let g = build_host_graph(&trace, trace.src()[0].into(), &[0, 1, 2], &PortEmbeddings::empty(4)).unwrap();
+/// assert_eq!(g.n_nodes(), 2);
+/// assert_eq!(g.edges(), &[(0, 1, 2.0)]);
+/// assert_eq!(g.features().ncols(), 24);
+/// ```
+pub fn build_host_graph(
+    trace: &Trace,
+    source: Ipv4Addr,
+    packets: &[u32],
+    embeddings: &PortEmbeddings,
+) -> Result<HostGraph> {
+    build_with(trace, source, packets, embeddings, &mut Scratch::default())
+}
+
+/// Builds the host graphs of every source of `trace`, in parallel, in ascending source-address
+/// order (the order of `sources`). Sources without any TCP, UDP or ICMP packet are skipped
+/// (they have no graph); compare `HostGraph::source` with the index to find them.
+pub fn build_host_graphs(
+    trace: &Trace,
+    sources: &SourceIndex,
+    embeddings: &PortEmbeddings,
+) -> Vec<HostGraph> {
+    (0..sources.len())
+        .into_par_iter()
+        .map_init(Scratch::default, |s, k| {
+            build_with(
+                trace,
+                sources.source(k),
+                sources.packets_of(k),
+                embeddings,
+                s,
+            )
+            .ok()
+        })
+        .flatten()
+        .collect()
+}
+
+fn build_with(
+    trace: &Trace,
+    source: Ipv4Addr,
+    packets: &[u32],
+    emb: &PortEmbeddings,
+    s: &mut Scratch,
+) -> Result<HostGraph> {
+    let proto = trace.proto();
+    let dport = trace.dst_port();
+    let flags = trace.tcp_flags();
+    let itype = trace.icmp_type();
+    let icode = trace.icmp_code();
+    s.map.clear();
+    s.node_of.clear();
+    s.pkts.clear();
+    let mut nodes: Vec<HostNodeKey> = Vec::new();
+    for &i in packets {
+        let iu = i as usize;
+        let key = match proto[iu] {
+            6 => HostNodeKey {
+                proto: Protocol::Tcp,
+                dst_port: dport[iu],
+                tcp_flags: flags[iu],
+                icmp_type: 0,
+                icmp_code: 0,
+            },
+            17 => HostNodeKey {
+                proto: Protocol::Udp,
+                dst_port: dport[iu],
+                tcp_flags: 0,
+                icmp_type: 0,
+                icmp_code: 0,
+            },
+            1 => HostNodeKey {
+                proto: Protocol::Icmp,
+                dst_port: 0,
+                tcp_flags: 0,
+                icmp_type: itype[iu],
+                icmp_code: icode[iu],
+            },
+            _ => continue,
+        };
+        let next = nodes.len() as u32;
+        let id = *s.map.entry(key.pack()).or_insert(next);
+        if id == next {
+            nodes.push(key);
+        }
+        s.node_of.push(id);
+        s.pkts.push(i);
+    }
+    if nodes.is_empty() {
+        return Err(GraphError::EmptyHost {
+            source_addr: source,
+        });
+    }
+    let n = nodes.len();
+    let m = s.pkts.len();
+    // Edges between consecutive packets' nodes.
+    s.pairs.clear();
+    for w in s.node_of.windows(2) {
+        let (a, b) = (w[0].min(w[1]), w[0].max(w[1]));
+        if a != b {
+            s.pairs.push((u64::from(a) << 32) | u64::from(b));
+        }
+    }
+    s.pairs.sort_unstable();
+    let mut edges: Vec<(u32, u32, f32)> = Vec::new();
+    for &p in &s.pairs {
+        let (a, b) = ((p >> 32) as u32, p as u32);
+        match edges.last_mut() {
+            Some(e) if e.0 == a && e.1 == b => e.2 += 1.0,
+            _ => edges.push((a, b, 1.0)),
+        }
+    }
+    // Group packet positions by node (counting sort keeps time order inside a node).
+    s.offsets.clear();
+    s.offsets.resize(n + 1, 0);
+    for &id in &s.node_of {
+        s.offsets[id as usize + 1] += 1;
+    }
+    for j in 0..n {
+        s.offsets[j + 1] += s.offsets[j];
+    }
+    let mut fill = s.offsets.clone();
+    let mut grouped = vec![0u32; m];
+    for (k, &id) in s.node_of.iter().enumerate() {
+        grouped[fill[id as usize]] = s.pkts[k];
+        fill[id as usize] += 1;
+    }
+    let e = emb.dim();
+    let mut feats = Array2::<f32>::zeros((n, n_host_features(e)));
+    let dst = trace.dst();
+    let sport = trace.src_port();
+    for (j, key) in nodes.iter().enumerate() {
+        let pk = &grouped[s.offsets[j]..s.offsets[j + 1]];
+        let mut row = feats.row_mut(j);
+        // Destination addresses.
+        s.vals.clear();
+        s.vals.extend(pk.iter().map(|&i| dst[i as usize]));
+        s.vals.sort_unstable();
+        s.vals.dedup();
+        let n_addr = s.vals.len();
+        row[0] = (n_addr as f32).ln_1p();
+        let (lo, hi) = (s.vals[0], s.vals[n_addr - 1]);
+        row[2] = if u64::from(hi - lo) + 1 == n_addr as u64 {
+            1.0
+        } else {
+            0.0
+        };
+        row[1] = address_order(pk.iter().map(|&i| dst[i as usize]));
+        // Source ports and protocol-specific columns.
+        let tail = HOST_FEATURE_EMBEDDING_OFFSET + e;
+        match key.proto {
+            Protocol::Tcp | Protocol::Udp => {
+                s.vals.clear();
+                s.vals
+                    .extend(pk.iter().map(|&i| u32::from(sport[i as usize])));
+                let mut classes = [0usize; 3];
+                for &p in &s.vals {
+                    classes[if p < 1024 {
+                        0
+                    } else if p < 49152 {
+                        1
+                    } else {
+                        2
+                    }] += 1;
+                }
+                s.vals.sort_unstable();
+                s.vals.dedup();
+                row[3] = (s.vals.len() as f32).ln_1p();
+                for (c, &k) in classes.iter().enumerate() {
+                    row[4 + c] = k as f32 / pk.len() as f32;
+                }
+                let pkey = PortKey {
+                    proto: key.proto,
+                    port: key.dst_port,
+                };
+                if let Some(v) = emb.get(pkey) {
+                    for (k, &x) in v.iter().enumerate() {
+                        row[HOST_FEATURE_EMBEDDING_OFFSET + k] = x;
+                    }
+                }
+                row[tail + if key.proto == Protocol::Tcp { 0 } else { 1 }] = 1.0;
+                for b in 0..8 {
+                    row[tail + 3 + b] = if key.proto == Protocol::Tcp {
+                        f32::from((key.tcp_flags >> b) & 1)
+                    } else {
+                        -1.0
+                    };
+                }
+                row[tail + 11] = -1.0;
+                row[tail + 12] = -1.0;
+            }
+            _ => {
+                row[tail + 2] = 1.0;
+                for b in 0..8 {
+                    row[tail + 3 + b] = -1.0;
+                }
+                row[tail + 11] = f32::from(key.icmp_type) / 255.0;
+                row[tail + 12] = f32::from(key.icmp_code) / 255.0;
+            }
+        }
+    }
+    Ok(HostGraph {
+        source,
+        nodes,
+        features: feats,
+        edges,
+        n_packets: m,
+    })
+}
+
+/// Address order of a time-ordered address sequence (SPEC A8): consecutive repeats collapsed;
+/// +1 strictly increasing, −1 strictly decreasing, 0 otherwise or for a single address.
+fn address_order(seq: impl Iterator<Item = u32>) -> f32 {
+    let mut prev: Option<u32> = None;
+    let (mut inc, mut dec, mut steps) = (true, true, 0usize);
+    for a in seq {
+        if let Some(p) = prev {
+            if a == p {
+                continue;
+            }
+            steps += 1;
+            inc &= a > p;
+            dec &= a < p;
+        }
+        prev = Some(a);
+    }
+    if steps == 0 {
+        0.0
+    } else if inc {
+        1.0
+    } else if dec {
+        -1.0
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,424 @@
+//! Reference ports and shortest-path distances to them (SPEC §1.3, A5): the input of the port
+//! auto-encoder.
+//!
+//! Every port is described by its directed shortest-path distance (Dijkstra on ω) **to** each of
+//! R reference ports. Unreachable pairs get `unreachable_factor` × the largest finite distance of
+//! the whole matrix (1.1 by default) and a `false` in the reachability mask; each column is then
+//! min-max scaled to [0, 1] (on by default). When the graph has fewer ports than R, every port is
+//! a reference (the matrix has `n_ports` columns).
+
+use super::PortGraph;
+use crate::error::{GraphError, Result};
+use ndarray::{Array2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use sprs::CsMat;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// How reference ports are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReferenceStrategy {
+    /// Uniformly at random without replacement, seeded (the paper's choice, SPEC A5).
+    #[default]
+    Random,
+    /// The R ports of highest degree (in + out edges), ties broken by lower index.
+    HighestDegree,
+    /// Farthest-point sampling: a seeded random first port, then repeatedly the port whose
+    /// distance to its nearest chosen reference is largest (a port that reaches no reference
+    /// counts as infinitely far), ties broken by lower index.
+    FarthestPoint,
+}
+
+impl std::str::FromStr for ReferenceStrategy {
+    type Err = GraphError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "random" => Ok(ReferenceStrategy::Random),
+            "degree" => Ok(ReferenceStrategy::HighestDegree),
+            "farthest" => Ok(ReferenceStrategy::FarthestPoint),
+            _ => Err(GraphError::InvalidConfig {
+                field: "strategy",
+                value: s.to_string(),
+                expected: "one of random, degree, farthest",
+            }),
+        }
+    }
+}
+
+/// Configuration of [`reference_distances`].
+///
+/// Defaults: `n_references = 1024` (SPEC A7), `strategy = Random`, `seed = 0`, `scale = true`,
+/// `unreachable_factor = 1.1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistanceConfig {
+    /// Number of reference ports R (≥ 1); capped at the number of ports.
+    pub n_references: usize,
+    /// How references are chosen.
+    pub strategy: ReferenceStrategy,
+    /// Seed of the random choices (ChaCha8).
+    pub seed: u64,
+    /// Min-max scale each column to [0, 1] (a constant column becomes all 0).
+    pub scale: bool,
+    /// Unreachable distance = factor × the largest finite distance (≥ 1; if every finite
+    /// distance is 0, unreachable = factor × 1).
+    pub unreachable_factor: f64,
+}
+
+impl Default for DistanceConfig {
+    fn default() -> Self {
+        DistanceConfig {
+            n_references: 1024,
+            strategy: ReferenceStrategy::Random,
+            seed: 0,
+            scale: true,
+            unreachable_factor: 1.1,
+        }
+    }
+}
+
+impl DistanceConfig {
+    /// Sets the number of references.
+    pub fn n_references(mut self, r: usize) -> Self {
+        self.n_references = r;
+        self
+    }
+    /// Sets the strategy.
+    pub fn strategy(mut self, s: ReferenceStrategy) -> Self {
+        self.strategy = s;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Turns column scaling on or off.
+    pub fn scale(mut self, scale: bool) -> Self {
+        self.scale = scale;
+        self
+    }
+    /// Sets the unreachable factor.
+    pub fn unreachable_factor(mut self, f: f64) -> Self {
+        self.unreachable_factor = f;
+        self
+    }
+
+    /// Checks the fields.
+    ///
+    /// # Errors
+    /// [`GraphError::InvalidConfig`] for `n_references == 0` or a factor that is not finite
+    /// and ≥ 1.
+    pub fn validate(&self) -> Result<()> {
+        if self.n_references == 0 {
+            return Err(GraphError::InvalidConfig {
+                field: "n_references",
+                value: "0".into(),
+                expected: "at least 1",
+            });
+        }
+        if !(self.unreachable_factor.is_finite() && self.unreachable_factor >= 1.0) {
+            return Err(GraphError::InvalidConfig {
+                field: "unreachable_factor",
+                value: self.unreachable_factor.to_string(),
+                expected: "a finite number >= 1",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Distances of every port to the reference ports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceDistances {
+    /// Port node indices of the references, one per column. Shape (R,).
+    pub references: Vec<usize>,
+    /// Distances, row `i` = port `i` of the graph (`ports()[i]`), column `r` = reference
+    /// `references[r]`; scaled to [0, 1] per column when the config says so. Shape (n_ports, R).
+    pub distances: Array2<f32>,
+    /// `true` where the port reaches the reference. Shape (n_ports, R).
+    pub reachable: Array2<bool>,
+    /// The raw value given to unreachable pairs before scaling.
+    pub unreachable_value: f64,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct Item {
+    d: f64,
+    node: u32,
+}
+impl Eq for Item {}
+impl Ord for Item {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, we want the smallest distance first.
+        o.d.total_cmp(&self.d).then_with(|| o.node.cmp(&self.node))
+    }
+}
+impl PartialOrd for Item {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// Reusable Dijkstra buffers (one per worker thread).
+struct Dijkstra {
+    dist: Vec<f64>,
+    heap: BinaryHeap<Item>,
+}
+
+impl Dijkstra {
+    fn new(n: usize) -> Self {
+        Dijkstra {
+            dist: vec![f64::INFINITY; n],
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// Single-source shortest paths on CSR pieces with non-negative weights; results in
+    /// `self.dist` (INFINITY when unreachable).
+    fn run(&mut self, indptr: &[usize], idx: &[u32], w: &[f64], source: usize) {
+        self.dist.fill(f64::INFINITY);
+        self.heap.clear();
+        self.dist[source] = 0.0;
+        self.heap.push(Item {
+            d: 0.0,
+            node: source as u32,
+        });
+        while let Some(Item { d, node }) = self.heap.pop() {
+            let u = node as usize;
+            if d > self.dist[u] {
+                continue;
+            }
+            for k in indptr[u]..indptr[u + 1] {
+                let v = idx[k] as usize;
+                let nd = d + w[k];
+                if nd < self.dist[v] {
+                    self.dist[v] = nd;
+                    self.heap.push(Item {
+                        d: nd,
+                        node: v as u32,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Single-source shortest-path distances from `source` on a square CSR matrix of non-negative
+/// weights (entry `(i, j)` = weight of edge `i → j`; explicit zeros are zero-weight edges).
+///
+/// Returns one distance per node, `f64::INFINITY` where unreachable. Shape (n_nodes,).
+///
+/// # Errors
+/// [`GraphError::NotSquare`], [`GraphError::IndexOutOfRange`] for a bad source,
+/// [`GraphError::NegativeWeight`] / [`GraphError::NonFinite`] for a bad weight.
+///
+/// Complexity: O((V + E) log V) with a binary heap.
+pub fn dijkstra_csr(graph: &CsMat<f64>, source: usize) -> Result<Vec<f64>> {
+    let (rows, cols) = graph.shape();
+    if rows != cols {
+        return Err(GraphError::NotSquare {
+            what: "dijkstra graph",
+            rows,
+            cols,
+        });
+    }
+    if source >= rows {
+        return Err(GraphError::IndexOutOfRange {
+            what: "dijkstra source",
+            index: source,
+            len: rows,
+        });
+    }
+    let csr = if graph.is_csr() {
+        graph.clone()
+    } else {
+        graph.to_csr()
+    };
+    for (r, row) in csr.outer_iterator().enumerate() {
+        for (c, &v) in row.iter() {
+            if !v.is_finite() {
+                return Err(GraphError::NonFinite {
+                    what: "dijkstra weights",
+                    row: r,
+                    col: c,
+                    value: v,
+                });
+            }
+            if v < 0.0 {
+                return Err(GraphError::NegativeWeight {
+                    what: "dijkstra weights",
+                    row: r,
+                    col: c,
+                    value: v,
+                });
+            }
+        }
+    }
+    let indptr: Vec<usize> = csr.indptr().to_proper().to_vec();
+    let idx: Vec<u32> = csr.indices().iter().map(|&i| i as u32).collect();
+    let mut d = Dijkstra::new(rows);
+    d.run(&indptr, &idx, csr.data(), source);
+    Ok(d.dist)
+}
+
+/// Chooses the reference ports (node indices) of `graph` by `config`'s strategy; at most
+/// `n_ports` of them. Random references are sorted ascending.
+///
+/// # Errors
+/// [`GraphError::InvalidConfig`] from [`DistanceConfig::validate`].
+pub fn choose_references(graph: &PortGraph, config: &DistanceConfig) -> Result<Vec<usize>> {
+    config.validate()?;
+    Ok(choose(graph, config, None))
+}
+
+fn choose(
+    graph: &PortGraph,
+    config: &DistanceConfig,
+    fp: Option<&mut Vec<Vec<f32>>>,
+) -> Vec<usize> {
+    let n = graph.n_ports();
+    let r = config.n_references.min(n);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    match config.strategy {
+        ReferenceStrategy::Random => {
+            let mut v = rand::seq::index::sample(&mut rng, n, r).into_vec();
+            v.sort_unstable();
+            v
+        }
+        ReferenceStrategy::HighestDegree => {
+            let deg = graph.degrees();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| deg[b].cmp(&deg[a]).then(a.cmp(&b)));
+            order.truncate(r);
+            order
+        }
+        ReferenceStrategy::FarthestPoint => {
+            use rand::Rng;
+            let (indptr, idx, w) = graph.reversed_csr();
+            let mut dj = Dijkstra::new(n);
+            let mut nearest = vec![f64::INFINITY; n];
+            let mut chosen = vec![false; n];
+            let mut refs = Vec::with_capacity(r);
+            let mut cols = Vec::with_capacity(r);
+            let mut next = rng.random_range(0..n);
+            for _ in 0..r {
+                refs.push(next);
+                chosen[next] = true;
+                dj.run(&indptr, &idx, &w, next);
+                for (m, &d) in nearest.iter_mut().zip(&dj.dist) {
+                    if d < *m {
+                        *m = d;
+                    }
+                }
+                cols.push(dj.dist.iter().map(|&d| d as f32).collect::<Vec<f32>>());
+                let mut best: Option<usize> = None;
+                for i in 0..n {
+                    if chosen[i] {
+                        continue;
+                    }
+                    match best {
+                        Some(b) if nearest[i] <= nearest[b] => {}
+                        _ => best = Some(i),
+                    }
+                }
+                match best {
+                    Some(b) => next = b,
+                    None => break,
+                }
+            }
+            if let Some(out) = fp {
+                *out = cols;
+            }
+            refs
+        }
+    }
+}
+
+/// Distances of every port of `graph` to R reference ports (SPEC §1.3, A5).
+///
+/// Runs one Dijkstra per reference on the reversed graph (so that column `r` holds each port's
+/// directed distance *to* reference `r`), in parallel over references with rayon, each worker
+/// reusing its buffers. Unreachable pairs get `unreachable_factor` × the largest finite distance
+/// of the matrix and `false` in the mask; then columns are min-max scaled to [0, 1] if
+/// `config.scale`. `R > n_ports` uses every port (documented fallback of SPEC A5).
+///
+/// Returns a [`ReferenceDistances`] whose `distances` has shape (n_ports, R); row `i` is
+/// `graph.ports()[i]`.
+///
+/// # Errors
+/// [`GraphError::InvalidConfig`] for a bad config.
+///
+/// Complexity: R × O((V + E) log V) over the rayon pool; memory O(V × R).
+pub fn reference_distances(
+    graph: &PortGraph,
+    config: &DistanceConfig,
+) -> Result<ReferenceDistances> {
+    config.validate()?;
+    let n = graph.n_ports();
+    let mut fp_cols = Vec::new();
+    let references = choose(graph, config, Some(&mut fp_cols));
+    let r = references.len();
+    // Rows = references (contiguous per Dijkstra run), transposed at the end.
+    let mut by_ref = Array2::<f32>::zeros((r, n));
+    if config.strategy == ReferenceStrategy::FarthestPoint {
+        for (mut row, col) in by_ref.axis_iter_mut(Axis(0)).zip(&fp_cols) {
+            row.iter_mut().zip(col).for_each(|(a, &b)| *a = b);
+        }
+    } else {
+        let (indptr, idx, w) = graph.reversed_csr();
+        by_ref
+            .axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(references.par_iter())
+            .for_each_init(
+                || Dijkstra::new(n),
+                |dj, (mut row, &src)| {
+                    dj.run(&indptr, &idx, &w, src);
+                    row.iter_mut()
+                        .zip(&dj.dist)
+                        .for_each(|(a, &b)| *a = b as f32);
+                },
+            );
+    }
+    let max_finite = by_ref
+        .iter()
+        .filter(|d| d.is_finite())
+        .fold(0.0f64, |m, &d| m.max(f64::from(d)));
+    let base = if max_finite > 0.0 { max_finite } else { 1.0 };
+    let unreachable_value = config.unreachable_factor * base;
+    let reachable_t = by_ref.mapv(|d| d.is_finite());
+    by_ref
+        .axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .for_each(|mut row| {
+            row.mapv_inplace(|d| {
+                if d.is_finite() {
+                    d
+                } else {
+                    unreachable_value as f32
+                }
+            });
+            if config.scale {
+                let (lo, hi) = row
+                    .iter()
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &d| {
+                        (lo.min(d), hi.max(d))
+                    });
+                let span = hi - lo;
+                if span > 0.0 {
+                    row.mapv_inplace(|d| (d - lo) / span);
+                } else {
+                    row.fill(0.0);
+                }
+            }
+        });
+    Ok(ReferenceDistances {
+        references,
+        distances: by_ref.t().as_standard_layout().into_owned(),
+        reachable: reachable_t.t().as_standard_layout().into_owned(),
+        unreachable_value,
+    })
+}

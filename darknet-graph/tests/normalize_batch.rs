@@ -1,0 +1,173 @@
+//! Normalization (symmetric and row) and block-diagonal batches.
+
+use approx::assert_abs_diff_eq;
+use darknet_core::{Packet, Protocol, Trace};
+use darknet_graph::{
+    build_host_graphs, normalize_row, normalize_symmetric, prepare_host_graphs, GraphBatch,
+    GraphError, PortEmbeddings, PreparedGraph,
+};
+use ndarray::{array, Array2};
+use sprs::{CsMat, TriMat};
+use std::net::Ipv4Addr;
+
+fn dense(m: &CsMat<f32>) -> Array2<f32> {
+    m.to_dense()
+}
+
+fn adj(n: usize, edges: &[(usize, usize, f32)]) -> CsMat<f32> {
+    let mut t = TriMat::new((n, n));
+    for &(a, b, w) in edges {
+        t.add_triplet(a, b, w);
+    }
+    t.to_csr()
+}
+
+#[test]
+fn symmetric_normalization_by_hand() {
+    // Path 0 -2- 1 plus isolated node 2: A + I = [[1,2,0],[2,1,0],[0,0,1]], D = (3, 3, 1).
+    let a = adj(3, &[(0, 1, 2.0), (1, 0, 2.0)]);
+    let n = normalize_symmetric(&a).unwrap();
+    let e = array![
+        [1.0 / 3.0, 2.0 / 3.0, 0.0],
+        [2.0 / 3.0, 1.0 / 3.0, 0.0],
+        [0.0, 0.0, 1.0]
+    ];
+    for (x, y) in dense(&n.matrix).iter().zip(e.iter()) {
+        assert_abs_diff_eq!(*x, *y, epsilon = 1e-6);
+    }
+    assert_eq!(n.matrix, n.transpose);
+    // Directed input: the transpose is really the transpose.
+    let d = normalize_symmetric(&adj(2, &[(0, 1, 1.0)])).unwrap();
+    assert_eq!(dense(&d.transpose), dense(&d.matrix).t());
+    // Empty graph.
+    let z = normalize_symmetric(&CsMat::zero((0, 0))).unwrap();
+    assert_eq!(z.n_nodes(), 0);
+}
+
+#[test]
+fn row_normalization_by_hand() {
+    // Host 0 sends 3 packets to port 1 (one direction given): A + Aᵀ + I = [[1,3],[3,1]] → /4.
+    let a = adj(3, &[(0, 1, 3.0)]);
+    let n = normalize_row(&a).unwrap();
+    let e = array![[0.25, 0.75, 0.0], [0.75, 0.25, 0.0], [0.0, 0.0, 1.0]];
+    for (x, y) in dense(&n.matrix).iter().zip(e.iter()) {
+        assert_abs_diff_eq!(*x, *y, epsilon = 1e-6);
+    }
+    let b = normalize_row(&adj(3, &[(0, 1, 1.0), (0, 2, 3.0)])).unwrap();
+    for row in dense(&b.matrix).rows() {
+        assert_abs_diff_eq!(row.sum(), 1.0, epsilon = 1e-6);
+    }
+    assert_eq!(dense(&b.transpose), dense(&b.matrix).t());
+    assert_ne!(b.matrix, b.transpose, "row normalization is not symmetric");
+}
+
+#[test]
+fn normalization_rejects_bad_input() {
+    let r: CsMat<f32> = CsMat::zero((2, 3));
+    assert!(matches!(
+        normalize_symmetric(&r),
+        Err(GraphError::NotSquare {
+            rows: 2,
+            cols: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        normalize_row(&r),
+        Err(GraphError::NotSquare { .. })
+    ));
+    let nan = adj(2, &[(0, 1, f32::NAN)]);
+    assert!(matches!(
+        normalize_symmetric(&nan),
+        Err(GraphError::NonFinite { row: 0, col: 1, .. })
+    ));
+    let neg = adj(2, &[(1, 0, -1.0)]);
+    assert!(matches!(
+        normalize_row(&neg),
+        Err(GraphError::NegativeWeight { row: 1, col: 0, .. })
+    ));
+}
+
+fn host_trace() -> Trace {
+    let mut ps = Vec::new();
+    let ports: [&[u16]; 3] = [&[22, 23, 22, 80, 23], &[443], &[1, 2, 3, 1, 3]];
+    let mut ts = 0;
+    for (h, seq) in ports.iter().enumerate() {
+        for &port in *seq {
+            ts += 1;
+            ps.push(Packet {
+                ts_ns: ts,
+                src: Ipv4Addr::new(192, 0, 2, h as u8),
+                proto: Protocol::Tcp,
+                dst_port: port,
+                ..Packet::default()
+            });
+        }
+    }
+    Trace::from_packets(ps)
+}
+
+#[test]
+fn block_diagonal_batch_equals_per_graph_normalization() {
+    let t = host_trace();
+    let gs = build_host_graphs(&t, &t.by_source(), &PortEmbeddings::empty(3));
+    let prepared = prepare_host_graphs(&gs).unwrap();
+    let order = [2usize, 0, 1, 2];
+    let b = GraphBatch::from_prepared(&prepared, &order).unwrap();
+    assert_eq!(b.n_graphs(), 4);
+    assert_eq!(b.offsets, vec![0, 3, 6, 7, 10]);
+    assert_eq!(b.membership, vec![0, 0, 0, 1, 1, 1, 2, 3, 3, 3]);
+    assert_eq!(b.features.shape(), &[10, 23]);
+    let big = dense(&b.adjacency);
+    for (k, &g) in order.iter().enumerate() {
+        let (lo, hi) = (b.offsets[k], b.offsets[k + 1]);
+        let own = dense(&normalize_symmetric(&gs[g].adjacency()).unwrap().matrix);
+        for i in 0..big.nrows() {
+            for j in 0..big.ncols() {
+                let inside = (lo..hi).contains(&i) && (lo..hi).contains(&j);
+                if inside {
+                    assert_eq!(big[[i, j]], own[[i - lo, j - lo]]);
+                } else if (lo..hi).contains(&i) {
+                    assert_eq!(big[[i, j]], 0.0);
+                }
+            }
+        }
+        assert_eq!(b.features.slice(ndarray::s![lo..hi, ..]), gs[g].features());
+    }
+    assert_eq!(b.adjacency, b.adjacency.transpose_view().to_csr());
+}
+
+#[test]
+fn batch_and_prepare_errors() {
+    let t = host_trace();
+    let gs = build_host_graphs(&t, &t.by_source(), &PortEmbeddings::empty(3));
+    let prepared = prepare_host_graphs(&gs).unwrap();
+    assert!(matches!(
+        GraphBatch::from_prepared(&prepared, &[]),
+        Err(GraphError::Empty { .. })
+    ));
+    assert!(matches!(
+        GraphBatch::from_prepared(&prepared, &[0, 3]),
+        Err(GraphError::IndexOutOfRange {
+            index: 3,
+            len: 3,
+            ..
+        })
+    ));
+    let other = PreparedGraph::new(&adj(1, &[]), Array2::zeros((1, 5))).unwrap();
+    let mixed = vec![prepared[0].clone(), other];
+    assert!(matches!(
+        GraphBatch::from_prepared(&mixed, &[0, 1]),
+        Err(GraphError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        PreparedGraph::new(&adj(2, &[]), Array2::zeros((3, 5))),
+        Err(GraphError::ShapeMismatch { .. })
+    ));
+    let mut f = Array2::zeros((1, 2));
+    f[[0, 1]] = f32::NAN;
+    assert!(matches!(
+        PreparedGraph::new(&adj(1, &[]), f),
+        Err(GraphError::NonFinite { row: 0, col: 1, .. })
+    ));
+}
