@@ -1,0 +1,941 @@
+//! word2vec: skip-gram with negative sampling, as gensim trains it, for the i-DarkVec baseline
+//! (SPEC §2.6, §3.9, §4 B10).
+//!
+//! A corpus is a list of sentences; a sentence is a list of tokens (`W`: strings such as IP
+//! addresses, or integer ids). [`Word2VecConfig::train`] builds the vocabulary and trains a
+//! [`Word2Vec`]; [`Word2Vec::update`] is gensim's `build_vocab(update=True)` followed by `train`:
+//! known words keep their vectors (and accumulate their counts), new words are appended with a
+//! fresh seeded initialisation, then the model trains on the new corpus.
+//!
+//! The algorithm (gensim `word2vec_inner.pyx`, `fast_sentence_sg_neg`):
+//! - vocabulary in order of descending count (ties: first occurrence), new words of an update
+//!   appended in first-occurrence order; `min_count` drops rarer words of the corpus;
+//! - input vectors initialised `U(−1/dim, 1/dim)` (gensim 4), output vectors (`syn1neg`) zero;
+//! - for every position `i` of a sentence a reduced window `b ~ U{0, window−1}` is drawn and every
+//!   `j ≠ i` with `|j − i| ≤ window − b` gives a pair: the input vector of word `j` predicts word
+//!   `i` (label 1) against `negative` words drawn from the unigram^0.75 table (label 0; a draw
+//!   equal to word `i` is skipped); a pair whose dot product is outside (−6, 6) is skipped as
+//!   gensim does; updates `g = (label − σ(dot)) · α`;
+//! - the learning rate decays linearly from `alpha` to `min_alpha` over all words of one `train`
+//!   / `update` call (every call restarts at `alpha`, as gensim's `train`);
+//! - optional down-sampling of frequent words (`sample`, off by default).
+//!
+//! Threads: `workers(1)` (the default) trains in one thread and is bit-reproducible: same seed and
+//! corpus give the same vectors. With more workers the corpus is cut into jobs of about 10,000
+//! words trained Hogwild-style in parallel (lock-free shared vectors through relaxed atomics):
+//! every job draws from its own seeded generator, so only the interleaving of updates varies
+//! between runs.
+//!
+//! ```
+//! use darknet_nn::Word2VecConfig;
+//! let day1: Vec<Vec<&str>> = (0..200)
+//!     .map(|i| if i % 2 == 0 { vec!["a", "b", "a", "b"] } else { vec!["x", "y", "x", "y"] })
+//!     .collect();
+//! let mut model = Word2VecConfig::new().dim(16).epochs(5).seed(1).train(&day1).unwrap();
+//! assert_eq!(model.vectors().shape(), &[4, 16]);
+//! let ab = model.similarity(&"a", &"b").unwrap();
+//! let ax = model.similarity(&"a", &"x").unwrap();
+//! assert!(ab > ax);
+//! // Next day: "a" keeps its row, "c" is new.
+//! model.update(&[vec!["a", "c", "a", "c"]]).unwrap();
+//! assert_eq!(model.len(), 5);
+//! assert_eq!(model.index_of(&"c"), Some(4));
+//! ```
+
+use crate::{NnError, Result};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Dot products outside (−MAX_EXP, MAX_EXP) give no update (gensim's `MAX_EXP`).
+const MAX_EXP: f32 = 6.0;
+/// Target number of words per parallel job (gensim's `batch_words`).
+const JOB_WORDS: usize = 10_000;
+/// Range of the cumulative negative-sampling table (gensim's `domain`).
+const CUM_DOMAIN: f64 = 2_147_483_647.0;
+/// Value of the `format` metadata key of saved models.
+const FORMAT: &str = "darknet-nn.word2vec.v1";
+
+/// Hyper-parameters of skip-gram word2vec with negative sampling; trains into a [`Word2Vec`].
+///
+/// Defaults (SPEC §3.9, gensim's where SPEC is silent): `dim` 128, `window` 5, `negative` 5,
+/// `epochs` 1, `min_count` 0, `sample` 0 (no down-sampling), `alpha` 0.025, `min_alpha` 0.0001,
+/// `ns_exponent` 0.75, `seed` 15, `workers` 1 (reproducible).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word2VecConfig {
+    /// Vector size.
+    pub dim: usize,
+    /// Maximum distance between a word and its context words.
+    pub window: usize,
+    /// Negative samples per positive pair.
+    pub negative: usize,
+    /// Passes over the corpus per `train` / `update` call.
+    pub epochs: usize,
+    /// Words of a corpus seen fewer times than this are ignored (0 and 1 keep every word).
+    pub min_count: u64,
+    /// Down-sampling threshold of frequent words (gensim's `sample`); 0 disables it.
+    pub sample: f64,
+    /// Initial learning rate.
+    pub alpha: f32,
+    /// Final learning rate (reached at the end of each call).
+    pub min_alpha: f32,
+    /// Exponent of the unigram distribution negatives are drawn from.
+    pub ns_exponent: f64,
+    /// Seed of the initial vectors and of all sampling.
+    pub seed: u64,
+    /// Threads: 1 trains sequentially and reproducibly; 0 uses all of rayon's threads; `n > 1`
+    /// uses `n` threads (Hogwild, not bit-reproducible).
+    pub workers: usize,
+}
+
+impl Default for Word2VecConfig {
+    fn default() -> Self {
+        Self {
+            dim: 128,
+            window: 5,
+            negative: 5,
+            epochs: 1,
+            min_count: 0,
+            sample: 0.0,
+            alpha: 0.025,
+            min_alpha: 0.0001,
+            ns_exponent: 0.75,
+            seed: 15,
+            workers: 1,
+        }
+    }
+}
+
+impl Word2VecConfig {
+    /// The defaults listed on [`Word2VecConfig`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the vector size.
+    pub fn dim(mut self, dim: usize) -> Self {
+        self.dim = dim;
+        self
+    }
+    /// Sets the window.
+    pub fn window(mut self, window: usize) -> Self {
+        self.window = window;
+        self
+    }
+    /// Sets the number of negatives per positive pair.
+    pub fn negative(mut self, negative: usize) -> Self {
+        self.negative = negative;
+        self
+    }
+    /// Sets the passes per call.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+    /// Sets the minimum count.
+    pub fn min_count(mut self, min_count: u64) -> Self {
+        self.min_count = min_count;
+        self
+    }
+    /// Sets the down-sampling threshold (0 = off).
+    pub fn sample(mut self, sample: f64) -> Self {
+        self.sample = sample;
+        self
+    }
+    /// Sets the initial learning rate.
+    pub fn alpha(mut self, alpha: f32) -> Self {
+        self.alpha = alpha;
+        self
+    }
+    /// Sets the final learning rate.
+    pub fn min_alpha(mut self, min_alpha: f32) -> Self {
+        self.min_alpha = min_alpha;
+        self
+    }
+    /// Sets the exponent of the negative-sampling distribution.
+    pub fn ns_exponent(mut self, ns_exponent: f64) -> Self {
+        self.ns_exponent = ns_exponent;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets the number of threads (1 = reproducible, 0 = all).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// Checks every field; [`NnError::InvalidConfig`] names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, value: String, reason: &'static str| {
+            Err(NnError::InvalidConfig {
+                field,
+                value,
+                reason,
+            })
+        };
+        if self.dim == 0 {
+            return bad("dim", self.dim.to_string(), "must be at least 1");
+        }
+        if self.window == 0 {
+            return bad("window", self.window.to_string(), "must be at least 1");
+        }
+        if self.negative == 0 {
+            return bad("negative", self.negative.to_string(), "must be at least 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", self.epochs.to_string(), "must be at least 1");
+        }
+        if !(self.sample.is_finite() && self.sample >= 0.0) {
+            return bad("sample", self.sample.to_string(), "must be finite and >= 0");
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return bad("alpha", self.alpha.to_string(), "must be finite and > 0");
+        }
+        if !(self.min_alpha.is_finite() && self.min_alpha >= 0.0 && self.min_alpha <= self.alpha) {
+            return bad(
+                "min_alpha",
+                self.min_alpha.to_string(),
+                "must be in [0, alpha]",
+            );
+        }
+        if !self.ns_exponent.is_finite() {
+            return bad(
+                "ns_exponent",
+                self.ns_exponent.to_string(),
+                "must be finite",
+            );
+        }
+        Ok(())
+    }
+
+    /// Builds the vocabulary of `sentences` and trains a model on them.
+    ///
+    /// Arguments: `sentences`, each a slice of tokens. Returns the trained model (vectors
+    /// `(n_words, dim)`).
+    ///
+    /// Errors: [`NnError::InvalidConfig`]; [`NnError::Empty`] when the corpus has no word that
+    /// passes `min_count`.
+    ///
+    /// Complexity: O(epochs · n_words_in_corpus · window · (negative + 1) · dim).
+    pub fn train<W, S>(&self, sentences: &[S]) -> Result<Word2Vec<W>>
+    where
+        W: Hash + Eq + Clone + Sync,
+        S: AsRef<[W]> + Sync,
+    {
+        self.validate()?;
+        let mut model = Word2Vec {
+            config: self.clone(),
+            words: Vec::new(),
+            index: HashMap::new(),
+            counts: Vec::new(),
+            vectors: Array2::zeros((0, self.dim)),
+            syn1neg: Array2::zeros((0, self.dim)),
+            n_calls: 0,
+            last_stats: Word2VecStats::default(),
+        };
+        model.add_vocab(sentences, true);
+        if model.words.is_empty() {
+            return Err(NnError::Empty {
+                what: "word2vec corpus (no word reaches min_count)".to_string(),
+            });
+        }
+        model.train_corpus(sentences);
+        Ok(model)
+    }
+}
+
+/// Figures of the last `train` / `update` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Word2VecStats {
+    /// Words added to the vocabulary by the call.
+    pub new_words: usize,
+    /// In-vocabulary words of the corpus, summed over epochs.
+    pub raw_words: u64,
+    /// Words trained after down-sampling, summed over epochs.
+    pub effective_words: u64,
+    /// Wall-clock time of the training passes.
+    pub elapsed: Duration,
+}
+
+impl Word2VecStats {
+    /// Effective words trained per second.
+    pub fn words_per_sec(&self) -> f64 {
+        self.effective_words as f64 / self.elapsed.as_secs_f64().max(1e-12)
+    }
+}
+
+/// A trained skip-gram model: vocabulary, input vectors `(n_words, dim)` (the embeddings) and
+/// output vectors (kept for further training).
+///
+/// Row `i` of [`Word2Vec::vectors`] belongs to `words()[i]`; a word keeps its row across updates.
+#[derive(Debug, Clone)]
+pub struct Word2Vec<W = String> {
+    config: Word2VecConfig,
+    words: Vec<W>,
+    index: HashMap<W, usize>,
+    counts: Vec<u64>,
+    vectors: Array2<f32>,
+    syn1neg: Array2<f32>,
+    n_calls: u64,
+    last_stats: Word2VecStats,
+}
+
+impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
+    /// The configuration it was trained with.
+    pub fn config(&self) -> &Word2VecConfig {
+        &self.config
+    }
+
+    /// Number of words in the vocabulary.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True for an empty vocabulary (never the case for a trained model).
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Vector size.
+    pub fn dim(&self) -> usize {
+        self.config.dim
+    }
+
+    /// The vocabulary, in row order.
+    pub fn words(&self) -> &[W] {
+        &self.words
+    }
+
+    /// Corpus counts of the words (accumulated over updates), in row order.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The row of `word`, if known.
+    pub fn index_of(&self, word: &W) -> Option<usize> {
+        self.index.get(word).copied()
+    }
+
+    /// The word vectors (embeddings), shape `(n_words, dim)`.
+    pub fn vectors(&self) -> ArrayView2<'_, f32> {
+        self.vectors.view()
+    }
+
+    /// The output (negative-sampling) vectors, shape `(n_words, dim)`.
+    pub fn output_vectors(&self) -> ArrayView2<'_, f32> {
+        self.syn1neg.view()
+    }
+
+    /// The vector of `word`, shape `(dim)`, if known.
+    pub fn vector(&self, word: &W) -> Option<ArrayView1<'_, f32>> {
+        self.index_of(word).map(|i| self.vectors.row(i))
+    }
+
+    /// Figures of the last `train` / `update` call.
+    pub fn last_stats(&self) -> Word2VecStats {
+        self.last_stats
+    }
+
+    /// Cosine similarity of two known words (0 when one vector is zero), `None` if one is
+    /// unknown.
+    pub fn similarity(&self, a: &W, b: &W) -> Option<f32> {
+        let (a, b) = (self.vector(a)?, self.vector(b)?);
+        Some(cosine(a.as_slice()?, b.as_slice()?))
+    }
+
+    /// The `k` words most similar to `word` by cosine similarity, best first (ties by row),
+    /// excluding `word` itself; `None` if `word` is unknown.
+    ///
+    /// Complexity: O(n_words · dim).
+    pub fn most_similar(&self, word: &W, k: usize) -> Option<Vec<(W, f32)>> {
+        let i = self.index_of(word)?;
+        let q = self.vectors.row(i);
+        let q = q.as_slice()?;
+        let mut scored: Vec<(usize, f32)> = (0..self.len())
+            .filter(|&j| j != i)
+            .map(|j| (j, cosine(q, self.vectors.row(j).as_slice().unwrap_or(&[]))))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        Some(
+            scored
+                .into_iter()
+                .map(|(j, s)| (self.words[j].clone(), s))
+                .collect(),
+        )
+    }
+
+    /// gensim's `build_vocab(update=True)` then `train`: adds the corpus counts of known words,
+    /// appends new words (reaching `min_count` in this corpus) with fresh seeded vectors, then
+    /// trains `epochs` passes over `sentences` with the learning rate decaying again from `alpha`.
+    ///
+    /// Known words keep their rows (and their vectors until training moves them). An empty
+    /// corpus is a no-op. Returns the call's figures.
+    pub fn update<S>(&mut self, sentences: &[S]) -> Result<Word2VecStats>
+    where
+        S: AsRef<[W]> + Sync,
+    {
+        self.config.validate()?;
+        let new_words = self.add_vocab(sentences, false);
+        self.train_corpus(sentences);
+        self.last_stats.new_words = new_words;
+        Ok(self.last_stats)
+    }
+
+    /// Counts the corpus, adds new words (first build: sorted by descending count), initialises
+    /// their vectors. Returns the number of new words.
+    fn add_vocab<S: AsRef<[W]>>(&mut self, sentences: &[S], first: bool) -> usize {
+        // Raw counts in first-occurrence order.
+        let mut raw: Vec<(W, u64)> = Vec::new();
+        let mut pos: HashMap<&W, usize> = HashMap::new();
+        for s in sentences {
+            for w in s.as_ref() {
+                match pos.get(w) {
+                    Some(&p) => raw[p].1 += 1,
+                    None => {
+                        pos.insert(w, raw.len());
+                        raw.push((w.clone(), 1));
+                    }
+                }
+            }
+        }
+        drop(pos);
+        let mut new: Vec<(W, u64)> = Vec::new();
+        for (w, c) in raw {
+            if let Some(&i) = self.index.get(&w) {
+                self.counts[i] += c;
+            } else if c >= self.config.min_count {
+                new.push((w, c));
+            }
+        }
+        if first {
+            // Stable: ties keep first-occurrence order.
+            new.sort_by(|a, b| b.1.cmp(&a.1));
+        }
+        let old = self.words.len();
+        let n_new = new.len();
+        let dim = self.config.dim;
+        let mut vectors = Array2::zeros((n_new, dim));
+        let bound = 1.0 / dim as f64;
+        for (k, (w, c)) in new.into_iter().enumerate() {
+            let i = old + k;
+            let mut rng = ChaCha8Rng::seed_from_u64(mix(&[self.config.seed, 0x1417, i as u64]));
+            for v in vectors.row_mut(k).iter_mut() {
+                *v = rng.random_range(-bound..bound) as f32;
+            }
+            self.index.insert(w.clone(), i);
+            self.words.push(w);
+            self.counts.push(c);
+        }
+        let grown = |a: &Array2<f32>, b: &Array2<f32>| {
+            ndarray::concatenate(Axis(0), &[a.view(), b.view()]).expect("same number of columns")
+        };
+        self.vectors = grown(&self.vectors, &vectors);
+        self.syn1neg = grown(&self.syn1neg, &Array2::zeros((n_new, dim)));
+        n_new
+    }
+
+    /// Trains `epochs` passes over the corpus (vocabulary already built).
+    fn train_corpus<S: AsRef<[W]> + Sync>(&mut self, sentences: &[S]) {
+        let start = Instant::now();
+        let cfg = self.config.clone();
+        let call = self.n_calls;
+        self.n_calls += 1;
+        // Corpus as row indices (unknown words, i.e. under min_count, dropped as gensim does).
+        let mut tokens: Vec<u32> = Vec::new();
+        let mut offsets: Vec<usize> = vec![0];
+        for s in sentences {
+            tokens.extend(
+                s.as_ref()
+                    .iter()
+                    .filter_map(|w| self.index.get(w).map(|&i| i as u32)),
+            );
+            if *offsets.last().unwrap_or(&0) != tokens.len() {
+                offsets.push(tokens.len());
+            }
+        }
+        let total = tokens.len();
+        let mut stats = Word2VecStats::default();
+        if total == 0 {
+            stats.elapsed = start.elapsed();
+            self.last_stats = stats;
+            return;
+        }
+        // Jobs: runs of whole sentences with about JOB_WORDS words.
+        let mut jobs: Vec<(usize, usize)> = Vec::new(); // sentence index ranges
+        let mut js = 0;
+        for s in 0..offsets.len() - 1 {
+            if offsets[s + 1] - offsets[js] >= JOB_WORDS {
+                jobs.push((js, s + 1));
+                js = s + 1;
+            }
+        }
+        if js < offsets.len() - 1 {
+            jobs.push((js, offsets.len() - 1));
+        }
+        let cum_table = cum_table(&self.counts, cfg.ns_exponent);
+        let keep = keep_thresholds(&self.counts, cfg.sample);
+        let shared = Shared {
+            syn0: self
+                .vectors
+                .iter()
+                .map(|v| AtomicU32::new(v.to_bits()))
+                .collect(),
+            syn1neg: self
+                .syn1neg
+                .iter()
+                .map(|v| AtomicU32::new(v.to_bits()))
+                .collect(),
+            cum_table,
+            keep,
+            dim: cfg.dim,
+        };
+        let ctx = Ctx {
+            cfg: &cfg,
+            shared: &shared,
+            tokens: &tokens,
+            offsets: &offsets,
+            total_words: (total * cfg.epochs) as f64,
+        };
+        let mut effective = 0u64;
+        for epoch in 0..cfg.epochs {
+            let run = |j: usize, bufs: &mut Bufs| -> u64 {
+                let seed = mix(&[cfg.seed, call, epoch as u64, j as u64]);
+                ctx.train_job(jobs[j], epoch, seed, bufs)
+            };
+            effective += if cfg.workers == 1 {
+                let mut bufs = Bufs::new(cfg.dim);
+                (0..jobs.len()).map(|j| run(j, &mut bufs)).sum::<u64>()
+            } else {
+                let par = || {
+                    (0..jobs.len())
+                        .into_par_iter()
+                        .map_init(|| Bufs::new(cfg.dim), |bufs, j| run(j, bufs))
+                        .sum::<u64>()
+                };
+                match (cfg.workers > 1)
+                    .then(|| {
+                        rayon::ThreadPoolBuilder::new()
+                            .num_threads(cfg.workers)
+                            .build()
+                            .ok()
+                    })
+                    .flatten()
+                {
+                    Some(pool) => pool.install(par),
+                    None => par(),
+                }
+            };
+        }
+        let dim = cfg.dim;
+        let n = self.words.len();
+        self.vectors = Array2::from_shape_fn((n, dim), |(i, k)| {
+            f32::from_bits(shared.syn0[i * dim + k].load(Ordering::Relaxed))
+        });
+        self.syn1neg = Array2::from_shape_fn((n, dim), |(i, k)| {
+            f32::from_bits(shared.syn1neg[i * dim + k].load(Ordering::Relaxed))
+        });
+        stats.raw_words = (total * cfg.epochs) as u64;
+        stats.effective_words = effective;
+        stats.elapsed = start.elapsed();
+        self.last_stats = stats;
+    }
+}
+
+impl<W: Hash + Eq + Clone + Sync + Serialize> Word2Vec<W> {
+    /// Saves the model to one safetensors file: tensors `vectors` and `syn1neg` (F32,
+    /// `(n_words, dim)`), metadata `format`, `config` (JSON), `words` (JSON array, row order),
+    /// `counts` (JSON array) and `n_calls`. Python reads it with
+    /// `safetensors.safe_open(path, "np")` (`.metadata()["words"]` through `json.loads`).
+    ///
+    /// Errors: [`NnError::SafeTensors`] (including i/o), [`NnError::Json`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let json = |v: serde_json::Result<String>| {
+            v.map_err(|source| NnError::Json {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let mut meta = HashMap::new();
+        meta.insert("format".to_string(), FORMAT.to_string());
+        meta.insert(
+            "config".to_string(),
+            json(serde_json::to_string(&self.config))?,
+        );
+        meta.insert(
+            "words".to_string(),
+            json(serde_json::to_string(&self.words))?,
+        );
+        meta.insert(
+            "counts".to_string(),
+            json(serde_json::to_string(&self.counts))?,
+        );
+        meta.insert("n_calls".to_string(), self.n_calls.to_string());
+        let st_err = |source| NnError::SafeTensors {
+            path: path.to_path_buf(),
+            source,
+        };
+        let shape = vec![self.len(), self.dim()];
+        let bytes = |a: &Array2<f32>| a.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+        let (b0, b1) = (bytes(&self.vectors), bytes(&self.syn1neg));
+        let t0 = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), &b0)
+            .map_err(st_err)?;
+        let t1 = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, &b1)
+            .map_err(st_err)?;
+        safetensors::serialize_to_file([("vectors", t0), ("syn1neg", t1)], Some(meta), path)
+            .map_err(st_err)
+    }
+}
+
+impl<W: Hash + Eq + Clone + Sync + DeserializeOwned> Word2Vec<W> {
+    /// Loads a model written by [`Word2Vec::save`]; training can continue with
+    /// [`Word2Vec::update`]. The round trip is bit-identical.
+    ///
+    /// Errors: [`NnError::Io`], [`NnError::SafeTensors`], [`NnError::Json`],
+    /// [`NnError::MissingMetadata`], [`NnError::MissingTensor`], [`NnError::TensorShape`],
+    /// [`NnError::TensorDtype`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let buf = std::fs::read(path).map_err(|source| NnError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let st_err = |source| NnError::SafeTensors {
+            path: path.to_path_buf(),
+            source,
+        };
+        let (_, header) = safetensors::SafeTensors::read_metadata(&buf).map_err(st_err)?;
+        let st = safetensors::SafeTensors::deserialize(&buf).map_err(st_err)?;
+        let empty = HashMap::new();
+        let meta = header.metadata().as_ref().unwrap_or(&empty);
+        let get = |key: &'static str| {
+            meta.get(key).ok_or_else(|| NnError::MissingMetadata {
+                key,
+                path: path.to_path_buf(),
+            })
+        };
+        let json_err = |source| NnError::Json {
+            path: path.to_path_buf(),
+            source,
+        };
+        if get("format")? != FORMAT {
+            return Err(NnError::MissingMetadata {
+                key: "format",
+                path: path.to_path_buf(),
+            });
+        }
+        let config: Word2VecConfig = serde_json::from_str(get("config")?).map_err(json_err)?;
+        let words: Vec<W> = serde_json::from_str(get("words")?).map_err(json_err)?;
+        let counts: Vec<u64> = serde_json::from_str(get("counts")?).map_err(json_err)?;
+        let n_calls: u64 = serde_json::from_str(get("n_calls")?).map_err(json_err)?;
+        config.validate()?;
+        let expected = vec![words.len(), config.dim];
+        if counts.len() != words.len() {
+            return Err(NnError::TensorShape {
+                name: "counts".to_string(),
+                path: path.to_path_buf(),
+                expected: vec![words.len()],
+                actual: vec![counts.len()],
+            });
+        }
+        let tensor = |name: &str| -> Result<Array2<f32>> {
+            let t = st.tensor(name).map_err(|_| NnError::MissingTensor {
+                name: name.to_string(),
+                path: path.to_path_buf(),
+            })?;
+            if t.dtype() != safetensors::Dtype::F32 {
+                return Err(NnError::TensorDtype {
+                    name: name.to_string(),
+                    path: path.to_path_buf(),
+                    expected: "F32".to_string(),
+                    actual: format!("{:?}", t.dtype()),
+                });
+            }
+            if t.shape() != expected.as_slice() {
+                return Err(NnError::TensorShape {
+                    name: name.to_string(),
+                    path: path.to_path_buf(),
+                    expected: expected.clone(),
+                    actual: t.shape().to_vec(),
+                });
+            }
+            let v: Vec<f32> = t
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Array2::from_shape_vec((expected[0], expected[1]), v).map_err(|_| {
+                NnError::TensorShape {
+                    name: name.to_string(),
+                    path: path.to_path_buf(),
+                    expected: expected.clone(),
+                    actual: t.shape().to_vec(),
+                }
+            })
+        };
+        let vectors = tensor("vectors")?;
+        let syn1neg = tensor("syn1neg")?;
+        let mut index = HashMap::with_capacity(words.len());
+        for (i, w) in words.iter().enumerate() {
+            if index.insert(w.clone(), i).is_some() {
+                return Err(NnError::MissingMetadata {
+                    key: "words",
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        Ok(Self {
+            config,
+            words,
+            index,
+            counts,
+            vectors,
+            syn1neg,
+            n_calls,
+            last_stats: Word2VecStats::default(),
+        })
+    }
+}
+
+/// Shared, lock-free training state.
+struct Shared {
+    syn0: Vec<AtomicU32>,
+    syn1neg: Vec<AtomicU32>,
+    cum_table: Vec<u32>,
+    /// Per word: keep when a uniform u32 is below this (u32::MAX = always).
+    keep: Vec<u32>,
+    dim: usize,
+}
+
+/// Per-thread scratch rows.
+struct Bufs {
+    l1: Vec<f32>,
+    work: Vec<f32>,
+    t: Vec<f32>,
+    sentence: Vec<u32>,
+}
+
+impl Bufs {
+    fn new(dim: usize) -> Self {
+        Self {
+            l1: vec![0.0; dim],
+            work: vec![0.0; dim],
+            t: vec![0.0; dim],
+            sentence: Vec::new(),
+        }
+    }
+}
+
+struct Ctx<'a> {
+    cfg: &'a Word2VecConfig,
+    shared: &'a Shared,
+    tokens: &'a [u32],
+    offsets: &'a [usize],
+    total_words: f64,
+}
+
+impl Ctx<'_> {
+    /// Trains sentences `job.0..job.1`; returns the number of effective words.
+    fn train_job(&self, job: (usize, usize), epoch: usize, seed: u64, bufs: &mut Bufs) -> u64 {
+        let cfg = self.cfg;
+        let sh = self.shared;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let per_epoch = self.tokens.len() as f64;
+        let mut effective = 0u64;
+        let mut sentence = std::mem::take(&mut bufs.sentence);
+        for s in job.0..job.1 {
+            let (a, b) = (self.offsets[s], self.offsets[s + 1]);
+            let done = epoch as f64 * per_epoch + a as f64;
+            let alpha = (cfg.alpha as f64
+                - (cfg.alpha - cfg.min_alpha) as f64 * done / self.total_words)
+                .max(cfg.min_alpha as f64) as f32;
+            sentence.clear();
+            for &w in &self.tokens[a..b] {
+                let k = sh.keep[w as usize];
+                if k == u32::MAX || rng.random::<u32>() < k {
+                    sentence.push(w);
+                }
+            }
+            effective += sentence.len() as u64;
+            let n = sentence.len();
+            for i in 0..n {
+                let reduced = rng.random_range(0..cfg.window);
+                let span = cfg.window - reduced;
+                let lo = i.saturating_sub(span);
+                let hi = (i + span + 1).min(n);
+                for j in lo..hi {
+                    if j != i {
+                        self.train_pair(sentence[i], sentence[j], alpha, &mut rng, bufs);
+                    }
+                }
+            }
+        }
+        bufs.sentence = sentence;
+        effective
+    }
+
+    /// One skip-gram pair: the input vector of `ctx` predicts `word` against negatives.
+    #[inline]
+    fn train_pair(&self, word: u32, ctx: u32, alpha: f32, rng: &mut ChaCha8Rng, bufs: &mut Bufs) {
+        let sh = self.shared;
+        let dim = sh.dim;
+        let row1 = ctx as usize * dim;
+        load(&sh.syn0[row1..row1 + dim], &mut bufs.l1);
+        bufs.work.fill(0.0);
+        let total = *sh.cum_table.last().unwrap_or(&1);
+        for d in 0..=self.cfg.negative {
+            let (target, label) = if d == 0 {
+                (word, 1.0f32)
+            } else {
+                let r = rng.random_range(0..total.max(1));
+                let t = sh.cum_table.partition_point(|&c| c <= r) as u32;
+                if t == word {
+                    continue;
+                }
+                (t, 0.0)
+            };
+            let row2 = target as usize * dim;
+            let out = &sh.syn1neg[row2..row2 + dim];
+            load(out, &mut bufs.t);
+            let f: f32 = bufs.l1.iter().zip(&bufs.t).map(|(a, b)| a * b).sum();
+            if f <= -MAX_EXP || f >= MAX_EXP {
+                continue;
+            }
+            let g = (label - 1.0 / (1.0 + (-f).exp())) * alpha;
+            for k in 0..dim {
+                bufs.work[k] += g * bufs.t[k];
+                bufs.t[k] += g * bufs.l1[k];
+            }
+            store(out, &bufs.t);
+        }
+        let inp = &sh.syn0[row1..row1 + dim];
+        load(inp, &mut bufs.l1);
+        for k in 0..dim {
+            bufs.l1[k] += bufs.work[k];
+        }
+        store(inp, &bufs.l1);
+    }
+}
+
+#[inline]
+fn load(src: &[AtomicU32], dst: &mut [f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = f32::from_bits(s.load(Ordering::Relaxed));
+    }
+}
+
+#[inline]
+fn store(dst: &[AtomicU32], src: &[f32]) {
+    for (d, s) in dst.iter().zip(src) {
+        d.store(s.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// gensim's `make_cum_table`: cumulative count^exponent scaled to [0, 2³¹ − 1].
+fn cum_table(counts: &[u64], exponent: f64) -> Vec<u32> {
+    let pow: Vec<f64> = counts.iter().map(|&c| (c as f64).powf(exponent)).collect();
+    let total: f64 = pow.iter().sum();
+    let mut cum = 0.0;
+    pow.iter()
+        .map(|p| {
+            cum += p;
+            if total > 0.0 {
+                (cum / total * CUM_DOMAIN).round() as u32
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// gensim's down-sampling: keep probability `(√(c/t) + 1) · t / c` with `t = sample · Σ counts`,
+/// as a u32 threshold (u32::MAX = keep always).
+fn keep_thresholds(counts: &[u64], sample: f64) -> Vec<u32> {
+    if sample <= 0.0 {
+        return vec![u32::MAX; counts.len()];
+    }
+    let total: u64 = counts.iter().sum();
+    let t = if sample < 1.0 {
+        sample * total as f64
+    } else {
+        sample
+    };
+    counts
+        .iter()
+        .map(|&c| {
+            let c = c.max(1) as f64;
+            let p = ((c / t).sqrt() + 1.0) * t / c;
+            if p >= 1.0 {
+                u32::MAX
+            } else {
+                (p * 4_294_967_296.0) as u32
+            }
+        })
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        ab += x as f64 * y as f64;
+        aa += x as f64 * x as f64;
+        bb += y as f64 * y as f64;
+    }
+    if aa == 0.0 || bb == 0.0 {
+        0.0
+    } else {
+        (ab / (aa.sqrt() * bb.sqrt())) as f32
+    }
+}
+
+/// SplitMix64 over a sequence of words: derives independent seeds from (seed, call, epoch, job).
+fn mix(parts: &[u64]) -> u64 {
+    let mut h = 0x9E37_79B9_7F4A_7C15u64;
+    for &p in parts {
+        h ^= p;
+        h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = h;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h = z ^ (z >> 31);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cum_table_is_increasing_and_ends_at_domain() {
+        let t = cum_table(&[10, 1, 5], 0.75);
+        assert!(t.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(*t.last().unwrap() as f64, CUM_DOMAIN);
+    }
+
+    #[test]
+    fn no_sampling_keeps_everything() {
+        assert_eq!(keep_thresholds(&[1, 1000], 0.0), vec![u32::MAX, u32::MAX]);
+        let k = keep_thresholds(&[1, 100_000], 1e-3);
+        assert_eq!(k[0], u32::MAX);
+        assert!(k[1] < u32::MAX / 2);
+    }
+
+    #[test]
+    fn mix_differs_per_part() {
+        assert_ne!(mix(&[1, 0, 0]), mix(&[1, 0, 1]));
+        assert_ne!(mix(&[1, 2]), mix(&[2, 1]));
+    }
+}
