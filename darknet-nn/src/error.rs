@@ -177,6 +177,15 @@ pub enum NnError {
         /// Dtype in the file.
         actual: String,
     },
+    /// A key a file format needs is missing from a safetensors file's metadata, or its value
+    /// is not what the format expects.
+    #[error("metadata key {key} missing or invalid in {path}")]
+    MissingMetadata {
+        /// The metadata key, e.g. `"words"`.
+        key: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// Result alias of darknet-nn.

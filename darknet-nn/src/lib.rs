@@ -60,8 +60,10 @@ pub mod gradcheck;
 pub mod kernels;
 pub mod layers;
 pub mod param;
+pub mod word2vec;
 
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{Linear, LinearCache, Relu, Sigmoid};
 pub use param::{HasParams, Mode, Param, ParamMut};
+pub use word2vec::{Word2Vec, Word2VecConfig, Word2VecStats};

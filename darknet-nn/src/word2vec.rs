@@ -421,7 +421,7 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
         }
         if first {
             // Stable: ties keep first-occurrence order.
-            new.sort_by(|a, b| b.1.cmp(&a.1));
+            new.sort_by_key(|w| std::cmp::Reverse(w.1));
         }
         let old = self.words.len();
         let n_new = new.len();
