@@ -37,6 +37,17 @@ pub enum NnError {
         /// The operation that got the empty batch.
         op: &'static str,
     },
+    /// A batch has fewer rows than an operation needs (BatchNorm in training mode needs 2, as
+    /// PyTorch).
+    #[error("{op}: batch of {got} rows, at least {needed} needed")]
+    BatchTooSmall {
+        /// The operation.
+        op: &'static str,
+        /// Rows needed.
+        needed: usize,
+        /// Rows given.
+        got: usize,
+    },
     /// An input contains NaN or an infinity.
     #[error("{op}: non-finite value in {what} at flat index {index}")]
     NonFinite {
@@ -210,7 +221,6 @@ pub(crate) fn check_shape(
     }
 }
 
-#[allow(dead_code)]
 /// Returns [`NnError::NonFinite`] at the first NaN or infinity of `values`.
 pub(crate) fn check_finite<'a, T: crate::Float>(
     op: &'static str,

@@ -19,6 +19,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 /// ```
 pub trait Float:
     num_traits::Float
+    + num_traits::FromPrimitive
     + LinalgScalar
     + ScalarOperand
     + Sum

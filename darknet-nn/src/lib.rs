@@ -54,16 +54,22 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod adjacency;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
 pub mod kernels;
 pub mod layers;
+pub mod loss;
+pub mod optim;
 pub mod param;
 pub mod word2vec;
 
 pub use error::{NnError, Result};
 pub use float::Float;
-pub use layers::{Linear, LinearCache, Relu, Sigmoid};
+pub use layers::{
+    BatchNorm1d, Dropout, Gcn, Linear, LinearCache, LogSoftmax, MeanPool, Relu, Sigmoid,
+};
+pub use optim::{Adam, AdamConfig};
 pub use param::{HasParams, Mode, Param, ParamMut};
 pub use word2vec::{Word2Vec, Word2VecConfig, Word2VecStats};

@@ -1,0 +1,273 @@
+//! Graph convolution (Kipf & Welling), as the reference code's `GraphConvolution`.
+//!
+//! Formula: `out = Â (X W) + b` with `Â` a normalized adjacency given by the caller (symmetric
+//! `D̂^−½ (A + I) D̂^−½` for Paper A, row-normalized `D̂^−1 (A + A^T + I)` for Paper B, see
+//! [`crate::adjacency`]). The product is evaluated as `(Â X) W` when `in_dim ≤ out_dim` (fewer
+//! sparse flops) and `Â (X W)` otherwise; both are the same function.
+//!
+//! Shapes: `Â` (n, n) CSR, `X` (n, in_dim) → `out` (n, out_dim); weight `W` (in_dim, out_dim)
+//! and bias `b` (out_dim), the reference code's layout. No activation (apply [`crate::layers::Relu`]).
+//!
+//! Backward: with `G = d_out`, `db += Σ_rows G`; for `(Â X) W`: `dW += (Â X)ᵀ G`,
+//! `dX = Âᵀ (G Wᵀ)`; for `Â (X W)`: `dXW = Âᵀ G`, `dW += Xᵀ dXW`, `dX = dXW Wᵀ`. `Âᵀ` is
+//! passed to `backward` precomputed ([`crate::kernels::transpose_csr`]; for the symmetric
+//! normalization it is `Â` itself).
+//!
+//! Initialisation (reference code): weight and bias from `U(−1/√out_dim, 1/√out_dim)`, weight
+//! first (row-major), then bias.
+//!
+//! ```
+//! use darknet_nn::layers::Gcn;
+//! use darknet_nn::adjacency::normalize_symmetric;
+//! use ndarray::{array, Array2};
+//! use rand::SeedableRng;
+//! use sprs::TriMat;
+//! // Two nodes joined by an edge: Â = [[.5, .5], [.5, .5]].
+//! let mut t = TriMat::new((2, 2));
+//! t.add_triplet(0, 1, 1.0f64);
+//! t.add_triplet(1, 0, 1.0);
+//! let a = normalize_symmetric(&t.to_csr()).unwrap();
+//! let mut gcn = Gcn::<f64>::new(1, 1, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+//! gcn.weight.value = array![[2.0]];
+//! gcn.bias.value = array![0.0];
+//! let (y, _) = gcn.forward(&a, array![[1.0], [3.0]].view()).unwrap();
+//! assert!((&y - &array![[4.0], [4.0]]).iter().all(|d| d.abs() < 1e-12));
+//! ```
+
+use crate::error::check_shape;
+use crate::kernels::spmm_into;
+use crate::layers::linear::uniform;
+use crate::{Float, HasParams, NnError, Param, ParamMut, Result};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis, Ix1, Ix2};
+use rand::Rng;
+use sprs::CsMat;
+
+/// A graph convolution layer: weight (in_dim, out_dim), bias (out_dim).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gcn<T: Float> {
+    /// Weight, shape (in_dim, out_dim).
+    pub weight: Param<T, Ix2>,
+    /// Bias, shape (out_dim).
+    pub bias: Param<T, Ix1>,
+}
+
+/// What [`Gcn::backward`] needs.
+#[derive(Debug, Clone)]
+pub enum GcnCache<T> {
+    /// Evaluated as `(Â X) W`: holds `Â X` (n, in_dim).
+    AggregateFirst {
+        /// `Â X`, (n, in_dim).
+        ax: Array2<T>,
+    },
+    /// Evaluated as `Â (X W)`: holds `X` (n, in_dim).
+    TransformFirst {
+        /// The input X, (n, in_dim).
+        x: Array2<T>,
+    },
+}
+
+impl<T: Float> Gcn<T> {
+    /// A layer initialised as the reference code, drawn from `rng`.
+    pub fn new(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
+        let bound = 1.0 / (out_dim.max(1) as f64).sqrt();
+        let weight = Array2::from_shape_simple_fn((in_dim, out_dim), || uniform(bound, rng));
+        let bias = Array1::from_shape_simple_fn(out_dim, || uniform(bound, rng));
+        Self {
+            weight: Param::new(weight),
+            bias: Param::new(bias),
+        }
+    }
+
+    /// Input width.
+    pub fn in_dim(&self) -> usize {
+        self.weight.value.nrows()
+    }
+
+    /// Output width.
+    pub fn out_dim(&self) -> usize {
+        self.weight.value.ncols()
+    }
+
+    fn check_adj(op: &'static str, what: &'static str, adj: &CsMat<T>, n: usize) -> Result<()> {
+        if !adj.is_csr() {
+            return Err(NnError::NotCsr { op, what });
+        }
+        check_shape(op, what, &[n, n], &[adj.rows(), adj.cols()])
+    }
+
+    /// Forward pass: `adj` (n, n) CSR, `x` (n, in_dim) → (n, out_dim) and the cache.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] (x width, adjacency size), [`NnError::NotCsr`].
+    pub fn forward(
+        &self,
+        adj: &CsMat<T>,
+        x: ArrayView2<'_, T>,
+    ) -> Result<(Array2<T>, GcnCache<T>)> {
+        const OP: &str = "Gcn::forward";
+        check_shape(OP, "x", &[x.nrows(), self.in_dim()], x.shape())?;
+        Self::check_adj(OP, "adj", adj, x.nrows())?;
+        let n = x.nrows();
+        if self.in_dim() <= self.out_dim() {
+            let mut ax = Array2::zeros((n, self.in_dim()));
+            spmm_into(adj, x, ax.view_mut())?;
+            let mut out = ax.dot(&self.weight.value);
+            out += &self.bias.value;
+            Ok((out, GcnCache::AggregateFirst { ax }))
+        } else {
+            let xw = x.dot(&self.weight.value);
+            let mut out = Array2::zeros((n, self.out_dim()));
+            spmm_into(adj, xw.view(), out.view_mut())?;
+            out += &self.bias.value;
+            Ok((out, GcnCache::TransformFirst { x: x.to_owned() }))
+        }
+    }
+
+    /// Backward pass: `adj_t` = `Âᵀ` (n, n) CSR, `d_out` (n, out_dim) → `dx` (n, in_dim); adds to
+    /// the weight and bias gradients.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`], [`NnError::NotCsr`].
+    pub fn backward(
+        &mut self,
+        adj_t: &CsMat<T>,
+        cache: &GcnCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<Array2<T>> {
+        const OP: &str = "Gcn::backward";
+        let n = match cache {
+            GcnCache::AggregateFirst { ax } => ax.nrows(),
+            GcnCache::TransformFirst { x } => x.nrows(),
+        };
+        check_shape(OP, "d_out", &[n, self.out_dim()], d_out.shape())?;
+        Self::check_adj(OP, "adj_t", adj_t, n)?;
+        *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
+        let mut dx = Array2::zeros((n, self.in_dim()));
+        match cache {
+            GcnCache::AggregateFirst { ax } => {
+                general_mat_mul(T::one(), &ax.t(), &d_out, T::one(), self.weight.grad_mut());
+                let d_ax = d_out.dot(&self.weight.value.t());
+                spmm_into(adj_t, d_ax.view(), dx.view_mut())?;
+            }
+            GcnCache::TransformFirst { x } => {
+                let mut d_xw = Array2::zeros((n, self.out_dim()));
+                spmm_into(adj_t, d_out, d_xw.view_mut())?;
+                general_mat_mul(T::one(), &x.t(), &d_xw, T::one(), self.weight.grad_mut());
+                general_mat_mul(T::one(), &d_xw, &self.weight.value.t(), T::zero(), &mut dx);
+            }
+        }
+        Ok(dx)
+    }
+}
+
+impl<T: Float> HasParams<T> for Gcn<T> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
+        f("weight", self.weight.as_dyn_mut());
+        f("bias", self.bias.as_dyn_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adjacency::{normalize_rows, normalize_symmetric};
+    use crate::gradcheck::{check_gradients, GradCheckConfig};
+    use crate::kernels::transpose_csr;
+    use ndarray::{array, Ix2};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use sprs::TriMat;
+
+    fn graph() -> CsMat<f64> {
+        let mut t = TriMat::new((4, 4));
+        for &(i, j, w) in &[(0, 1, 1.0), (1, 2, 2.0), (2, 3, 0.5), (0, 3, 3.0)] {
+            t.add_triplet(i, j, w);
+            t.add_triplet(j, i, w);
+        }
+        t.to_csr()
+    }
+
+    fn check(adj: &CsMat<f64>, in_dim: usize, out_dim: usize) {
+        let adj_t = transpose_csr(adj);
+        let mut gcn = Gcn::<f64>::new(in_dim, out_dim, &mut ChaCha8Rng::seed_from_u64(2));
+        let x =
+            Array2::from_shape_fn((4, in_dim), |(i, j)| ((i * in_dim + j) as f64).sin()).into_dyn();
+        check_gradients(
+            &mut gcn,
+            &[x],
+            |m, xs| {
+                Ok(
+                    m.forward(adj, xs[0].view().into_dimensionality::<Ix2>().unwrap())?
+                        .0
+                        .into_dyn(),
+                )
+            },
+            |m, xs, g| {
+                let (_, c) = m.forward(adj, xs[0].view().into_dimensionality::<Ix2>().unwrap())?;
+                Ok(vec![Some(
+                    m.backward(&adj_t, &c, g.view().into_dimensionality::<Ix2>().unwrap())?
+                        .into_dyn(),
+                )])
+            },
+            &GradCheckConfig::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_both_orders_both_normalizations() {
+        let sym = normalize_symmetric(&graph()).unwrap();
+        let row = normalize_rows(&graph()).unwrap();
+        for adj in [&sym, &row] {
+            check(adj, 2, 3);
+            check(adj, 3, 2);
+        }
+    }
+
+    #[test]
+    fn both_orders_agree() {
+        let adj = normalize_rows(&graph()).unwrap();
+        let a = Gcn::<f64>::new(3, 2, &mut ChaCha8Rng::seed_from_u64(4));
+        let mut b = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(4));
+        // Same function through the other branch: pad weight (3, 2) into a (3, 2)-shaped use.
+        let x = Array2::from_shape_fn((4, 3), |(i, j)| (i + j) as f64);
+        let (ya, _) = a.forward(&adj, x.view()).unwrap();
+        let dense = adj.to_dense();
+        let want = dense.dot(&x).dot(&a.weight.value) + &a.bias.value;
+        assert!((&ya - &want).iter().all(|d| d.abs() < 1e-12));
+        b.weight.value = array![[1.0, 0.0, 2.0], [0.5, -1.0, 0.0]];
+        let x2 = x
+            .slice_axis(ndarray::Axis(1), ndarray::Slice::from(0..2))
+            .to_owned();
+        let (yb, _) = b.forward(&adj, x2.view()).unwrap();
+        let want = dense.dot(&x2.dot(&b.weight.value)) + &b.bias.value;
+        assert!((&yb - &want).iter().all(|d| d.abs() < 1e-12));
+    }
+
+    #[test]
+    fn init_bound_uses_out_dim() {
+        let g = Gcn::<f32>::new(100, 4, &mut ChaCha8Rng::seed_from_u64(0));
+        assert!(g.weight.value.iter().all(|w| w.abs() <= 0.5));
+        assert!(g.weight.value.iter().any(|w| w.abs() > 0.4));
+    }
+
+    #[test]
+    fn errors() {
+        let adj = normalize_symmetric(&graph()).unwrap();
+        let g = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(0));
+        assert!(matches!(
+            g.forward(&adj, Array2::zeros((3, 2)).view()),
+            Err(NnError::ShapeMismatch { what: "adj", .. })
+        ));
+        assert!(matches!(
+            g.forward(&adj, Array2::zeros((4, 3)).view()),
+            Err(NnError::ShapeMismatch { what: "x", .. })
+        ));
+        assert!(matches!(
+            g.forward(&adj.to_csc(), Array2::zeros((4, 2)).view()),
+            Err(NnError::NotCsr { .. })
+        ));
+        let mut g = g;
+        let (_, c) = g.forward(&adj, Array2::zeros((4, 2)).view()).unwrap();
+        assert!(g.backward(&adj, &c, Array2::zeros((4, 2)).view()).is_err());
+    }
+}
