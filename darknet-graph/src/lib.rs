@@ -51,6 +51,7 @@ pub mod error;
 pub mod host_graph;
 pub mod normalize;
 pub mod port_graph;
+pub mod snapshot;
 
 pub use batch::{prepare_host_graphs, GraphBatch, PreparedGraph};
 pub use error::{GraphError, Result};
@@ -67,3 +68,8 @@ pub use port_graph::distances::{
 pub use port_graph::transitions::{count_transitions, TransitionCounts};
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
+pub use snapshot::{
+    build_snapshots, EdgeMode, HostThreshold, PortNode, PortRanking, RunningStats, Snapshot,
+    SnapshotConfig, SnapshotEdge, SnapshotSet, SNAPSHOT_HOST_FEATURES, SNAPSHOT_N_FEATURES,
+    SNAPSHOT_PORT_FEATURES,
+};
