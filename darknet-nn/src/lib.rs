@@ -55,21 +55,27 @@
 #![forbid(unsafe_code)]
 
 pub mod adjacency;
+pub mod batch;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
 pub mod kernels;
 pub mod layers;
 pub mod loss;
+pub mod model;
 pub mod optim;
 pub mod param;
+pub mod train;
 pub mod word2vec;
 
+pub use batch::{Graph, GraphBatch, GraphDataset};
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{
     BatchNorm1d, Dropout, Gcn, Linear, LinearCache, LogSoftmax, MeanPool, Relu, Sigmoid,
 };
+pub use model::{GraphClassifier, GraphClassifierConfig, PortAutoencoder, PortAutoencoderConfig};
 pub use optim::{Adam, AdamConfig};
 pub use param::{HasParams, Mode, Param, ParamMut};
+pub use train::{EpochRecord, LearningCurve, TrainConfig};
 pub use word2vec::{Word2Vec, Word2VecConfig, Word2VecStats};

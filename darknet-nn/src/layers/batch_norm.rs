@@ -145,6 +145,25 @@ impl<T: Float> BatchNorm1d<T> {
         ))
     }
 
+    /// Evaluation-mode forward without a cache and without `&mut self`: `x` (n, d) → (n, d),
+    /// normalized with the running statistics.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if `x` has not d columns.
+    pub fn infer(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        check_shape(
+            "BatchNorm1d::infer",
+            "x",
+            &[x.nrows(), self.dim()],
+            x.shape(),
+        )?;
+        let eps = T::of(self.eps);
+        let scale = Zip::from(&self.weight.value)
+            .and(&self.running_var)
+            .map_collect(|&g, &v| g / (v + eps).sqrt());
+        let shift = &self.bias.value - &(&self.running_mean * &scale);
+        Ok(&x * &scale + &shift)
+    }
+
     /// `d_out` (n, d) → `dx` (n, d); adds to γ's and β's gradients.
     ///
     /// Errors: [`NnError::ShapeMismatch`] if `d_out` differs from the forward output's shape.
@@ -250,6 +269,11 @@ mod tests {
         assert_eq!(bn.num_batches_tracked[()], 1.0);
         let (y, _) = bn.forward(array![[0.3, 0.1]].view(), Mode::Eval).unwrap();
         assert!(y.iter().all(|v| v.abs() < 1e-12));
+        let x = array![[1.0, 2.0], [-1.0, 0.5]];
+        let (y, _) = bn.forward(x.view(), Mode::Eval).unwrap();
+        assert!((&y - &bn.infer(x.view()).unwrap())
+            .iter()
+            .all(|v| v.abs() < 1e-12));
     }
 
     #[test]

@@ -1,0 +1,326 @@
+//! Graph inputs of the graph models: one graph ([`Graph`]), a batch of graphs as one
+//! block-diagonal graph ([`GraphBatch`]), and the [`GraphDataset`] trait through which training
+//! loops draw batches (implement it to feed graphs stored elsewhere, e.g. the graph crate's
+//! prepared graphs, without copying them all up front).
+//!
+//! ```
+//! use darknet_nn::batch::{Graph, GraphDataset};
+//! use ndarray::Array2;
+//! use sprs::TriMat;
+//! let mut t = TriMat::new((2, 2));
+//! t.add_triplet(0, 1, 1.0f32);
+//! t.add_triplet(1, 0, 1.0);
+//! let g = Graph::new(&t.to_csr(), Array2::ones((2, 3))).unwrap();
+//! let graphs = vec![g.clone(), g];
+//! let batch = graphs.as_slice().batch(&[1, 0]).unwrap();
+//! assert_eq!(batch.offsets, vec![0, 2, 4]);
+//! assert_eq!(batch.features.shape(), &[4, 3]);
+//! ```
+
+use crate::adjacency::normalize_symmetric;
+use crate::error::{check_finite, check_shape};
+use crate::kernels::transpose_csr;
+use crate::layers::pool::check_offsets;
+use crate::{Float, NnError, Result};
+use ndarray::{Array2, Axis, Slice};
+use sprs::CsMat;
+
+/// One graph with its normalized adjacency and node features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph<T> {
+    /// Normalized adjacency Â, CSR (n_nodes, n_nodes).
+    pub adj: CsMat<T>,
+    /// Âᵀ when Â is not symmetric, CSR (n_nodes, n_nodes); `None` when Â is symmetric.
+    pub adj_t: Option<CsMat<T>>,
+    /// Node features, (n_nodes, n_features).
+    pub features: Array2<T>,
+}
+
+impl<T: Float> Graph<T> {
+    /// Normalizes a raw weighted adjacency (n_nodes, n_nodes) as Paper A,
+    /// `D̂^−½ (A + I) D̂^−½`, and keeps the features (n_nodes, n_features). The transpose is
+    /// stored only when `adjacency` is not symmetric.
+    ///
+    /// Errors: shape mismatches, non-finite features or weights.
+    pub fn new(adjacency: &CsMat<T>, features: Array2<T>) -> Result<Self> {
+        let adj = normalize_symmetric(adjacency)?;
+        let t = transpose_csr(&adj);
+        let adj_t = if t == adj { None } else { Some(t) };
+        Self::from_normalized(adj, adj_t, features)
+    }
+
+    /// Wraps an already normalized adjacency (and its transpose when not symmetric).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`], [`NnError::NotCsr`], [`NnError::NonFinite`].
+    pub fn from_normalized(
+        adj: CsMat<T>,
+        adj_t: Option<CsMat<T>>,
+        features: Array2<T>,
+    ) -> Result<Self> {
+        const OP: &str = "Graph::from_normalized";
+        let n = features.nrows();
+        check_adj(OP, "adj", &adj, n)?;
+        if let Some(t) = &adj_t {
+            check_adj(OP, "adj_t", t, n)?;
+        }
+        check_finite(OP, "features", features.iter())?;
+        Ok(Self {
+            adj,
+            adj_t,
+            features,
+        })
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> usize {
+        self.features.nrows()
+    }
+}
+
+fn check_adj<T: Float>(op: &'static str, what: &'static str, a: &CsMat<T>, n: usize) -> Result<()> {
+    if !a.is_csr() {
+        return Err(NnError::NotCsr { op, what });
+    }
+    check_shape(op, what, &[n, n], &[a.rows(), a.cols()])
+}
+
+/// A batch of graphs as one disconnected graph.
+///
+/// Graph `g` owns node rows `offsets[g]..offsets[g + 1]`; `adj` is block-diagonal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphBatch<T> {
+    /// Block-diagonal normalized adjacency, CSR (n_nodes, n_nodes).
+    pub adj: CsMat<T>,
+    /// Its transpose when not symmetric, CSR (n_nodes, n_nodes); `None` when symmetric.
+    pub adj_t: Option<CsMat<T>>,
+    /// Stacked node features, (n_nodes, n_features).
+    pub features: Array2<T>,
+    /// Node offsets, (n_graphs + 1): 0, ..., n_nodes.
+    pub offsets: Vec<usize>,
+}
+
+impl<T: Float> GraphBatch<T> {
+    /// Wraps parts built elsewhere (e.g. the graph crate's batch: `adjacency`, `features`,
+    /// `offsets`, with `adj_t = None` since host graphs are symmetric), after checking shapes,
+    /// offsets and finiteness.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`], [`NnError::NotCsr`], [`NnError::InvalidOffsets`],
+    /// [`NnError::NonFinite`].
+    pub fn new(
+        adj: CsMat<T>,
+        adj_t: Option<CsMat<T>>,
+        features: Array2<T>,
+        offsets: Vec<usize>,
+    ) -> Result<Self> {
+        const OP: &str = "GraphBatch::new";
+        let n = features.nrows();
+        check_adj(OP, "adj", &adj, n)?;
+        if let Some(t) = &adj_t {
+            check_adj(OP, "adj_t", t, n)?;
+        }
+        check_offsets(OP, &offsets, n)?;
+        check_finite(OP, "features", features.iter())?;
+        Ok(Self {
+            adj,
+            adj_t,
+            features,
+            offsets,
+        })
+    }
+
+    /// Âᵀ for the backward pass (Â itself when symmetric).
+    pub fn adj_t(&self) -> &CsMat<T> {
+        self.adj_t.as_ref().unwrap_or(&self.adj)
+    }
+
+    /// Number of graphs.
+    pub fn n_graphs(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of nodes over all graphs.
+    pub fn n_nodes(&self) -> usize {
+        self.features.nrows()
+    }
+
+    /// Stacks `graphs[indices[0]], graphs[indices[1]], ...` in that order.
+    ///
+    /// Errors: [`NnError::EmptyBatch`] for no index or a graph without nodes,
+    /// [`NnError::TargetOutOfRange`] for an index past the end, [`NnError::ShapeMismatch`] for
+    /// differing feature widths.
+    pub fn stack(graphs: &[Graph<T>], indices: &[usize]) -> Result<Self> {
+        const OP: &str = "GraphBatch::stack";
+        let Some(&first) = indices.first() else {
+            return Err(NnError::EmptyBatch { op: OP });
+        };
+        for (row, &i) in indices.iter().enumerate() {
+            if i >= graphs.len() {
+                return Err(NnError::TargetOutOfRange {
+                    op: OP,
+                    row,
+                    value: i,
+                    n_classes: graphs.len(),
+                });
+            }
+        }
+        let nf = graphs[first].features.ncols();
+        let mut offsets = vec![0usize];
+        let any_asym = indices.iter().any(|&i| graphs[i].adj_t.is_some());
+        for &i in indices {
+            let g = &graphs[i];
+            check_shape(OP, "features", &[g.n_nodes(), nf], g.features.shape())?;
+            if g.n_nodes() == 0 {
+                return Err(NnError::EmptyBatch { op: OP });
+            }
+            offsets.push(offsets[offsets.len() - 1] + g.n_nodes());
+        }
+        let n = offsets[offsets.len() - 1];
+        let block = |pick: &dyn Fn(&Graph<T>) -> &CsMat<T>| -> CsMat<T> {
+            let nnz = indices.iter().map(|&i| pick(&graphs[i]).nnz()).sum();
+            let (mut indptr, mut idx, mut data) = (
+                Vec::with_capacity(n + 1),
+                Vec::with_capacity(nnz),
+                Vec::with_capacity(nnz),
+            );
+            indptr.push(0usize);
+            for (b, &i) in indices.iter().enumerate() {
+                for row in pick(&graphs[i]).outer_iterator() {
+                    for (c, &v) in row.iter() {
+                        idx.push(c + offsets[b]);
+                        data.push(v);
+                    }
+                    indptr.push(idx.len());
+                }
+            }
+            CsMat::new((n, n), indptr, idx, data)
+        };
+        let adj = block(&|g| &g.adj);
+        let adj_t = any_asym.then(|| block(&|g| g.adj_t.as_ref().unwrap_or(&g.adj)));
+        let mut features = Array2::zeros((n, nf));
+        for (b, &i) in indices.iter().enumerate() {
+            features
+                .slice_axis_mut(Axis(0), Slice::from(offsets[b]..offsets[b + 1]))
+                .assign(&graphs[i].features);
+        }
+        Ok(Self {
+            adj,
+            adj_t,
+            features,
+            offsets,
+        })
+    }
+}
+
+/// A collection of graphs a training loop can draw batches from.
+pub trait GraphDataset<T: Float> {
+    /// Number of graphs.
+    fn n_graphs(&self) -> usize;
+    /// Width of the node features.
+    fn n_features(&self) -> usize;
+    /// The batch of the graphs at `indices`, in that order.
+    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>>;
+}
+
+impl<T: Float> GraphDataset<T> for [Graph<T>] {
+    fn n_graphs(&self) -> usize {
+        self.len()
+    }
+    fn n_features(&self) -> usize {
+        self.first().map_or(0, |g| g.features.ncols())
+    }
+    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
+        GraphBatch::stack(self, indices)
+    }
+}
+
+impl<T: Float> GraphDataset<T> for Vec<Graph<T>> {
+    fn n_graphs(&self) -> usize {
+        self.len()
+    }
+    fn n_features(&self) -> usize {
+        self.as_slice().n_features()
+    }
+    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
+        GraphBatch::stack(self, indices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sprs::TriMat;
+
+    fn path(n: usize, directed: bool) -> CsMat<f64> {
+        let mut t = TriMat::new((n, n));
+        for i in 0..n - 1 {
+            t.add_triplet(i, i + 1, 1.0);
+            if !directed {
+                t.add_triplet(i + 1, i, 1.0);
+            }
+        }
+        t.to_csr()
+    }
+
+    #[test]
+    fn stacking_is_block_diagonal() {
+        let a = Graph::new(&path(2, false), Array2::ones((2, 1))).unwrap();
+        let b = Graph::new(&path(3, false), Array2::zeros((3, 1))).unwrap();
+        assert!(a.adj_t.is_none());
+        let batch = GraphBatch::stack(&[a.clone(), b.clone()], &[1, 0]).unwrap();
+        let d = batch.adj.to_dense();
+        assert_eq!(
+            d.slice_axis(Axis(0), Slice::from(0..3))
+                .slice_axis(Axis(1), Slice::from(0..3)),
+            b.adj.to_dense()
+        );
+        assert_eq!(
+            d.slice_axis(Axis(0), Slice::from(3..5))
+                .slice_axis(Axis(1), Slice::from(3..5)),
+            a.adj.to_dense()
+        );
+        assert_eq!(
+            d.slice_axis(Axis(0), Slice::from(0..3))
+                .slice_axis(Axis(1), Slice::from(3..5))
+                .sum(),
+            0.0
+        );
+        assert!(batch.adj_t.is_none());
+        let c = Graph::new(&path(2, true), Array2::ones((2, 1))).unwrap();
+        assert!(c.adj_t.is_some());
+        let batch = GraphBatch::stack(&[a, c], &[0, 1]).unwrap();
+        assert_eq!(batch.adj_t().to_dense(), batch.adj.to_dense().t());
+    }
+
+    #[test]
+    fn errors() {
+        let a = Graph::new(&path(2, false), Array2::ones((2, 1))).unwrap();
+        let b = Graph::new(&path(2, false), Array2::ones((2, 2))).unwrap();
+        assert!(matches!(
+            GraphBatch::stack(std::slice::from_ref(&a), &[]),
+            Err(NnError::EmptyBatch { .. })
+        ));
+        assert!(matches!(
+            GraphBatch::stack(std::slice::from_ref(&a), &[1]),
+            Err(NnError::TargetOutOfRange { .. })
+        ));
+        assert!(matches!(
+            GraphBatch::stack(&[a.clone(), b], &[0, 1]),
+            Err(NnError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            Graph::new(&path(3, false), Array2::ones((2, 1))),
+            Err(NnError::ShapeMismatch { .. })
+        ));
+        let mut f = Array2::ones((2, 1));
+        f[[1, 0]] = f64::NAN;
+        assert!(matches!(
+            Graph::new(&path(2, false), f),
+            Err(NnError::NonFinite { .. })
+        ));
+        assert!(matches!(
+            GraphBatch::new(a.adj.clone(), None, a.features.clone(), vec![0, 1]),
+            Err(NnError::InvalidOffsets { .. })
+        ));
+        assert!(GraphBatch::new(a.adj.clone(), None, a.features.clone(), vec![0, 2]).is_ok());
+    }
+}

@@ -1,0 +1,89 @@
+//! The fully connected hidden block of Paper A's models: Linear → BatchNorm1d → ReLU.
+//!
+//! Shapes: `x` (n, in_dim) → (n, out_dim). Parameter names: `linear.weight` (out_dim, in_dim),
+//! `linear.bias`, `bn.weight`, `bn.bias`, buffers `bn.running_mean`, `bn.running_var`,
+//! `bn.num_batches_tracked`.
+//!
+//! ```
+//! use darknet_nn::{model::FcBlock, Mode};
+//! use ndarray::Array2;
+//! use rand::SeedableRng;
+//! let mut block = FcBlock::<f32>::new(4, 3, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+//! let (y, _) = block.forward(Array2::from_elem((5, 4), 0.5).view(), Mode::Train).unwrap();
+//! assert_eq!(y.shape(), &[5, 3]);
+//! assert!(y.iter().all(|&v| v >= 0.0));
+//! ```
+
+use crate::layers::{BatchNorm1d, BatchNormCache, Linear, LinearCache, Relu, ReluCache};
+use crate::param::{visit_child_buffers, visit_child_params};
+use crate::{Float, HasParams, Mode, ParamMut, Result};
+use ndarray::{Array2, ArrayView2, ArrayViewMutD};
+use rand::Rng;
+
+/// Linear → BatchNorm1d → ReLU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FcBlock<T: Float> {
+    /// The linear layer, weight (out_dim, in_dim).
+    pub linear: Linear<T>,
+    /// Batch normalisation over out_dim features.
+    pub bn: BatchNorm1d<T>,
+}
+
+/// Caches of the three steps of an [`FcBlock`].
+#[derive(Debug, Clone)]
+pub struct FcBlockCache<T> {
+    linear: LinearCache<T>,
+    bn: BatchNormCache<T>,
+    relu: ReluCache<T>,
+}
+
+impl<T: Float> FcBlock<T> {
+    /// A block with PyTorch's default initialisations, drawn from `rng`.
+    pub fn new(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
+        Self {
+            linear: Linear::new(in_dim, out_dim, rng),
+            bn: BatchNorm1d::new(out_dim),
+        }
+    }
+
+    /// `x` (n, in_dim) → (n, out_dim) and the cache (training mode updates BatchNorm's running
+    /// statistics).
+    pub fn forward(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        mode: Mode,
+    ) -> Result<(Array2<T>, FcBlockCache<T>)> {
+        let (h, linear) = self.linear.forward(x)?;
+        let (h, bn) = self.bn.forward(h.view(), mode)?;
+        let (y, relu) = Relu.forward(h.view());
+        Ok((y, FcBlockCache { linear, bn, relu }))
+    }
+
+    /// Evaluation-mode forward: `x` (n, in_dim) → (n, out_dim).
+    pub fn infer(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        let mut h = self.bn.infer(self.linear.infer(x)?.view())?;
+        Relu.apply_inplace(&mut h);
+        Ok(h)
+    }
+
+    /// `d_out` (n, out_dim) → `dx` (n, in_dim); adds to the parameters' gradients.
+    pub fn backward(
+        &mut self,
+        cache: &FcBlockCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<Array2<T>> {
+        let d = Relu.backward(&cache.relu, d_out)?;
+        let d = self.bn.backward(&cache.bn, d.view())?;
+        self.linear.backward(&cache.linear, d.view())
+    }
+}
+
+impl<T: Float> HasParams<T> for FcBlock<T> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
+        visit_child_params("linear", &mut self.linear, f);
+        visit_child_params("bn", &mut self.bn, f);
+    }
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit_child_buffers("bn", &mut self.bn, f);
+    }
+}

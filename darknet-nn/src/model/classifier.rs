@@ -1,0 +1,686 @@
+//! Paper A's multi-label graph classifier (SPEC §1.6, §4 A7).
+//!
+//! Architecture: `gcn_layers` GCN layers each followed by ReLU on the block-diagonal
+//! symmetric-normalized batch → mean pooling per graph → `fc_layers` blocks Linear → BatchNorm1d
+//! → ReLU → output Linear with one logit per label; scores are `sigmoid(logit)` and label `l` is
+//! predicted when its score exceeds the threshold τ (default 0.5). Layer sizes:
+//! [`geometric_sizes`]`(first_size, n_labels, gcn_layers + fc_layers)`. Loss: BCE with logits
+//! (mean over labels and graphs, optional per-label `pos_weight`). Training: Adam lr 0.005,
+//! batch 32 graphs, up to 20 epochs, stop after 3 epochs without training-loss improvement.
+//!
+//! Shapes: a [`GraphBatch`] with node features (n_nodes, n_features) and n_graphs graphs →
+//! logits / scores (n_graphs, n_labels); labels (n_graphs, n_labels) in {0, 1}. Tensor names:
+//! `gcn.{i}.weight` (in, out), `gcn.{i}.bias`, `fc.{j}.linear.weight` (out, in),
+//! `fc.{j}.bn.*`, `output.weight` (n_labels, h), `output.bias`.
+//!
+//! ```
+//! use darknet_nn::batch::Graph;
+//! use darknet_nn::model::GraphClassifierConfig;
+//! use ndarray::{array, Array2};
+//! use sprs::TriMat;
+//! let mut t = TriMat::new((3, 3));
+//! t.add_triplet(0, 1, 1.0f32);
+//! t.add_triplet(1, 0, 1.0);
+//! let adj = t.to_csr();
+//! // Label 0 for graphs with positive features, label 1 for negative ones.
+//! let graphs: Vec<Graph<f32>> = (0..8)
+//!     .map(|i| Graph::new(&adj, Array2::from_elem((3, 2), if i % 2 == 0 { 1.0 } else { -1.0 })).unwrap())
+//!     .collect();
+//! let labels = Array2::from_shape_fn((8, 2), |(i, l)| if (i % 2 == 0) == (l == 0) { 1.0f32 } else { 0.0 });
+//! let cfg = GraphClassifierConfig::default().first_size(8).gcn_layers(1).fc_layers(1).batch_size(4).max_epochs(10);
+//! let (model, curve) = cfg.fit(&graphs, labels.view(), &mut |_| {}).unwrap();
+//! assert!(curve.final_loss().unwrap() < curve.records[0].loss);
+//! assert_eq!(model.predict_graphs(&graphs, 4).unwrap().shape(), &[8, 2]);
+//! ```
+
+use super::{geometric_sizes, FcBlock, FcBlockCache};
+use crate::batch::{GraphBatch, GraphDataset};
+use crate::error::{check_finite, check_shape};
+use crate::layers::{
+    sigmoid, Gcn, GcnCache, Linear, LinearCache, MeanPool, MeanPoolCache, Relu, ReluCache,
+};
+use crate::loss::bce_with_logits;
+use crate::param::{visit_child_buffers, visit_child_params};
+use crate::train::{
+    invalid, mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve, TrainConfig,
+};
+use crate::{Adam, Float, HasParams, Mode, NnError, ParamMut, Result};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMutD, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of [`GraphClassifier`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphClassifierConfig {
+    /// Size of the first GCN layer. Default 128 (grid {64, 128, 256}). Must be >= 1.
+    pub first_size: usize,
+    /// Number of GCN layers. Default 2 (grid {1, 2, 3}). 1 to 8.
+    pub gcn_layers: usize,
+    /// Number of fully connected hidden blocks. Default 2 (grid {1, 2, 3}). 0 to 8.
+    pub fc_layers: usize,
+    /// Decision threshold τ on the sigmoid scores. Default 0.5. In [0, 1].
+    pub threshold: f64,
+    /// Optional per-label weight of positive examples in the loss (PyTorch's `pos_weight`),
+    /// one value per label, each finite and > 0. Default none.
+    pub pos_weight: Option<Vec<f64>>,
+    /// Training: defaults Adam lr 0.005, batch 32 graphs, 20 epochs, patience 3, seed 0.
+    pub train: TrainConfig,
+}
+
+impl Default for GraphClassifierConfig {
+    fn default() -> Self {
+        Self {
+            first_size: 128,
+            gcn_layers: 2,
+            fc_layers: 2,
+            threshold: 0.5,
+            pos_weight: None,
+            train: TrainConfig::default()
+                .learning_rate(0.005)
+                .batch_size(32)
+                .max_epochs(20)
+                .patience(3),
+        }
+    }
+}
+
+impl GraphClassifierConfig {
+    /// Sets the first layer size.
+    pub fn first_size(mut self, n: usize) -> Self {
+        self.first_size = n;
+        self
+    }
+    /// Sets the number of GCN layers.
+    pub fn gcn_layers(mut self, n: usize) -> Self {
+        self.gcn_layers = n;
+        self
+    }
+    /// Sets the number of fully connected blocks.
+    pub fn fc_layers(mut self, n: usize) -> Self {
+        self.fc_layers = n;
+        self
+    }
+    /// Sets τ.
+    pub fn threshold(mut self, tau: f64) -> Self {
+        self.threshold = tau;
+        self
+    }
+    /// Sets the per-label positive weights.
+    pub fn pos_weight(mut self, w: Option<Vec<f64>>) -> Self {
+        self.pos_weight = w;
+        self
+    }
+    /// Sets the training settings.
+    pub fn train(mut self, t: TrainConfig) -> Self {
+        self.train = t;
+        self
+    }
+    /// Sets the maximum number of epochs.
+    pub fn max_epochs(mut self, n: usize) -> Self {
+        self.train.max_epochs = n;
+        self
+    }
+    /// Sets the batch size (graphs per batch).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.train.batch_size = n;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.train.seed = seed;
+        self
+    }
+
+    /// Checks every field; the error names the first invalid one.
+    pub fn validate(&self) -> Result<()> {
+        if self.first_size == 0 {
+            return Err(invalid("first_size", 0, "must be >= 1"));
+        }
+        if !(1..=8).contains(&self.gcn_layers) {
+            return Err(invalid("gcn_layers", self.gcn_layers, "must be in 1..=8"));
+        }
+        if self.fc_layers > 8 {
+            return Err(invalid("fc_layers", self.fc_layers, "must be in 0..=8"));
+        }
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(invalid("threshold", self.threshold, "must be in [0, 1]"));
+        }
+        if let Some(w) = &self.pos_weight {
+            if let Some(v) = w.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(invalid(
+                    "pos_weight",
+                    v,
+                    "every weight must be finite and > 0",
+                ));
+            }
+        }
+        self.train.validate()
+    }
+
+    /// The hidden sizes: GCN outputs then FC outputs, `gcn_layers + fc_layers` values.
+    pub fn hidden_sizes(&self, n_labels: usize) -> Vec<usize> {
+        geometric_sizes(self.first_size, n_labels, self.gcn_layers + self.fc_layers)
+    }
+
+    /// Trains a classifier on the graphs of `data` with `labels` (n_graphs, n_labels) in
+    /// {0, 1}; calls `progress` after each epoch.
+    ///
+    /// Errors: invalid config; [`NnError::ShapeMismatch`] if `labels` has not one row per graph
+    /// or `pos_weight` not one value per label; [`NnError::EmptyBatch`] for no graph;
+    /// [`NnError::NonFinite`] labels; [`NnError::NanLoss`] if training diverges.
+    pub fn fit<T: Float, D: GraphDataset<T> + ?Sized>(
+        &self,
+        data: &D,
+        labels: ArrayView2<'_, T>,
+        progress: &mut dyn FnMut(&EpochRecord),
+    ) -> Result<(GraphClassifier<T>, LearningCurve)> {
+        const OP: &str = "GraphClassifier::fit";
+        self.validate()?;
+        if data.n_graphs() == 0 || labels.ncols() == 0 {
+            return Err(NnError::EmptyBatch { op: OP });
+        }
+        check_shape(
+            OP,
+            "labels",
+            &[data.n_graphs(), labels.ncols()],
+            labels.shape(),
+        )?;
+        check_finite(OP, "labels", labels.iter())?;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.train.seed);
+        let mut model =
+            GraphClassifier::new(self.clone(), data.n_features(), labels.ncols(), &mut rng)?;
+        let mut adam = Adam::new(self.train.adam)?;
+        let curve = run_epochs(
+            &self.train,
+            |_| model.train_epoch(data, labels, &mut adam, &mut rng),
+            progress,
+        )?;
+        Ok((model, curve))
+    }
+}
+
+/// A multi-label graph classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphClassifier<T: Float> {
+    config: GraphClassifierConfig,
+    n_features: usize,
+    n_labels: usize,
+    pos_weight: Option<Array1<T>>,
+    /// GCN layers, weight (in, out) each.
+    pub gcn: Vec<Gcn<T>>,
+    /// Fully connected hidden blocks.
+    pub fc: Vec<FcBlock<T>>,
+    /// Output layer, weight (n_labels, last hidden size).
+    pub output: Linear<T>,
+}
+
+/// Caches of a [`GraphClassifier`] forward pass.
+#[derive(Debug, Clone)]
+pub struct ClassifierCache<T> {
+    gcn: Vec<(GcnCache<T>, ReluCache<T>)>,
+    pool: MeanPoolCache,
+    fc: Vec<FcBlockCache<T>>,
+    output: LinearCache<T>,
+}
+
+impl<T: Float> GraphClassifier<T> {
+    /// A freshly initialised classifier for `n_features` node features and `n_labels` labels
+    /// (layers created in order GCN, FC, output, each drawing from `rng`).
+    ///
+    /// Errors: invalid config; [`NnError::InvalidConfig`] for zero features or labels;
+    /// [`NnError::ShapeMismatch`] if `pos_weight` has not `n_labels` values.
+    pub fn new(
+        config: GraphClassifierConfig,
+        n_features: usize,
+        n_labels: usize,
+        rng: &mut impl Rng,
+    ) -> Result<Self> {
+        config.validate()?;
+        if n_features == 0 {
+            return Err(invalid("n_features", 0, "must be >= 1"));
+        }
+        if n_labels == 0 {
+            return Err(invalid("n_labels", 0, "must be >= 1"));
+        }
+        let pos_weight = match &config.pos_weight {
+            None => None,
+            Some(w) => {
+                check_shape(
+                    "GraphClassifier::new",
+                    "pos_weight",
+                    &[n_labels],
+                    &[w.len()],
+                )?;
+                Some(w.iter().map(|&v| T::of(v)).collect())
+            }
+        };
+        let sizes = config.hidden_sizes(n_labels);
+        let mut prev = n_features;
+        let mut gcn = Vec::new();
+        for &s in &sizes[..config.gcn_layers] {
+            gcn.push(Gcn::new(prev, s, rng));
+            prev = s;
+        }
+        let mut fc = Vec::new();
+        for &s in &sizes[config.gcn_layers..] {
+            fc.push(FcBlock::new(prev, s, rng));
+            prev = s;
+        }
+        let output = Linear::new(prev, n_labels, rng);
+        Ok(Self {
+            config,
+            n_features,
+            n_labels,
+            pos_weight,
+            gcn,
+            fc,
+            output,
+        })
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &GraphClassifierConfig {
+        &self.config
+    }
+    /// Width of the node features.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+    /// Number of labels.
+    pub fn n_labels(&self) -> usize {
+        self.n_labels
+    }
+
+    /// Forward pass: batch → logits (n_graphs, n_labels) and the cache.
+    pub fn forward(
+        &mut self,
+        batch: &GraphBatch<T>,
+        mode: Mode,
+    ) -> Result<(Array2<T>, ClassifierCache<T>)> {
+        let mut h = batch.features.clone();
+        let mut gcn = Vec::with_capacity(self.gcn.len());
+        for layer in &self.gcn {
+            let (z, gc) = layer.forward(&batch.adj, h.view())?;
+            let (y, rc) = Relu.forward(z.view());
+            gcn.push((gc, rc));
+            h = y;
+        }
+        let (mut h, pool) = MeanPool.forward(h.view(), &batch.offsets)?;
+        let mut fc = Vec::with_capacity(self.fc.len());
+        for b in &mut self.fc {
+            let (y, c) = b.forward(h.view(), mode)?;
+            fc.push(c);
+            h = y;
+        }
+        let (logits, output) = self.output.forward(h.view())?;
+        Ok((
+            logits,
+            ClassifierCache {
+                gcn,
+                pool,
+                fc,
+                output,
+            },
+        ))
+    }
+
+    /// Backward pass: `d_logits` (n_graphs, n_labels) → gradient of the node features
+    /// (n_nodes, n_features); adds to every parameter's gradient.
+    pub fn backward(
+        &mut self,
+        batch: &GraphBatch<T>,
+        cache: &ClassifierCache<T>,
+        d_logits: ArrayView2<'_, T>,
+    ) -> Result<Array2<T>> {
+        let mut d = self.output.backward(&cache.output, d_logits)?;
+        for (b, c) in self.fc.iter_mut().zip(&cache.fc).rev() {
+            d = b.backward(c, d.view())?;
+        }
+        d = MeanPool.backward(&cache.pool, d.view())?;
+        for (layer, (gc, rc)) in self.gcn.iter_mut().zip(&cache.gcn).rev() {
+            d = Relu.backward(rc, d.view())?;
+            d = layer.backward(batch.adj_t(), gc, d.view())?;
+        }
+        Ok(d)
+    }
+
+    /// Logits in evaluation mode (running BatchNorm statistics): (n_graphs, n_labels).
+    pub fn logits(&self, batch: &GraphBatch<T>) -> Result<Array2<T>> {
+        let mut h = batch.features.clone();
+        for layer in &self.gcn {
+            h = layer.forward(&batch.adj, h.view())?.0;
+            Relu.apply_inplace(&mut h);
+        }
+        let (mut h, _) = MeanPool.forward(h.view(), &batch.offsets)?;
+        for b in &self.fc {
+            h = b.infer(h.view())?;
+        }
+        self.output.infer(h.view())
+    }
+
+    /// Sigmoid scores in evaluation mode: (n_graphs, n_labels), each in [0, 1].
+    pub fn scores(&self, batch: &GraphBatch<T>) -> Result<Array2<T>> {
+        Ok(self.logits(batch)?.mapv(sigmoid))
+    }
+
+    /// Predicted label sets: `score > τ`, (n_graphs, n_labels).
+    pub fn predict(&self, batch: &GraphBatch<T>) -> Result<Array2<bool>> {
+        let tau = T::of(self.config.threshold);
+        Ok(self.scores(batch)?.mapv(|s| s > tau))
+    }
+
+    /// Scores of every graph of `data`, in order, computed `batch_size` graphs at a time:
+    /// (n_graphs, n_labels).
+    pub fn scores_graphs<D: GraphDataset<T> + ?Sized>(
+        &self,
+        data: &D,
+        batch_size: usize,
+    ) -> Result<Array2<T>> {
+        let idx: Vec<usize> = (0..data.n_graphs()).collect();
+        let mut out = Array2::zeros((idx.len(), self.n_labels));
+        let mut row = 0;
+        for chunk in idx.chunks(batch_size.max(1)) {
+            let s = self.scores(&data.batch(chunk)?)?;
+            out.slice_axis_mut(Axis(0), ndarray::Slice::from(row..row + chunk.len()))
+                .assign(&s);
+            row += chunk.len();
+        }
+        Ok(out)
+    }
+
+    /// Predicted label sets of every graph of `data` (`score > τ`): (n_graphs, n_labels).
+    pub fn predict_graphs<D: GraphDataset<T> + ?Sized>(
+        &self,
+        data: &D,
+        batch_size: usize,
+    ) -> Result<Array2<bool>> {
+        let tau = T::of(self.config.threshold);
+        Ok(self.scores_graphs(data, batch_size)?.mapv(|s| s > tau))
+    }
+
+    /// BCE-with-logits loss of a batch in training mode, with its gradients accumulated into
+    /// the parameters (does not zero them first nor step an optimizer). `labels`
+    /// (n_graphs, n_labels).
+    pub fn loss_and_backward(
+        &mut self,
+        batch: &GraphBatch<T>,
+        labels: ArrayView2<'_, T>,
+    ) -> Result<T> {
+        let (logits, cache) = self.forward(batch, Mode::Train)?;
+        let (loss, d) = bce_with_logits(
+            logits.view(),
+            labels,
+            self.pos_weight.as_ref().map(|w| w.view()),
+        )?;
+        self.backward(batch, &cache, d.view())?;
+        Ok(loss)
+    }
+
+    /// One epoch of seeded mini-batch training with `adam` over `data` and `labels`
+    /// (n_graphs, n_labels); returns the mean training loss (weighted by batch size).
+    pub fn train_epoch<D: GraphDataset<T> + ?Sized>(
+        &mut self,
+        data: &D,
+        labels: ArrayView2<'_, T>,
+        adam: &mut Adam<T>,
+        rng: &mut impl Rng,
+    ) -> Result<f64> {
+        check_shape(
+            "GraphClassifier::train_epoch",
+            "labels",
+            &[data.n_graphs(), self.n_labels],
+            labels.shape(),
+        )?;
+        let order = shuffled_indices(data.n_graphs(), rng);
+        let min_last = if self.fc.is_empty() { 1 } else { 2 };
+        let mut total = 0.0;
+        for idx in mini_batches(&order, self.config.train.batch_size, min_last) {
+            let batch = data.batch(idx)?;
+            let y = labels.select(Axis(0), idx);
+            self.zero_grad();
+            let loss = self.loss_and_backward(&batch, y.view())?;
+            adam.step(self)?;
+            total += loss.as_f64() * idx.len() as f64;
+        }
+        Ok(total / data.n_graphs() as f64)
+    }
+}
+
+impl<T: Float> HasParams<T> for GraphClassifier<T> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
+        visit_child_params("gcn", &mut self.gcn, f);
+        visit_child_params("fc", &mut self.fc, f);
+        visit_child_params("output", &mut self.output, f);
+    }
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit_child_buffers("fc", &mut self.fc, f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Graph;
+    use crate::gradcheck::{check_gradients, GradCheckConfig};
+    use ndarray::{arr0, Ix2};
+    use sprs::{CsMat, TriMat};
+
+    fn ring(n: usize) -> CsMat<f64> {
+        let mut t = TriMat::new((n, n));
+        for i in 0..n {
+            let j = (i + 1) % n;
+            if i != j {
+                t.add_triplet(i, j, 1.0 + i as f64);
+                t.add_triplet(j, i, 1.0 + i as f64);
+            }
+        }
+        t.to_csr()
+    }
+
+    fn toy(n_graphs: usize) -> (Vec<Graph<f64>>, Array2<f64>) {
+        let graphs = (0..n_graphs)
+            .map(|g| {
+                let n = 2 + g % 3;
+                let sign = if g % 2 == 0 { 1.0 } else { -1.0 };
+                let f = Array2::from_shape_fn((n, 3), |(i, j)| sign * (0.5 + 0.1 * (i + j) as f64));
+                Graph::new(&ring(n), f).unwrap()
+            })
+            .collect();
+        let labels = Array2::from_shape_fn((n_graphs, 2), |(g, l)| {
+            if (g % 2 == 0) == (l == 0) {
+                1.0
+            } else {
+                0.0
+            }
+        });
+        (graphs, labels)
+    }
+
+    #[test]
+    fn layer_sizes_follow_spec() {
+        let cfg = GraphClassifierConfig::default();
+        let m = GraphClassifier::<f32>::new(cfg.clone(), 36, 7, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap();
+        assert_eq!(cfg.hidden_sizes(7), vec![128, 62, 30, 14]);
+        assert_eq!(m.gcn[0].weight.value.shape(), &[36, 128]);
+        assert_eq!(m.gcn[1].weight.value.shape(), &[128, 62]);
+        assert_eq!(m.fc[0].linear.weight.value.shape(), &[30, 62]);
+        assert_eq!(m.fc[1].linear.weight.value.shape(), &[14, 30]);
+        assert_eq!(m.output.weight.value.shape(), &[7, 14]);
+    }
+
+    #[test]
+    fn whole_model_gradient_check() {
+        let (graphs, labels) = toy(4);
+        let batch = GraphBatch::stack(&graphs, &[0, 1, 2, 3]).unwrap();
+        let cfg = GraphClassifierConfig::default()
+            .first_size(4)
+            .gcn_layers(2)
+            .fc_layers(1)
+            .pos_weight(Some(vec![2.0, 0.5]));
+        let mut m =
+            GraphClassifier::<f64>::new(cfg, 3, 2, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
+        let x = batch.features.clone().into_dyn();
+        let with = |xs: &[ndarray::ArrayD<f64>]| {
+            let mut b = batch.clone();
+            b.features = xs[0]
+                .view()
+                .into_dimensionality::<Ix2>()
+                .unwrap()
+                .to_owned();
+            b
+        };
+        check_gradients(
+            &mut m,
+            &[x],
+            |m, xs| {
+                let b = with(xs);
+                let (logits, _) = m.forward(&b, Mode::Train)?;
+                let pw = m.pos_weight.clone();
+                Ok(arr0(
+                    bce_with_logits(logits.view(), labels.view(), pw.as_ref().map(|w| w.view()))?.0,
+                )
+                .into_dyn())
+            },
+            |m, xs, g| {
+                let b = with(xs);
+                let (logits, c) = m.forward(&b, Mode::Train)?;
+                let pw = m.pos_weight.clone();
+                let (_, d) =
+                    bce_with_logits(logits.view(), labels.view(), pw.as_ref().map(|w| w.view()))?;
+                let d = d * g.first().copied().unwrap();
+                Ok(vec![Some(m.backward(&b, &c, d.view())?.into_dyn())])
+            },
+            &GradCheckConfig::default(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn learns_a_separable_problem_to_near_zero_loss() {
+        let (graphs, labels) = toy(16);
+        let cfg = GraphClassifierConfig::default()
+            .first_size(8)
+            .gcn_layers(1)
+            .fc_layers(1)
+            .train(
+                TrainConfig::default()
+                    .learning_rate(0.05)
+                    .batch_size(8)
+                    .max_epochs(200)
+                    .patience(0),
+            );
+        let (m, curve) = cfg.fit(&graphs, labels.view(), &mut |_| {}).unwrap();
+        assert!(
+            curve.final_loss().unwrap() < 0.01,
+            "{:?}",
+            curve.final_loss()
+        );
+        let pred = m.predict_graphs(&graphs, 5).unwrap();
+        assert_eq!(pred, labels.mapv(|v| v > 0.5));
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let (graphs, labels) = toy(10);
+        let graphs: Vec<Graph<f32>> = graphs
+            .iter()
+            .map(|g| {
+                Graph::from_normalized(
+                    g.adj.map(|&v| v as f32),
+                    None,
+                    g.features.mapv(|v| v as f32),
+                )
+                .unwrap()
+            })
+            .collect();
+        let labels = labels.mapv(|v| v as f32);
+        let cfg = GraphClassifierConfig::default()
+            .first_size(6)
+            .batch_size(4)
+            .max_epochs(3);
+        let (a, ca) = cfg.fit(&graphs, labels.view(), &mut |_| {}).unwrap();
+        let (b, cb) = cfg.fit(&graphs, labels.view(), &mut |_| {}).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ca.losses(), cb.losses());
+        let s = a.scores_graphs(&graphs, 3).unwrap();
+        assert!(s.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    }
+
+    #[test]
+    fn errors() {
+        let (graphs, labels) = toy(4);
+        let cfg = GraphClassifierConfig::default().first_size(4);
+        let e = cfg
+            .fit(
+                &graphs,
+                labels.slice_axis(Axis(0), ndarray::Slice::from(0..3)),
+                &mut |_| {},
+            )
+            .unwrap_err();
+        assert!(matches!(e, NnError::ShapeMismatch { what: "labels", .. }));
+        let e = cfg
+            .clone()
+            .gcn_layers(0)
+            .fit(&graphs, labels.view(), &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            NnError::InvalidConfig {
+                field: "gcn_layers",
+                ..
+            }
+        ));
+        for (c, field) in [
+            (cfg.clone().first_size(0), "first_size"),
+            (cfg.clone().fc_layers(9), "fc_layers"),
+            (cfg.clone().threshold(1.5), "threshold"),
+            (cfg.clone().pos_weight(Some(vec![1.0, -1.0])), "pos_weight"),
+            (cfg.clone().batch_size(0), "batch_size"),
+        ] {
+            assert!(
+                matches!(c.validate(), Err(NnError::InvalidConfig { field: f, .. }) if f == field)
+            );
+        }
+        let e = cfg
+            .clone()
+            .pos_weight(Some(vec![1.0]))
+            .fit(&graphs, labels.view(), &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            NnError::ShapeMismatch {
+                what: "pos_weight",
+                ..
+            }
+        ));
+        let empty: Vec<Graph<f64>> = Vec::new();
+        let e = cfg
+            .fit(&empty, Array2::zeros((0, 2)).view(), &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(e, NnError::EmptyBatch { .. }));
+        // A diverging run stops with an error naming the epoch.
+        let graphs32: Vec<Graph<f32>> = graphs
+            .iter()
+            .map(|g| {
+                Graph::from_normalized(
+                    g.adj.map(|&v| v as f32),
+                    None,
+                    g.features.mapv(|v| v as f32),
+                )
+                .unwrap()
+            })
+            .collect();
+        let huge = cfg.clone().train(
+            TrainConfig::default()
+                .learning_rate(1e38)
+                .max_epochs(20)
+                .patience(0),
+        );
+        match huge.fit(&graphs32, labels.mapv(|v| v as f32).view(), &mut |_| {}) {
+            Err(NnError::NanLoss { epoch, .. }) => assert!(epoch < 20),
+            other => panic!("expected NanLoss, got {:?}", other.map(|(_, c)| c.losses())),
+        }
+    }
+}
