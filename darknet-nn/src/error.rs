@@ -176,6 +176,24 @@ pub enum NnError {
         /// Shape in the file.
         actual: Vec<usize>,
     },
+    /// A weights file holds a tensor the model does not have (it was saved from another model).
+    #[error("unexpected tensor {name} in {path}")]
+    UnexpectedTensor {
+        /// Tensor name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A saved config describes another kind of model or element type than the one loaded.
+    #[error("{path} holds a {found} model, expected {expected}")]
+    ModelKind {
+        /// The config file.
+        path: PathBuf,
+        /// Kind (and dtype) expected, e.g. `"graph_classifier/F32"`.
+        expected: String,
+        /// Kind found in the file.
+        found: String,
+    },
     /// A tensor in a weights file has another element type than the model's.
     #[error("tensor {name} in {path}: expected dtype {expected}, file has {actual}")]
     TensorDtype {

@@ -26,30 +26,78 @@
 //!
 //! ## API for other crates
 //!
-//! - Write a layer as above, make it [`HasParams`] (name each [`Param`] as PyTorch would, with
-//!   [`param::visit_child_params`] for sub-layers; `Vec<L>` names its elements `0.`, `1.`, ...),
-//!   and test its backward with [`gradcheck::check_gradients`] in f64.
-//! - Errors are [`NnError`] variants with structured fields: `ShapeMismatch { op, what,
+//! - **Layers** ([`layers`]): [`Linear`], [`Relu`], [`Sigmoid`], [`Dropout`], [`BatchNorm1d`],
+//!   [`Gcn`], [`MeanPool`], [`LogSoftmax`] (and the GRU); write new ones the same way, make them
+//!   [`HasParams`] (name each [`Param`] as PyTorch would, with [`param::visit_child_params`] for
+//!   sub-layers; `Vec<L>` names its elements `0.`, `1.`, ...), and test their backward with
+//!   [`gradcheck::check_gradients`] in f64.
+//! - **Losses** ([`loss`]): `bce_with_logits`, `nll`, `mse`, each `-> (loss, gradient)`.
+//! - **Training** ([`optim::Adam`], [`train`]): zero gradients, run forward/backward, call
+//!   `adam.step(&mut model)`; [`train::run_epochs`] runs epochs with early stopping, the
+//!   learning curve, the progress callback `FnMut(&EpochRecord)` and NaN detection;
+//!   [`train::shuffled_indices`] and [`train::mini_batches`] batch with a seed.
+//! - **Graphs** ([`adjacency`], [`kernels`], [`batch`]): normalize once
+//!   ([`adjacency::normalize_symmetric`], [`adjacency::normalize_rows`]), precompute `Âᵀ` once
+//!   ([`kernels::transpose_csr`]), multiply with [`kernels::spmm_into`] (CSR, parallel over row
+//!   blocks, into a caller's buffer). Batches of small graphs are [`GraphBatch`] (block-diagonal
+//!   adjacency, features, offsets); feed graphs stored elsewhere by implementing
+//!   [`GraphDataset`].
+//! - **Models** ([`model`]): [`PortAutoencoderConfig::fit`] → [`PortAutoencoder::encode`];
+//!   [`GraphClassifierConfig::fit`] → [`GraphClassifier::scores`] / `predict`.
+//! - **Persistence** ([`persist`]): `save(&model, weights, config)` / `load`, safetensors with
+//!   PyTorch `state_dict` names and layouts plus a JSON config; implement [`persist::Persist`]
+//!   for a new model.
+//! - **Errors** are [`NnError`] variants with structured fields: `ShapeMismatch { op, what,
 //!   expected, actual }`, `EmptyBatch`, `NonFinite`, `NanLoss { epoch }`, `InvalidConfig
-//!   { field, value, reason }`, persistence errors naming the tensor.
-//! - Sparse × dense products: [`kernels::spmm_into`] (CSR, parallel over row blocks, into a
-//!   caller's buffer) and [`kernels::transpose_csr`] to precompute `Âᵀ` once.
+//!   { field, value, reason }`, persistence errors naming the tensor and shapes.
 //!
-//! ## Example
+//! ## Example: a two-layer GCN on a toy graph
+//!
+//! Two triangles joined by one edge; nodes of the first triangle are class 0, of the second
+//! class 1. A 2-layer GCN (features → 8 → 2) with log-softmax and NLL, trained by Adam:
 //!
 //! ```
-//! use darknet_nn::{HasParams, Linear};
-//! use ndarray::array;
+//! use darknet_nn::adjacency::normalize_symmetric;
+//! use darknet_nn::layers::{Gcn, LogSoftmax, Relu};
+//! use darknet_nn::loss::nll;
+//! use darknet_nn::{Adam, AdamConfig, HasParams};
+//! use ndarray::Array2;
 //! use rand::SeedableRng;
-//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
-//! let mut lin = Linear::<f32>::new(2, 1, &mut rng);
-//! let x = array![[1.0f32, 2.0], [3.0, 4.0]];
-//! let (y, cache) = lin.forward(x.view()).unwrap();
-//! assert_eq!(y.shape(), &[2, 1]);
-//! lin.zero_grad();
-//! let dx = lin.backward(&cache, ndarray::Array2::ones((2, 1)).view()).unwrap();
-//! assert_eq!(dx.shape(), &[2, 2]);
-//! assert_eq!(lin.bias.grad()[0], 2.0);
+//! use sprs::TriMat;
+//!
+//! let edges = [(0, 1), (1, 2), (0, 2), (2, 3), (3, 4), (4, 5), (3, 5)];
+//! let mut t = TriMat::new((6, 6));
+//! for &(i, j) in &edges {
+//!     t.add_triplet(i, j, 1.0f32);
+//!     t.add_triplet(j, i, 1.0f32);
+//! }
+//! let adj = normalize_symmetric(&t.to_csr()).unwrap(); // symmetric: its own transpose
+//! let x = Array2::from_shape_fn((6, 3), |(i, j)| if j == 0 { i as f32 / 5.0 } else { 1.0 });
+//! let classes = [0, 0, 0, 1, 1, 1];
+//!
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+//! let mut gcn1 = Gcn::<f32>::new(3, 8, &mut rng);
+//! let mut gcn2 = Gcn::<f32>::new(8, 2, &mut rng);
+//! let mut adam1 = Adam::new(AdamConfig::default().learning_rate(0.05)).unwrap();
+//! let mut adam2 = Adam::new(AdamConfig::default().learning_rate(0.05)).unwrap();
+//! let mut losses = Vec::new();
+//! for _ in 0..100 {
+//!     gcn1.zero_grad();
+//!     gcn2.zero_grad();
+//!     let (h, c1) = gcn1.forward(&adj, x.view()).unwrap();
+//!     let (h, r) = Relu.forward(h.view());
+//!     let (z, c2) = gcn2.forward(&adj, h.view()).unwrap();
+//!     let (logp, ls) = LogSoftmax.forward(z.view());
+//!     let (loss, d) = nll(logp.view(), &classes).unwrap();
+//!     let d = LogSoftmax.backward(&ls, d.view()).unwrap();
+//!     let d = gcn2.backward(&adj, &c2, d.view()).unwrap();
+//!     let d = Relu.backward(&r, d.view()).unwrap();
+//!     gcn1.backward(&adj, &c1, d.view()).unwrap();
+//!     adam1.step(&mut gcn1).unwrap();
+//!     adam2.step(&mut gcn2).unwrap();
+//!     losses.push(loss);
+//! }
+//! assert!(losses[99] < 0.5 * losses[0], "{} -> {}", losses[0], losses[99]);
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -65,6 +113,7 @@ pub mod loss;
 pub mod model;
 pub mod optim;
 pub mod param;
+pub mod persist;
 pub mod train;
 pub mod word2vec;
 

@@ -33,12 +33,21 @@ pub enum Mode {
 /// p.zero_grad();
 /// assert_eq!(p.grad(), &array![0.0, 0.0]);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality compares values only (two parameters are equal when they hold the same numbers,
+/// whatever gradient they accumulated).
+#[derive(Debug, Clone)]
 pub struct Param<T, D: Dimension> {
     /// The parameter's value.
     pub value: Array<T, D>,
     grad: Array<T, D>,
     has_grad: bool,
+}
+
+impl<T: PartialEq, D: Dimension> PartialEq for Param<T, D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
 }
 
 impl<T: Float, D: Dimension> Param<T, D> {
