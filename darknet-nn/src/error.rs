@@ -215,6 +215,17 @@ pub enum NnError {
         /// The file.
         path: PathBuf,
     },
+    /// Global node ids of a snapshot are not strictly ascending, or an id lies outside the
+    /// model's node universe.
+    #[error("invalid node id {id} at row {row}: {reason}")]
+    InvalidNodeIds {
+        /// Row of the offending id.
+        row: usize,
+        /// The id.
+        id: u32,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 /// Result alias of darknet-nn.

@@ -2,6 +2,8 @@
 //!
 //! - [`PortAutoencoder`] (Paper A, SPEC §1.4): port embeddings from reference distances.
 //! - [`GraphClassifier`] (Paper A, SPEC §1.6): multi-label classification of host graphs.
+//! - [`temporal`] (Paper B, SPEC §2.3–2.4): GCN, i-GCN, GCN-GRU and i-GCN-GRU host embeddings
+//!   trained by link prediction.
 //!
 //! Each model has a `…Config` (builder, documented defaults, validated with errors naming the
 //! field) whose `fit` trains a model and returns it with its [`crate::train::LearningCurve`].
@@ -9,6 +11,7 @@
 pub mod autoencoder;
 pub mod block;
 pub mod classifier;
+pub mod temporal;
 
 pub use autoencoder::{PortAutoencoder, PortAutoencoderConfig};
 pub use block::{FcBlock, FcBlockCache};

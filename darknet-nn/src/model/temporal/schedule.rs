@@ -1,0 +1,849 @@
+//! Link-prediction training and Paper B's four training schedules (SPEC §2.4, §3.7, B5–B7).
+
+use super::encoder::{EdgePredictor, GcnEncoder, GcnGruEncoder, NodeInput, WindowGraph};
+use super::snapshot::{expand, union_ids, DaySnapshot, Expanded};
+use crate::layers::BatchNorm1d;
+use crate::loss::nll;
+use crate::param::{visit_child_buffers, visit_child_params};
+use crate::{Adam, AdamConfig, Float, HasParams, Mode, NnError, ParamMut, Result};
+use ndarray::{Array2, ArrayView2, ArrayViewMutD};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Which of Paper B's encoders and training schedules (SPEC §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TemporalKind {
+    /// Static GCN: a fresh model per day, trained up to `max_epochs` with early stopping on that
+    /// day's edges; the best epoch's model embeds the day.
+    Gcn,
+    /// i-GCN: one model; every day it trains `incremental_epochs` more epochs on the new day
+    /// (optimizer state kept: fine-tuned properly every day, B6), then embeds the day.
+    IncrementalGcn,
+    /// GCN-GRU: trained on the windows of the first `train_days` days (targets `history ..
+    /// train_days`), up to `max_epochs` with early stopping, then frozen; every day is embedded
+    /// with its window (B5).
+    GcnGru,
+    /// i-GCN-GRU: one model; for each day `t ≥ history` it trains `incremental_epochs` epochs on
+    /// the window ending at `t` (GCN and GRU both updated), then embeds day `t` with that window.
+    IncrementalGcnGru,
+}
+
+/// How BatchNorm normalizes when embeddings are extracted (B7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum BnInference {
+    /// Evaluation mode: running statistics (PyTorch's `model.eval()`). Default.
+    #[default]
+    RunningStats,
+    /// Batch statistics of the embedded rows, as the reference code (which never calls
+    /// `.eval()`); running statistics are left untouched.
+    BatchStats,
+}
+
+/// Which window embeds day `t` with a frozen GCN-GRU (B5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum GruTestWindow {
+    /// Days `t − H ..= t` (the paper's formula, same shape as training windows). Default.
+    #[default]
+    IncludeDay,
+    /// Days `t − H .. t`, the H days before `t` (the reference code); day 0 gets no embedding.
+    /// The embedded hosts are still those active on day `t`.
+    CodeWindow,
+}
+
+/// What early stopping watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Monitor {
+    /// The training loss (lower is better). Default.
+    #[default]
+    Loss,
+    /// The training accuracy at 0.5 on P(edge) (higher is better), as the reference code.
+    Accuracy,
+}
+
+/// Hyper-parameters of Paper B's encoders and schedules; [`TemporalConfig::fit`] trains.
+///
+/// Defaults (SPEC §2.3–2.4, §3.6–3.7): GCN dims `[1024, 512]`, embeddings 128, predictor
+/// hidden 64, Adam lr 1e-3 and weight decay 5e-3, up to 50 epochs with patience 3 on the
+/// training loss, incremental epochs 1 with features / 5 without, history H = 5, 20 training
+/// days, with node features, BatchNorm in eval mode at inference, GCN-GRU test windows that
+/// include the day, seed 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemporalConfig {
+    /// Encoder and schedule.
+    pub kind: TemporalKind,
+    /// Use the snapshots' node features; `false` feeds the identity of the node universe.
+    pub use_features: bool,
+    /// Size of the global node universe (identity input width); 0 = max id + 1 over the
+    /// snapshots given to `fit`.
+    pub n_nodes: usize,
+    /// Output sizes of the GCN layers.
+    pub gcn_dims: Vec<usize>,
+    /// Embedding size (FC output, or GRU hidden size).
+    pub emb_dim: usize,
+    /// Hidden units of the edge predictor.
+    pub predictor_hidden: usize,
+    /// Optimizer.
+    pub adam: AdamConfig,
+    /// Epoch limit of the non-incremental schedules.
+    pub max_epochs: usize,
+    /// Early-stopping patience (epochs without improvement); 0 disables it.
+    pub patience: usize,
+    /// What early stopping watches.
+    pub monitor: Monitor,
+    /// Epochs per day of the incremental schedules; `None` = 1 with features, 5 without.
+    pub incremental_epochs: Option<usize>,
+    /// History H: a GRU window holds H + 1 days.
+    pub history: usize,
+    /// Days M used to train the (frozen) GCN-GRU.
+    pub train_days: usize,
+    /// BatchNorm at inference (B7).
+    pub bn_inference: BnInference,
+    /// Window embedding a day with the frozen GCN-GRU (B5).
+    pub gru_test_window: GruTestWindow,
+    /// Seed of every initialisation.
+    pub seed: u64,
+}
+
+impl Default for TemporalConfig {
+    fn default() -> Self {
+        Self {
+            kind: TemporalKind::IncrementalGcnGru,
+            use_features: true,
+            n_nodes: 0,
+            gcn_dims: vec![1024, 512],
+            emb_dim: 128,
+            predictor_hidden: 64,
+            adam: AdamConfig::default().learning_rate(1e-3).weight_decay(5e-3),
+            max_epochs: 50,
+            patience: 3,
+            monitor: Monitor::Loss,
+            incremental_epochs: None,
+            history: 5,
+            train_days: 20,
+            bn_inference: BnInference::RunningStats,
+            gru_test_window: GruTestWindow::IncludeDay,
+            seed: 0,
+        }
+    }
+}
+
+/// Progress of a training run, reported after every optimizer step (epoch of a day or window).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemporalProgress {
+    /// Snapshot index the step trained on (the window's last day for GRU models).
+    pub day: usize,
+    /// Epoch (0-based) within the day (or, for GCN-GRU, of the whole training).
+    pub epoch: usize,
+    /// Link-prediction NLL of the step.
+    pub loss: f64,
+    /// Training accuracy at 0.5 of the step.
+    pub accuracy: f64,
+    /// Seconds since `fit` started.
+    pub elapsed_secs: f64,
+}
+
+/// The host embeddings of one day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayEmbeddings {
+    /// Global ids of the day's active hosts, ascending. Shape (n_hosts,).
+    pub host_ids: Vec<u32>,
+    /// Their embeddings, (n_hosts, emb_dim).
+    pub embeddings: Array2<f32>,
+}
+
+/// A link-prediction model: an encoder and the edge predictor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkModel<E> {
+    /// The encoder (`encoder.*`).
+    pub encoder: E,
+    /// The edge predictor (`predictor.*`).
+    pub predictor: EdgePredictor<f32>,
+}
+
+impl<E: HasParams<f32>> HasParams<f32> for LinkModel<E> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, f32>)) {
+        visit_child_params("encoder", &mut self.encoder, f);
+        visit_child_params("predictor", &mut self.predictor, f);
+    }
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+        visit_child_buffers("encoder", &mut self.encoder, f);
+    }
+}
+
+/// The GCN / i-GCN link-prediction model.
+pub type GcnLinkModel = LinkModel<GcnEncoder<f32>>;
+
+/// The GCN-GRU / i-GCN-GRU link-prediction model.
+pub type GcnGruLinkModel = LinkModel<GcnGruEncoder<f32>>;
+
+/// Per-day outputs of a schedule.
+type DayOutputs = Vec<Option<DayEmbeddings>>;
+
+/// A trained model of either family.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TemporalModel {
+    /// GCN / i-GCN.
+    Gcn(Box<GcnLinkModel>),
+    /// GCN-GRU / i-GCN-GRU.
+    GcnGru(Box<GcnGruLinkModel>),
+}
+
+impl HasParams<f32> for TemporalModel {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, f32>)) {
+        match self {
+            TemporalModel::Gcn(m) => m.visit_params(f),
+            TemporalModel::GcnGru(m) => m.visit_params(f),
+        }
+    }
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+        match self {
+            TemporalModel::Gcn(m) => m.visit_buffers(f),
+            TemporalModel::GcnGru(m) => m.visit_buffers(f),
+        }
+    }
+}
+
+/// The result of [`TemporalConfig::fit`].
+#[derive(Debug, Clone)]
+pub struct TemporalRun {
+    /// Per snapshot: the day's host embeddings, or `None` when the schedule gives none (GRU
+    /// days without a full history for i-GCN-GRU, day 0 with the code's test window).
+    pub embeddings: Vec<Option<DayEmbeddings>>,
+    /// Every optimizer step's progress record (the learning curve).
+    pub history: Vec<TemporalProgress>,
+    /// Seconds spent training (forward, backward, optimizer steps).
+    pub train_secs: f64,
+    /// Seconds spent extracting embeddings.
+    pub embed_secs: f64,
+    /// The final model (for the static GCN: the last day's).
+    pub model: TemporalModel,
+}
+
+impl TemporalConfig {
+    /// The defaults listed on [`TemporalConfig`] with the given schedule.
+    pub fn new(kind: TemporalKind) -> Self {
+        Self {
+            kind,
+            ..Self::default()
+        }
+    }
+    /// Uses node features (`true`) or the identity input (`false`).
+    pub fn use_features(mut self, yes: bool) -> Self {
+        self.use_features = yes;
+        self
+    }
+    /// Sets the node universe size.
+    pub fn n_nodes(mut self, n: usize) -> Self {
+        self.n_nodes = n;
+        self
+    }
+    /// Sets the GCN output sizes.
+    pub fn gcn_dims(mut self, dims: Vec<usize>) -> Self {
+        self.gcn_dims = dims;
+        self
+    }
+    /// Sets the embedding size.
+    pub fn emb_dim(mut self, d: usize) -> Self {
+        self.emb_dim = d;
+        self
+    }
+    /// Sets the predictor's hidden units.
+    pub fn predictor_hidden(mut self, d: usize) -> Self {
+        self.predictor_hidden = d;
+        self
+    }
+    /// Sets the optimizer.
+    pub fn adam(mut self, adam: AdamConfig) -> Self {
+        self.adam = adam;
+        self
+    }
+    /// Sets the epoch limit.
+    pub fn max_epochs(mut self, n: usize) -> Self {
+        self.max_epochs = n;
+        self
+    }
+    /// Sets the patience (0 = none).
+    pub fn patience(mut self, n: usize) -> Self {
+        self.patience = n;
+        self
+    }
+    /// Sets what early stopping watches.
+    pub fn monitor(mut self, m: Monitor) -> Self {
+        self.monitor = m;
+        self
+    }
+    /// Sets the epochs per day of the incremental schedules.
+    pub fn incremental_epochs(mut self, n: usize) -> Self {
+        self.incremental_epochs = Some(n);
+        self
+    }
+    /// Sets the history H.
+    pub fn history(mut self, h: usize) -> Self {
+        self.history = h;
+        self
+    }
+    /// Sets the number of GCN-GRU training days M.
+    pub fn train_days(mut self, m: usize) -> Self {
+        self.train_days = m;
+        self
+    }
+    /// Sets BatchNorm's inference mode.
+    pub fn bn_inference(mut self, b: BnInference) -> Self {
+        self.bn_inference = b;
+        self
+    }
+    /// Sets the frozen GCN-GRU's test window.
+    pub fn gru_test_window(mut self, w: GruTestWindow) -> Self {
+        self.gru_test_window = w;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Epochs per day of the incremental schedules (resolving the default).
+    pub fn epochs_per_day(&self) -> usize {
+        self.incremental_epochs
+            .unwrap_or(if self.use_features { 1 } else { 5 })
+    }
+
+    /// Checks every field; [`NnError::InvalidConfig`] names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, value: String, reason: &'static str| {
+            Err(NnError::InvalidConfig {
+                field,
+                value,
+                reason,
+            })
+        };
+        if self.gcn_dims.is_empty() || self.gcn_dims.contains(&0) {
+            return bad(
+                "gcn_dims",
+                format!("{:?}", self.gcn_dims),
+                "one or more sizes, each >= 1",
+            );
+        }
+        if self.emb_dim == 0 {
+            return bad("emb_dim", "0".into(), "must be at least 1");
+        }
+        if self.predictor_hidden == 0 {
+            return bad("predictor_hidden", "0".into(), "must be at least 1");
+        }
+        if self.max_epochs == 0 {
+            return bad("max_epochs", "0".into(), "must be at least 1");
+        }
+        if self.incremental_epochs == Some(0) {
+            return bad("incremental_epochs", "0".into(), "must be at least 1");
+        }
+        if self.kind == TemporalKind::GcnGru && self.train_days <= self.history {
+            return bad(
+                "train_days",
+                self.train_days.to_string(),
+                "must exceed history (at least one full training window)",
+            );
+        }
+        self.adam.validate()
+    }
+
+    /// Trains the configured schedule on `snapshots` (one per day, in time order) and embeds
+    /// every day's hosts.
+    ///
+    /// `progress` is called after every optimizer step.
+    ///
+    /// Errors: [`NnError::InvalidConfig`]; [`NnError::Empty`] (no snapshots, a trained day
+    /// without positive and negative pairs); [`NnError::ShapeMismatch`] (feature widths differ
+    /// between days); [`NnError::InvalidNodeIds`] (an id beyond `n_nodes`); [`NnError::NanLoss`]
+    /// naming the step; errors of the layers.
+    pub fn fit(
+        &self,
+        snapshots: &[DaySnapshot<f32>],
+        progress: &mut dyn FnMut(&TemporalProgress),
+    ) -> Result<TemporalRun> {
+        self.validate()?;
+        if snapshots.is_empty() {
+            return Err(NnError::Empty {
+                what: "no snapshots".to_string(),
+            });
+        }
+        let n_feat = snapshots[0].features.ncols();
+        for s in snapshots {
+            crate::error::check_shape(
+                "TemporalConfig::fit",
+                "features",
+                &[s.n_nodes(), n_feat],
+                s.features.shape(),
+            )?;
+            if self.use_features {
+                crate::error::check_finite("TemporalConfig::fit", "features", s.features.iter())?;
+            }
+        }
+        let max_id = snapshots
+            .iter()
+            .filter_map(|s| s.node_ids.last())
+            .max()
+            .map_or(0, |&m| m as usize + 1);
+        let n_nodes = if self.n_nodes == 0 {
+            max_id
+        } else {
+            self.n_nodes
+        };
+        if max_id > n_nodes {
+            return Err(NnError::InvalidNodeIds {
+                row: 0,
+                id: (max_id - 1) as u32,
+                reason: "global id outside the model's node universe",
+            });
+        }
+        let in_dim = if self.use_features { n_feat } else { n_nodes };
+        let mut run = Runner {
+            cfg: self,
+            start: Instant::now(),
+            train_secs: 0.0,
+            embed_secs: 0.0,
+            history: Vec::new(),
+            progress,
+        };
+        let (embeddings, model) = match self.kind {
+            TemporalKind::Gcn | TemporalKind::IncrementalGcn => {
+                let (e, m) = run.gcn_schedule(snapshots, in_dim)?;
+                (e, TemporalModel::Gcn(Box::new(m)))
+            }
+            TemporalKind::GcnGru | TemporalKind::IncrementalGcnGru => {
+                let (e, m) = run.gru_schedule(snapshots, in_dim)?;
+                (e, TemporalModel::GcnGru(Box::new(m)))
+            }
+        };
+        Ok(TemporalRun {
+            embeddings,
+            history: run.history,
+            train_secs: run.train_secs,
+            embed_secs: run.embed_secs,
+            model,
+        })
+    }
+
+    fn new_gcn(&self, in_dim: usize, seed: u64) -> LinkModel<GcnEncoder<f32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        LinkModel {
+            encoder: GcnEncoder::new(in_dim, &self.gcn_dims, self.emb_dim, &mut rng),
+            predictor: EdgePredictor::new(self.emb_dim, self.predictor_hidden, &mut rng),
+        }
+    }
+
+    fn new_gru(&self, in_dim: usize, seed: u64) -> LinkModel<GcnGruEncoder<f32>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        LinkModel {
+            encoder: GcnGruEncoder::new(in_dim, &self.gcn_dims, self.emb_dim, &mut rng),
+            predictor: EdgePredictor::new(self.emb_dim, self.predictor_hidden, &mut rng),
+        }
+    }
+}
+
+/// Patience bookkeeping of one training run.
+struct Stopper {
+    monitor: Monitor,
+    patience: usize,
+    best: f64,
+    bad: usize,
+}
+
+impl Stopper {
+    fn new(monitor: Monitor, patience: usize) -> Self {
+        Self {
+            monitor,
+            patience,
+            best: f64::INFINITY,
+            bad: 0,
+        }
+    }
+    /// Records an epoch; returns (improved, stop).
+    fn update(&mut self, loss: f64, acc: f64) -> (bool, bool) {
+        let v = match self.monitor {
+            Monitor::Loss => loss,
+            Monitor::Accuracy => -acc,
+        };
+        if v < self.best {
+            self.best = v;
+            self.bad = 0;
+            (true, false)
+        } else {
+            self.bad += 1;
+            (false, self.patience > 0 && self.bad >= self.patience)
+        }
+    }
+}
+
+struct Runner<'a> {
+    cfg: &'a TemporalConfig,
+    start: Instant,
+    train_secs: f64,
+    embed_secs: f64,
+    history: Vec<TemporalProgress>,
+    progress: &'a mut dyn FnMut(&TemporalProgress),
+}
+
+impl Runner<'_> {
+    fn record(&mut self, day: usize, epoch: usize, loss: f64, accuracy: f64) -> Result<()> {
+        if !loss.is_finite() {
+            return Err(NnError::NanLoss {
+                epoch: self.history.len(),
+                loss,
+            });
+        }
+        let p = TemporalProgress {
+            day,
+            epoch,
+            loss,
+            accuracy,
+            elapsed_secs: self.start.elapsed().as_secs_f64(),
+        };
+        self.history.push(p);
+        (self.progress)(&p);
+        Ok(())
+    }
+
+    fn gcn_schedule(
+        &mut self,
+        snaps: &[DaySnapshot<f32>],
+        in_dim: usize,
+    ) -> Result<(DayOutputs, GcnLinkModel)> {
+        let cfg = self.cfg;
+        let feats = cfg.use_features;
+        let mut out = Vec::with_capacity(snaps.len());
+        let mut model = cfg.new_gcn(in_dim, cfg.seed);
+        let mut adam = Adam::new(cfg.adam)?;
+        for (t, s) in snaps.iter().enumerate() {
+            let t0 = Instant::now();
+            let best = if cfg.kind == TemporalKind::Gcn {
+                model = cfg.new_gcn(in_dim, mix(cfg.seed, t as u64));
+                adam = Adam::new(cfg.adam)?;
+                let mut stop = Stopper::new(cfg.monitor, cfg.patience);
+                let mut best = None;
+                for epoch in 0..cfg.max_epochs {
+                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    self.record(t, epoch, loss, acc)?;
+                    let (improved, halt) = stop.update(loss, acc);
+                    if improved {
+                        // The weights that produced this epoch's loss are those before the step;
+                        // as the reference code we keep the model after the best epoch's step.
+                        best = Some(model.clone());
+                    }
+                    if halt {
+                        break;
+                    }
+                }
+                best
+            } else {
+                for epoch in 0..cfg.epochs_per_day() {
+                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    self.record(t, epoch, loss, acc)?;
+                }
+                None
+            };
+            self.train_secs += t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            if let Some(b) = best {
+                model = b;
+            }
+            out.push(Some(gcn_embed(&mut model, s, feats, cfg.bn_inference)?));
+            self.embed_secs += t1.elapsed().as_secs_f64();
+        }
+        Ok((out, model))
+    }
+
+    fn gru_schedule(
+        &mut self,
+        snaps: &[DaySnapshot<f32>],
+        in_dim: usize,
+    ) -> Result<(DayOutputs, GcnGruLinkModel)> {
+        let cfg = self.cfg;
+        let feats = cfg.use_features;
+        let h = cfg.history;
+        let mut model = cfg.new_gru(in_dim, cfg.seed);
+        let mut adam = Adam::new(cfg.adam)?;
+        let window = |t: usize| -> Vec<&DaySnapshot<f32>> {
+            snaps[t.saturating_sub(h)..=t].iter().collect()
+        };
+        let mut out: Vec<Option<DayEmbeddings>> = vec![None; snaps.len()];
+        if cfg.kind == TemporalKind::GcnGru {
+            let m = cfg.train_days.min(snaps.len());
+            let t0 = Instant::now();
+            let mut stop = Stopper::new(cfg.monitor, cfg.patience);
+            'epochs: for epoch in 0..cfg.max_epochs {
+                let mut last = (0.0, 0.0);
+                for t in h..m {
+                    last = gru_step(&mut model, &window(t), feats, &mut adam)?;
+                    self.record(t, epoch, last.0, last.1)?;
+                }
+                if m <= h {
+                    break 'epochs;
+                }
+                if stop.update(last.0, last.1).1 {
+                    break;
+                }
+            }
+            self.train_secs += t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            for (t, slot) in out.iter_mut().enumerate() {
+                let w: Vec<&DaySnapshot<f32>> = match cfg.gru_test_window {
+                    GruTestWindow::IncludeDay => window(t),
+                    GruTestWindow::CodeWindow => snaps[t.saturating_sub(h)..t].iter().collect(),
+                };
+                if !w.is_empty() {
+                    *slot = Some(gru_embed(
+                        &mut model,
+                        &w,
+                        &snaps[t],
+                        feats,
+                        cfg.bn_inference,
+                    )?);
+                }
+            }
+            self.embed_secs += t1.elapsed().as_secs_f64();
+        } else {
+            for t in h..snaps.len() {
+                let w = window(t);
+                let t0 = Instant::now();
+                for epoch in 0..cfg.epochs_per_day() {
+                    let (loss, acc) = gru_step(&mut model, &w, feats, &mut adam)?;
+                    self.record(t, epoch, loss, acc)?;
+                }
+                self.train_secs += t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                out[t] = Some(gru_embed(
+                    &mut model,
+                    &w,
+                    &snaps[t],
+                    feats,
+                    cfg.bn_inference,
+                )?);
+                self.embed_secs += t1.elapsed().as_secs_f64();
+            }
+        }
+        Ok((out, model))
+    }
+}
+
+/// Link-prediction loss of `log_probs` (m, 2) against `labels` (m): mean NLL, accuracy at 0.5
+/// on P(edge), and the gradient (m, 2).
+pub(crate) fn link_loss<T: Float>(
+    log_probs: ArrayView2<'_, T>,
+    labels: &[usize],
+) -> Result<(f64, f64, Array2<T>)> {
+    let (loss, grad) = nll(log_probs, labels)?;
+    let correct = log_probs
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .filter(|(r, &l)| ((r[1].as_f64().exp() > 0.5) as usize) == l)
+        .count();
+    Ok((
+        loss.as_f64(),
+        correct as f64 / labels.len().max(1) as f64,
+        grad,
+    ))
+}
+
+fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
+    if s.positives.is_empty() && s.negatives.is_empty() {
+        return Err(NnError::Empty {
+            what: "snapshot without positive or negative pairs to train on".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// One full-batch optimizer step of a GCN link model on one day; returns (loss, accuracy).
+pub fn gcn_step(
+    model: &mut LinkModel<GcnEncoder<f32>>,
+    s: &DaySnapshot<f32>,
+    use_features: bool,
+    adam: &mut Adam<f32>,
+) -> Result<(f64, f64)> {
+    check_pairs(s)?;
+    model.zero_grad();
+    let input = if use_features {
+        NodeInput::Features(s.features.view())
+    } else {
+        NodeInput::Identity(&s.node_ids)
+    };
+    let (emb, ec) = model.encoder.forward(&s.adj, input, Mode::Train)?;
+    let (src, dst, lab) = s.pairs();
+    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
+    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    if !loss.is_finite() {
+        return Ok((loss, acc));
+    }
+    let d_emb = model.predictor.backward(&pc, g.view())?;
+    model.encoder.backward(&s.adj_t, &ec, d_emb.view())?;
+    adam.step(model)?;
+    Ok((loss, acc))
+}
+
+/// The window's graphs re-indexed onto the union of its nodes.
+struct Window<T: Float> {
+    union: Vec<u32>,
+    graphs: Vec<Expanded<T>>,
+}
+
+impl<T: Float> Window<T> {
+    fn new(w: &[&DaySnapshot<T>], use_features: bool) -> Self {
+        let union = union_ids(w);
+        let graphs = w.iter().map(|s| expand(s, &union, use_features)).collect();
+        Self { union, graphs }
+    }
+    fn views(&self, use_features: bool) -> Vec<WindowGraph<'_, T>> {
+        self.graphs
+            .iter()
+            .map(|g| WindowGraph {
+                adj: &g.adj,
+                adj_t: &g.adj_t,
+                input: if use_features {
+                    NodeInput::Features(g.features.view())
+                } else {
+                    NodeInput::Identity(&self.union)
+                },
+            })
+            .collect()
+    }
+}
+
+/// One full-batch optimizer step of a GCN-GRU link model on a window (oldest day first; the
+/// last day's pairs are the targets); returns (loss, accuracy).
+pub fn gru_step(
+    model: &mut LinkModel<GcnGruEncoder<f32>>,
+    window: &[&DaySnapshot<f32>],
+    use_features: bool,
+    adam: &mut Adam<f32>,
+) -> Result<(f64, f64)> {
+    let target = window
+        .last()
+        .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
+    check_pairs(target)?;
+    model.zero_grad();
+    let w = Window::new(window, use_features);
+    let views = w.views(use_features);
+    let (emb, ec) = model.encoder.forward(&views, Mode::Train)?;
+    let map = &w.graphs[w.graphs.len() - 1].row_map;
+    let (src, dst, lab) = target.pairs();
+    let src: Vec<usize> = src.iter().map(|&r| map[r]).collect();
+    let dst: Vec<usize> = dst.iter().map(|&r| map[r]).collect();
+    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
+    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    if !loss.is_finite() {
+        return Ok((loss, acc));
+    }
+    let d_emb = model.predictor.backward(&pc, g.view())?;
+    model.encoder.backward(&views, &ec, d_emb.view())?;
+    adam.step(model)?;
+    Ok((loss, acc))
+}
+
+type BnState = (
+    ndarray::Array1<f32>,
+    ndarray::Array1<f32>,
+    ndarray::Array0<f32>,
+);
+
+/// The BatchNorm mode of an embedding pass and the running statistics to restore after it (a
+/// batch-statistics pass must not move them).
+fn bn_pass(bn: &BatchNorm1d<f32>, mode: BnInference) -> (Mode, BnState) {
+    let saved = (
+        bn.running_mean.clone(),
+        bn.running_var.clone(),
+        bn.num_batches_tracked.clone(),
+    );
+    let mode = match mode {
+        BnInference::RunningStats => Mode::Eval,
+        BnInference::BatchStats => Mode::Train,
+    };
+    (mode, saved)
+}
+
+fn bn_restore(bn: &mut BatchNorm1d<f32>, (m, v, n): BnState) {
+    bn.running_mean = m;
+    bn.running_var = v;
+    bn.num_batches_tracked = n;
+}
+
+/// Embeds one day's hosts with a GCN encoder: rows `0..n_hosts` of the encoder output.
+pub fn gcn_embed(
+    model: &mut LinkModel<GcnEncoder<f32>>,
+    s: &DaySnapshot<f32>,
+    use_features: bool,
+    bn: BnInference,
+) -> Result<DayEmbeddings> {
+    let input = if use_features {
+        NodeInput::Features(s.features.view())
+    } else {
+        NodeInput::Identity(&s.node_ids)
+    };
+    let enc = &mut model.encoder;
+    let (mode, saved) = bn_pass(&enc.bn, bn);
+    let r = enc.forward(&s.adj, input, mode);
+    bn_restore(&mut enc.bn, saved);
+    let e = r?.0;
+    Ok(DayEmbeddings {
+        host_ids: s.host_ids().to_vec(),
+        embeddings: e
+            .slice_axis(ndarray::Axis(0), (0..s.n_hosts).into())
+            .to_owned(),
+    })
+}
+
+/// Embeds the hosts active on `day` with a GCN-GRU encoder run over `window` (oldest first).
+/// Hosts of `day` absent from the window's graphs are not allowed (`day` is normally the
+/// window's last snapshot); with the code's window (`day` not in it) a host of `day` that is
+/// absent from every window graph gets the embedding of a node isolated on every step.
+pub fn gru_embed(
+    model: &mut LinkModel<GcnGruEncoder<f32>>,
+    window: &[&DaySnapshot<f32>],
+    day: &DaySnapshot<f32>,
+    use_features: bool,
+    bn: BnInference,
+) -> Result<DayEmbeddings> {
+    // The window's node rows plus the day's hosts (which may be absent from a code window).
+    let mut all: Vec<&DaySnapshot<f32>> = window.to_vec();
+    all.push(day);
+    let union = union_ids(&all);
+    let graphs: Vec<Expanded<f32>> = window
+        .iter()
+        .map(|s| expand(s, &union, use_features))
+        .collect();
+    let w = Window { union, graphs };
+    let views = w.views(use_features);
+    let enc = &mut model.encoder;
+    let (mode, saved) = bn_pass(&enc.bn, bn);
+    let r = enc.forward(&views, mode);
+    bn_restore(&mut enc.bn, saved);
+    let e = r?.0;
+    let host_ids = day.host_ids().to_vec();
+    let mut out = Array2::zeros((host_ids.len(), e.ncols()));
+    for (i, id) in host_ids.iter().enumerate() {
+        let u = w
+            .union
+            .binary_search(id)
+            .expect("day's hosts are in the union");
+        out.row_mut(i).assign(&e.row(u));
+    }
+    Ok(DayEmbeddings {
+        host_ids,
+        embeddings: out,
+    })
+}
+
+/// SplitMix64 of (seed, t): per-day seeds of the static GCN.
+fn mix(seed: u64, t: u64) -> u64 {
+    let mut z = seed
+        ^ t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(0x632B_E59B_D9B4_E019);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
