@@ -473,3 +473,36 @@ fn nan_features_are_rejected() {
         })
     ));
 }
+
+#[test]
+fn trained_models_round_trip_through_persistence() {
+    use darknet_nn::persist::{load, save};
+    let d = days(5);
+    let dir = std::env::temp_dir().join(format!("temporal_persist_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (kind, feats) in [
+        (TemporalKind::IncrementalGcn, false),
+        (TemporalKind::IncrementalGcnGru, true),
+    ] {
+        let mut run = small(kind)
+            .use_features(feats)
+            .fit(&d, &mut |_| {})
+            .unwrap();
+        let (w, c) = (dir.join("m.safetensors"), dir.join("m.json"));
+        save(&run.model, &w, &c).unwrap();
+        let mut back: TemporalModel = load(&w, &c).unwrap();
+        assert_eq!(back, run.model);
+        let window: Vec<&DaySnapshot<f32>> = d[1..].iter().collect();
+        let a = back
+            .embed(&window, feats, BnInference::RunningStats)
+            .unwrap();
+        assert_eq!(
+            a,
+            run.model
+                .embed(&window, feats, BnInference::RunningStats)
+                .unwrap()
+        );
+        assert_eq!(&a, run.embeddings[3].as_ref().unwrap());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -56,7 +56,8 @@ pub use encoder::{
     GcnGruEncoderCache, GcnStack, GcnStackCache, NodeInput, WindowGraph,
 };
 pub use schedule::{
-    gcn_embed, gcn_step, gru_embed, gru_step, BnInference, DayEmbeddings, GruTestWindow, LinkModel,
-    Monitor, TemporalConfig, TemporalKind, TemporalModel, TemporalProgress, TemporalRun,
+    gcn_embed, gcn_step, gru_embed, gru_step, BnInference, DayEmbeddings, GcnGruLinkModel,
+    GcnLinkModel, GruTestWindow, LinkModel, Monitor, TemporalConfig, TemporalKind, TemporalModel,
+    TemporalModelMeta, TemporalProgress, TemporalRun,
 };
 pub use snapshot::DaySnapshot;

@@ -5,6 +5,8 @@ use super::snapshot::{expand, union_ids, DaySnapshot, Expanded};
 use crate::layers::BatchNorm1d;
 use crate::loss::nll;
 use crate::param::{visit_child_buffers, visit_child_params};
+use crate::persist::Persist;
+use crate::train::{check_loss, EarlyStopping, StopDecision};
 use crate::{Adam, AdamConfig, Float, HasParams, Mode, NnError, ParamMut, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMutD};
 use rand::SeedableRng;
@@ -445,38 +447,12 @@ impl TemporalConfig {
     }
 }
 
-/// Patience bookkeeping of one training run.
-struct Stopper {
-    monitor: Monitor,
-    patience: usize,
-    best: f64,
-    bad: usize,
-}
-
-impl Stopper {
-    fn new(monitor: Monitor, patience: usize) -> Self {
-        Self {
-            monitor,
-            patience,
-            best: f64::INFINITY,
-            bad: 0,
-        }
-    }
-    /// Records an epoch; returns (improved, stop).
-    fn update(&mut self, loss: f64, acc: f64) -> (bool, bool) {
-        let v = match self.monitor {
-            Monitor::Loss => loss,
-            Monitor::Accuracy => -acc,
-        };
-        if v < self.best {
-            self.best = v;
-            self.bad = 0;
-            (true, false)
-        } else {
-            self.bad += 1;
-            (false, self.patience > 0 && self.bad >= self.patience)
-        }
-    }
+/// Early stopping on the monitored quantity (accuracy is negated: lower is better).
+fn stopper_update(stop: &mut EarlyStopping, monitor: Monitor, loss: f64, acc: f64) -> StopDecision {
+    stop.update(match monitor {
+        Monitor::Loss => loss,
+        Monitor::Accuracy => -acc,
+    })
 }
 
 struct Runner<'a> {
@@ -490,12 +466,7 @@ struct Runner<'a> {
 
 impl Runner<'_> {
     fn record(&mut self, day: usize, epoch: usize, loss: f64, accuracy: f64) -> Result<()> {
-        if !loss.is_finite() {
-            return Err(NnError::NanLoss {
-                epoch: self.history.len(),
-                loss,
-            });
-        }
+        check_loss(self.history.len(), loss)?;
         let p = TemporalProgress {
             day,
             epoch,
@@ -523,18 +494,18 @@ impl Runner<'_> {
             let best = if cfg.kind == TemporalKind::Gcn {
                 model = cfg.new_gcn(in_dim, mix(cfg.seed, t as u64));
                 adam = Adam::new(cfg.adam)?;
-                let mut stop = Stopper::new(cfg.monitor, cfg.patience);
+                let mut stop = EarlyStopping::new(cfg.patience, 0.0);
                 let mut best = None;
                 for epoch in 0..cfg.max_epochs {
                     let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
                     self.record(t, epoch, loss, acc)?;
-                    let (improved, halt) = stop.update(loss, acc);
-                    if improved {
+                    let decision = stopper_update(&mut stop, cfg.monitor, loss, acc);
+                    if decision == StopDecision::Improved {
                         // The weights that produced this epoch's loss are those before the step;
                         // as the reference code we keep the model after the best epoch's step.
                         best = Some(model.clone());
                     }
-                    if halt {
+                    if decision == StopDecision::Stop {
                         break;
                     }
                 }
@@ -574,7 +545,7 @@ impl Runner<'_> {
         if cfg.kind == TemporalKind::GcnGru {
             let m = cfg.train_days.min(snaps.len());
             let t0 = Instant::now();
-            let mut stop = Stopper::new(cfg.monitor, cfg.patience);
+            let mut stop = EarlyStopping::new(cfg.patience, 0.0);
             'epochs: for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
@@ -584,7 +555,7 @@ impl Runner<'_> {
                 if m <= h {
                     break 'epochs;
                 }
-                if stop.update(last.0, last.1).1 {
+                if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
                     break;
                 }
             }
@@ -846,4 +817,79 @@ fn mix(seed: u64, t: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Saved description of a [`TemporalModel`]: its family and layer sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemporalModelMeta {
+    /// `"gcn"` (GCN / i-GCN) or `"gcn_gru"` (GCN-GRU / i-GCN-GRU).
+    pub family: String,
+    /// Input width: 37 with node features, the node universe size without.
+    pub in_dim: usize,
+    /// Output sizes of the GCN layers.
+    pub gcn_dims: Vec<usize>,
+    /// Embedding size.
+    pub emb_dim: usize,
+    /// Hidden units of the edge predictor.
+    pub predictor_hidden: usize,
+}
+
+impl TemporalModel {
+    /// The family and layer sizes (what [`Persist`] saves as JSON).
+    pub fn describe(&self) -> TemporalModelMeta {
+        let (family, gcn, pred) = match self {
+            TemporalModel::Gcn(m) => ("gcn", &m.encoder.gcn, &m.predictor),
+            TemporalModel::GcnGru(m) => ("gcn_gru", &m.encoder.gcn, &m.predictor),
+        };
+        TemporalModelMeta {
+            family: family.to_string(),
+            in_dim: gcn.in_dim(),
+            gcn_dims: gcn.layers.iter().map(|l| l.out_dim()).collect(),
+            emb_dim: pred.fc1.in_dim() / 2,
+            predictor_hidden: pred.fc1.out_dim(),
+        }
+    }
+
+    /// Host embeddings of one day with a GCN model, or of the window's last day with a GCN-GRU
+    /// model (`window` oldest first; a GCN model uses only its last snapshot).
+    ///
+    /// Errors: [`NnError::EmptyBatch`] for an empty window, errors of the layers.
+    pub fn embed(
+        &mut self,
+        window: &[&DaySnapshot<f32>],
+        use_features: bool,
+        bn: BnInference,
+    ) -> Result<DayEmbeddings> {
+        let last = *window.last().ok_or(NnError::EmptyBatch {
+            op: "TemporalModel::embed",
+        })?;
+        match self {
+            TemporalModel::Gcn(m) => gcn_embed(m, last, use_features, bn),
+            TemporalModel::GcnGru(m) => gru_embed(m, window, last, use_features, bn),
+        }
+    }
+}
+
+impl Persist<f32> for TemporalModel {
+    type Meta = TemporalModelMeta;
+    const KIND: &'static str = "paper_b_temporal";
+    fn meta(&self) -> Self::Meta {
+        self.describe()
+    }
+    fn from_meta(meta: &Self::Meta) -> Result<Self> {
+        let cfg = TemporalConfig::default()
+            .gcn_dims(meta.gcn_dims.clone())
+            .emb_dim(meta.emb_dim)
+            .predictor_hidden(meta.predictor_hidden);
+        cfg.validate()?;
+        match meta.family.as_str() {
+            "gcn" => Ok(TemporalModel::Gcn(Box::new(cfg.new_gcn(meta.in_dim, 0)))),
+            "gcn_gru" => Ok(TemporalModel::GcnGru(Box::new(cfg.new_gru(meta.in_dim, 0)))),
+            other => Err(NnError::InvalidConfig {
+                field: "family",
+                value: other.to_string(),
+                reason: "must be \"gcn\" or \"gcn_gru\"",
+            }),
+        }
+    }
 }
