@@ -286,8 +286,9 @@ impl MultiLabelReport {
         out
     }
 
-    /// Markdown: a per-label table (precision, recall, F1, support and its share, ROC AUC,
-    /// average precision) with the four averages as extra rows, then a table of the
+    /// Markdown: a per-label table (precision, recall, F1, support and its share of the
+    /// samples, ROC AUC, average precision) with the four averages as extra rows (support =
+    /// total number of true labels, as scikit-learn's report), then a table of the
     /// sample-level metrics. Figures with 4 decimals; undefined values as `n/a`.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
@@ -334,11 +335,11 @@ impl MultiLabelReport {
                 self.f1_weighted,
             ),
         ];
+        let total_support: usize = self.per_label.0.iter().map(|(_, l)| l.support).sum();
         for (name, p, r, f) in avgs {
             let _ = writeln!(
                 out,
-                "| **{name}** | {p:.4} | {r:.4} | {f:.4} | {} | | | |",
-                self.n_samples
+                "| **{name}** | {p:.4} | {r:.4} | {f:.4} | {total_support} | | | |"
             );
         }
         out.push('\n');
