@@ -84,8 +84,9 @@ impl LabelReport {
 }
 
 /// Every multi-label metric of one evaluation: scores thresholded at `threshold` for the
-/// set-based metrics, raw scores for the ranking ones.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// set-based metrics, raw scores for the ranking ones. Serialises to (and reads back from)
+/// the JSON layout of the module doc.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MultiLabelReport {
     /// Number of samples evaluated.
     pub n_samples: usize,
@@ -135,6 +136,29 @@ pub struct MultiLabelReport {
 /// `{label -> {...}}` whose keys follow that order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PerLabel(pub Vec<(String, LabelReport)>);
+
+impl<'de> Deserialize<'de> for PerLabel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = PerLabel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map from label name to its metrics")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<PerLabel, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, LabelReport>()? {
+                    out.push((k, v));
+                }
+                Ok(PerLabel(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
 
 impl Serialize for PerLabel {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

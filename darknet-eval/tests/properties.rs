@@ -105,3 +105,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn stratified_folds_partition_the_samples((t, _p, _s) in triple(), k in 2usize..4, seed in 0u64..50) {
+        prop_assume!(t.nrows() >= k);
+        let folds = darknet_eval::iterative_stratification(t.view(), k, seed).unwrap();
+        let mut seen = vec![0; t.nrows()];
+        for f in &folds {
+            prop_assert_eq!(f.train.len() + f.test.len(), t.nrows());
+            for &i in &f.test { seen[i] += 1; }
+        }
+        prop_assert!(seen.iter().all(|&c| c == 1));
+    }
+
+    #[test]
+    fn ml_ros_stays_within_budget_and_training_rows((t, _p, _s) in triple(), pct in 0.0f64..200.0, seed in 0u64..50) {
+        use rand::SeedableRng;
+        let train: Vec<usize> = (0..t.nrows()).step_by(2).collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let out = darknet_eval::ml_ros(t.view(), &train, pct, &mut rng).unwrap();
+        let budget = (pct / 100.0 * train.len() as f64).floor() as usize;
+        prop_assert!(out.len() <= train.len() + budget);
+        prop_assert_eq!(&out[..train.len()], &train[..]);
+        prop_assert!(out.iter().all(|i| i % 2 == 0));
+    }
+}

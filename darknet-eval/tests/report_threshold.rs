@@ -126,3 +126,10 @@ fn sweep_and_per_label_choice() {
     // Label 0: F1 = 1 for τ in [0.40, 0.59]; closest to 0.5 is 0.5.
     assert_eq!(taus[0], 0.5);
 }
+
+#[test]
+fn json_round_trip_keeps_label_order() {
+    let r = report(0.5);
+    let back: MultiLabelReport = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(back, r);
+}
