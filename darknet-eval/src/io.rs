@@ -240,10 +240,15 @@ pub fn read_scores(reader: impl Read, path: &Path) -> Result<ScoreTable> {
                 )
             })?;
             if !(0.0..=1.0).contains(&x) {
+                let what = if x.is_nan() {
+                    "is NaN"
+                } else {
+                    "is outside [0, 1]"
+                };
                 return Err(csv_err(
                     path,
                     *line,
-                    format!("label {:?}: score {v} is outside [0, 1]", labels[j]),
+                    format!("label {:?}: score {v} {what}", labels[j]),
                 ));
             }
             values[[i, j]] = x;

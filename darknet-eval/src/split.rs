@@ -170,7 +170,7 @@ pub fn five_partitions(n_samples: usize, seed: u64) -> Result<Vec<Fold>> {
 /// Arguments: `y` 0/1 of shape `(n_samples, n_labels)`; `k ≥ 2`; `seed`.
 /// Returns `k` [`Fold`]s whose test parts partition `0..n_samples`.
 /// Errors: empty or non-binary `y`; `k < 2` or `k > n_samples`.
-/// Complexity: O(n_samples · (n_labels + k) + n_labels² · ...), linear in the samples.
+/// Complexity: O(n_labels · n_samples · (n_labels + k)) at most, linear in the samples.
 pub fn iterative_stratification(y: ArrayView2<u8>, k: usize, seed: u64) -> Result<Vec<Fold>> {
     check::non_empty2("y", &y)?;
     check::binary("y", &y)?;

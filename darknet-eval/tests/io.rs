@@ -58,7 +58,9 @@ fn malformed_rows_and_values() {
     expect_csv(truth("id,a,a\nx,1,1\n").unwrap_err(), "truth.csv", 1);
     expect_csv(truth("id,labels\nx,a;;b\n").unwrap_err(), "truth.csv", 2);
     expect_csv(scores("id,a\nx,1.5\n").unwrap_err(), "scores.csv", 2);
-    expect_csv(scores("id,a\nx,0.5\ny,NaN\n").unwrap_err(), "scores.csv", 3);
+    let err = scores("id,a\nx,0.5\ny,NaN\n").unwrap_err();
+    assert!(err.to_string().contains("is NaN"), "{err}");
+    expect_csv(err, "scores.csv", 3);
     expect_csv(scores("id,a\nx,-0.1\n").unwrap_err(), "scores.csv", 2);
     expect_csv(scores("id,a\nx,abc\n").unwrap_err(), "scores.csv", 2);
     expect_csv(scores("id,a\n,0.5\n").unwrap_err(), "scores.csv", 2);
