@@ -28,11 +28,9 @@ fn day<T: Float>(ids: Vec<u32>, n_hosts: usize, seed: u64, n_feat: usize) -> Day
         for p in 0..n_ports {
             let row = (n_hosts + p) as u32;
             if p % 2 == h % 2 {
-                tri.add_triplet(
-                    h,
-                    n_hosts + p,
-                    T::of(1.0 + rng.random_range(0.0..3.0f64).floor()),
-                );
+                let w = T::of(1.0 + rng.random_range(0.0..3.0f64).floor());
+                tri.add_triplet(h, n_hosts + p, w);
+                tri.add_triplet(n_hosts + p, h, w);
                 pos.push((h as u32, row));
             } else {
                 neg.push((h as u32, row));

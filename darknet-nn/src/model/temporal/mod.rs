@@ -34,6 +34,8 @@
 //! let mut t = TriMat::new((4, 4));
 //! t.add_triplet(0, 2, 1.0f32);
 //! t.add_triplet(1, 3, 1.0);
+//! t.add_triplet(2, 0, 1.0); // both directions: A + Aᵀ
+//! t.add_triplet(3, 1, 1.0);
 //! let adj = normalize_rows(&t.to_csr()).unwrap();
 //! let adj_t = transpose_csr(&adj);
 //! let x = Array2::from_shape_fn((4, 3), |(i, j)| (i + j) as f32 / 6.0);

@@ -1,0 +1,138 @@
+//! Paper B's temporal models and word2vec: one GCN training epoch on a day graph of the paper's
+//! size, one GCN-GRU step over a window of H + 1 = 6 such graphs, word2vec words per second
+//! (one thread vs all threads).
+//!
+//! Inputs are seeded synthetic graphs of the paper's average snapshot (6,400 nodes, 49k
+//! host–port edges, 37 features, as many negatives as positives), built outside the timed
+//! closures.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use darknet_nn::adjacency::normalize_rows;
+use darknet_nn::kernels::transpose_csr;
+use darknet_nn::model::temporal::{
+    gcn_step, gru_step, DaySnapshot, EdgePredictor, GcnEncoder, GcnGruEncoder, LinkModel,
+};
+use darknet_nn::{Adam, AdamConfig, Word2VecConfig};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sprs::TriMat;
+use std::collections::HashSet;
+
+const N_HOSTS: usize = 3_900;
+const N_PORTS: usize = 2_500;
+const N_EDGES: usize = 49_000;
+
+/// A day graph: hosts 0..N_HOSTS, ports after them; each edge picks a uniform host and a
+/// Zipf-like popular port; negatives drawn uniformly among non-edges, as many as edges.
+fn day_graph(seed: u64) -> DaySnapshot<f32> {
+    let n = N_HOSTS + N_PORTS;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut edges = HashSet::with_capacity(N_EDGES);
+    while edges.len() < N_EDGES {
+        let h = rng.random_range(0..N_HOSTS) as u32;
+        let u: f64 = rng.random_range(0.0..1.0);
+        let p = ((N_PORTS as f64).powf(u) as usize - 1).min(N_PORTS - 1);
+        edges.insert((h, (N_HOSTS + p) as u32));
+    }
+    let mut positives: Vec<(u32, u32)> = edges.iter().copied().collect();
+    positives.sort_unstable();
+    let mut tri = TriMat::with_capacity((n, n), 2 * N_EDGES);
+    for &(h, p) in &positives {
+        let w = rng.random_range(1..50) as f32;
+        tri.add_triplet(h as usize, p as usize, w);
+        tri.add_triplet(p as usize, h as usize, w);
+    }
+    let adj = normalize_rows(&tri.to_csr()).expect("valid adjacency");
+    let adj_t = transpose_csr(&adj);
+    let mut negatives = Vec::with_capacity(N_EDGES);
+    while negatives.len() < N_EDGES {
+        let pair = (
+            rng.random_range(0..N_HOSTS) as u32,
+            (N_HOSTS + rng.random_range(0..N_PORTS)) as u32,
+        );
+        if !edges.contains(&pair) {
+            negatives.push(pair);
+        }
+    }
+    let features = Array2::from_shape_fn((n, 37), |_| rng.random_range(0.0..1.0f32));
+    DaySnapshot::new(
+        (0..n as u32).collect(),
+        N_HOSTS,
+        adj,
+        adj_t,
+        features,
+        positives,
+        negatives,
+    )
+    .expect("valid snapshot")
+}
+
+fn adam() -> Adam<f32> {
+    Adam::new(AdamConfig::default().learning_rate(1e-3).weight_decay(5e-3)).expect("valid")
+}
+
+fn bench_gcn_epoch(c: &mut Criterion) {
+    let day = day_graph(1);
+    let mut g = c.benchmark_group("nn_temporal/gcn_epoch");
+    for (name, features) in [("features", true), ("identity", false)] {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let in_dim = if features { 37 } else { day.n_nodes() };
+        let mut model = LinkModel {
+            encoder: GcnEncoder::new(in_dim, &[1024, 512], 128, &mut rng),
+            predictor: EdgePredictor::new(128, 64, &mut rng),
+        };
+        let mut opt = adam();
+        g.bench_function(BenchmarkId::new(name, "6400n_49k_edges"), |b| {
+            b.iter(|| gcn_step(&mut model, &day, features, &mut opt).expect("step"))
+        });
+    }
+    g.finish();
+}
+
+fn bench_gru_step(c: &mut Criterion) {
+    let days: Vec<DaySnapshot<f32>> = (0..6).map(|t| day_graph(10 + t)).collect();
+    let window: Vec<&DaySnapshot<f32>> = days.iter().collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut model = LinkModel {
+        encoder: GcnGruEncoder::new(37, &[1024, 512], 128, &mut rng),
+        predictor: EdgePredictor::new(128, 64, &mut rng),
+    };
+    let mut opt = adam();
+    let mut g = c.benchmark_group("nn_temporal/gcn_gru_step");
+    g.bench_function(BenchmarkId::new("h5", "6x6400n_49k_edges"), |b| {
+        b.iter(|| gru_step(&mut model, &window, true, &mut opt).expect("step"))
+    });
+    g.finish();
+}
+
+fn bench_word2vec(c: &mut Criterion) {
+    // 2,000 sentences of 100 words over 5,000 tokens, Zipf-like frequencies.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let corpus: Vec<Vec<u32>> = (0..2_000)
+        .map(|_| {
+            (0..100)
+                .map(|_| (5_000f64.powf(rng.random_range(0.0..1.0)) as u32) - 1)
+                .collect()
+        })
+        .collect();
+    let words: u64 = corpus.iter().map(|s| s.len() as u64).sum();
+    let mut g = c.benchmark_group("nn_temporal/word2vec");
+    g.throughput(Throughput::Elements(words));
+    let threads = rayon::current_num_threads();
+    for (name, workers) in [("1_thread", 1), ("all_threads", 0)] {
+        let cfg = Word2VecConfig::new().workers(workers);
+        g.bench_function(
+            BenchmarkId::new(name, format!("{words}w_dim128_t{threads}")),
+            |b| b.iter(|| cfg.train(&corpus).expect("train")),
+        );
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = darknet_benches::quick_config();
+    targets = bench_gcn_epoch, bench_gru_step, bench_word2vec
+}
+criterion_main!(benches);
