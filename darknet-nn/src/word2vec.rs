@@ -709,6 +709,38 @@ impl<W: Hash + Eq + Clone + Sync + DeserializeOwned> Word2Vec<W> {
     }
 }
 
+/// The reference code's i-DarkVec corpus of one day (SPEC §3.9, the code option of B10):
+/// concatenates the per-port sender lists (given in descending packet-count order; the first,
+/// largest list, the code's `oth` group, is moved to the end), drops consecutive duplicates the
+/// way the code does (an element is kept when it differs from the next one, with wrap-around,
+/// so a last element equal to the first is dropped too), and cuts the sequence into sentences of
+/// `chunk` words (1,000 in the code; the last may be shorter).
+///
+/// Arguments: `port_lists`, one list of senders per port, each in time order. Returns the
+/// sentences. The paper's default is to train on `port_lists` directly (one sentence per port).
+///
+/// ```
+/// use darknet_nn::word2vec::code_corpus;
+/// let lists = vec![vec!["o", "o"], vec!["a", "a", "b"], vec!["b", "c"]];
+/// // a a b b c o o -> keep where next differs (wrap to first): a b c o ("o" != "a")
+/// assert_eq!(code_corpus(&lists, 3), vec![vec!["a", "b", "c"], vec!["o"]]);
+/// ```
+pub fn code_corpus<W: Clone + PartialEq>(port_lists: &[Vec<W>], chunk: usize) -> Vec<Vec<W>> {
+    let mut seq: Vec<&W> = port_lists
+        .iter()
+        .skip(1)
+        .chain(port_lists.first())
+        .flat_map(|l| l.iter())
+        .collect();
+    let n = seq.len();
+    let keep: Vec<bool> = (0..n).map(|i| seq[i] != seq[(i + 1) % n]).collect();
+    let mut k = keep.iter();
+    seq.retain(|_| *k.next().unwrap_or(&false));
+    seq.chunks(chunk.max(1))
+        .map(|c| c.iter().map(|&w| w.clone()).collect())
+        .collect()
+}
+
 /// Shared, lock-free training state.
 struct Shared {
     syn0: Vec<AtomicU32>,

@@ -414,6 +414,12 @@ fn snapshot_errors_are_typed() {
         small(TemporalKind::Gcn).fit(&[], &mut |_| {}),
         Err(NnError::Empty { .. })
     ));
+    // GCN-GRU needs at least one full training window.
+    let d = days(3);
+    assert!(matches!(
+        small(TemporalKind::GcnGru).fit(&d[..2], &mut |_| {}),
+        Err(NnError::Empty { .. })
+    ));
 }
 
 #[test]

@@ -246,3 +246,19 @@ fn load_errors_are_typed() {
     ));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn code_corpus_follows_the_reference_code() {
+    use darknet_nn::word2vec::code_corpus;
+    // "oth" (first) moved last; a final element equal to the first is dropped.
+    let lists = vec![vec!["a"], vec!["a", "b"]];
+    assert_eq!(code_corpus(&lists, 10), vec![vec!["a", "b"]]);
+    // Chunks of `chunk` words.
+    let lists = vec![vec![], (0..2_500u32).collect::<Vec<_>>()];
+    let c = code_corpus(&lists, 1_000);
+    assert_eq!(
+        c.iter().map(|s| s.len()).collect::<Vec<_>>(),
+        vec![1_000, 1_000, 500]
+    );
+    assert!(code_corpus::<u32>(&[], 5).is_empty());
+}

@@ -544,16 +544,21 @@ impl Runner<'_> {
         let mut out: Vec<Option<DayEmbeddings>> = vec![None; snaps.len()];
         if cfg.kind == TemporalKind::GcnGru {
             let m = cfg.train_days.min(snaps.len());
+            if m <= h {
+                return Err(NnError::Empty {
+                    what: format!(
+                        "GCN-GRU training windows: {} snapshot(s) for history {h}",
+                        snaps.len()
+                    ),
+                });
+            }
             let t0 = Instant::now();
             let mut stop = EarlyStopping::new(cfg.patience, 0.0);
-            'epochs: for epoch in 0..cfg.max_epochs {
+            for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
                     last = gru_step(&mut model, &window(t), feats, &mut adam)?;
                     self.record(t, epoch, last.0, last.1)?;
-                }
-                if m <= h {
-                    break 'epochs;
                 }
                 if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
                     break;
@@ -769,9 +774,10 @@ pub fn gcn_embed(
 }
 
 /// Embeds the hosts active on `day` with a GCN-GRU encoder run over `window` (oldest first).
-/// Hosts of `day` absent from the window's graphs are not allowed (`day` is normally the
-/// window's last snapshot); with the code's window (`day` not in it) a host of `day` that is
-/// absent from every window graph gets the embedding of a node isolated on every step.
+///
+/// `day` is normally the window's last snapshot. With the reference code's window (the H days
+/// before `day`), a host of `day` absent from every graph of the window is embedded as a node
+/// isolated on every step.
 pub fn gru_embed(
     model: &mut LinkModel<GcnGruEncoder<f32>>,
     window: &[&DaySnapshot<f32>],
