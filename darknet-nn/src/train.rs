@@ -227,7 +227,8 @@ pub fn shuffled_indices(n: usize, rng: &mut impl Rng) -> Vec<usize> {
 /// `min_last` > 1, a last batch smaller than `min_last` is merged into the one before (BatchNorm
 /// in training mode needs 2 rows); a lone short batch is kept.
 pub fn mini_batches(indices: &[usize], batch_size: usize, min_last: usize) -> Vec<&[usize]> {
-    let mut out: Vec<&[usize]> = indices.chunks(batch_size.max(1)).collect();
+    let batch_size = batch_size.max(1);
+    let mut out: Vec<&[usize]> = indices.chunks(batch_size).collect();
     if out.len() >= 2 && out[out.len() - 1].len() < min_last {
         let n = out.len();
         let start = (n - 2) * batch_size;

@@ -60,23 +60,21 @@ impl<T: Float> Linear<T> {
         let bound = 1.0 / (in_dim.max(1) as f64).sqrt();
         let weight = Array2::from_shape_simple_fn((out_dim, in_dim), || uniform(bound, rng));
         let bias = Array1::from_shape_simple_fn(out_dim, || uniform(bound, rng));
-        Self::from_arrays(weight, bias)
-    }
-
-    /// A layer with given weight (out_dim, in_dim) and bias (out_dim).
-    ///
-    /// # Panics
-    /// If `bias.len() != weight.nrows()` (a programming error, not an input error).
-    pub fn from_arrays(weight: Array2<T>, bias: Array1<T>) -> Self {
-        assert_eq!(
-            weight.nrows(),
-            bias.len(),
-            "Linear: bias length must equal out_dim"
-        );
         Self {
             weight: Param::new(weight),
             bias: Param::new(bias),
         }
+    }
+
+    /// A layer with given weight (out_dim, in_dim) and bias (out_dim).
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `bias.len() != weight.nrows()`.
+    pub fn from_arrays(weight: Array2<T>, bias: Array1<T>) -> Result<Self> {
+        check_shape("Linear::from_arrays", "bias", &[weight.nrows()], bias.shape())?;
+        Ok(Self {
+            weight: Param::new(weight),
+            bias: Param::new(bias),
+        })
     }
 
     /// Input width.
@@ -191,6 +189,13 @@ mod tests {
             &GradCheckConfig::default(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn from_arrays_checks_the_bias() {
+        assert!(Linear::from_arrays(array![[1.0f32, 2.0]], array![0.0]).is_ok());
+        let e = Linear::from_arrays(array![[1.0f32, 2.0]], array![0.0, 1.0]).unwrap_err();
+        assert!(matches!(e, NnError::ShapeMismatch { what: "bias", .. }));
     }
 
     #[test]
