@@ -407,6 +407,26 @@ mod tests {
             ),
             "{e:?}"
         );
+        // A tensor missing from the file.
+        let mut same = m.clone();
+        let ts: Vec<_> = tensors(&mut same)
+            .into_iter()
+            .filter(|t| t.0 != "output.bias")
+            .collect();
+        let views: Vec<_> = ts
+            .iter()
+            .map(|(n, s, b)| {
+                (
+                    n.clone(),
+                    TensorView::new(Dtype::F32, s.clone(), b).unwrap(),
+                )
+            })
+            .collect();
+        let missing = safetensors::serialize(views, None).unwrap();
+        assert!(matches!(
+            load_safetensors_into(&mut same, &missing, &w),
+            Err(NnError::MissingTensor { name, .. }) if name == "output.bias"
+        ));
         // Extra tensor only.
         let mut same = m.clone();
         let mut ts = tensors(&mut same);

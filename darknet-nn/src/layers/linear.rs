@@ -70,7 +70,12 @@ impl<T: Float> Linear<T> {
     ///
     /// Errors: [`crate::NnError::ShapeMismatch`] if `bias.len() != weight.nrows()`.
     pub fn from_arrays(weight: Array2<T>, bias: Array1<T>) -> Result<Self> {
-        check_shape("Linear::from_arrays", "bias", &[weight.nrows()], bias.shape())?;
+        check_shape(
+            "Linear::from_arrays",
+            "bias",
+            &[weight.nrows()],
+            bias.shape(),
+        )?;
         Ok(Self {
             weight: Param::new(weight),
             bias: Param::new(bias),
