@@ -133,6 +133,30 @@ impl<T: Float> Gcn<T> {
         cache: &GcnCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        Ok(self
+            .backward_impl(adj_t, cache, d_out, true)?
+            .expect("input gradient requested"))
+    }
+
+    /// Backward pass for the parameters only (first layer of a model: the input gradient is not
+    /// needed, which saves a dense product and a sparse one). Arguments and errors as
+    /// [`Gcn::backward`].
+    pub fn backward_params(
+        &mut self,
+        adj_t: &CsMat<T>,
+        cache: &GcnCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<()> {
+        self.backward_impl(adj_t, cache, d_out, false).map(|_| ())
+    }
+
+    fn backward_impl(
+        &mut self,
+        adj_t: &CsMat<T>,
+        cache: &GcnCache<T>,
+        d_out: ArrayView2<'_, T>,
+        need_dx: bool,
+    ) -> Result<Option<Array2<T>>> {
         const OP: &str = "Gcn::backward";
         let n = match cache {
             GcnCache::AggregateFirst { ax } => ax.nrows(),
@@ -141,21 +165,27 @@ impl<T: Float> Gcn<T> {
         check_shape(OP, "d_out", &[n, self.out_dim()], d_out.shape())?;
         Self::check_adj(OP, "adj_t", adj_t, n)?;
         *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
-        let mut dx = Array2::zeros((n, self.in_dim()));
         match cache {
             GcnCache::AggregateFirst { ax } => {
                 general_mat_mul(T::one(), &ax.t(), &d_out, T::one(), self.weight.grad_mut());
+                if !need_dx {
+                    return Ok(None);
+                }
                 let d_ax = d_out.dot(&self.weight.value.t());
+                let mut dx = Array2::zeros((n, self.in_dim()));
                 spmm_into(adj_t, d_ax.view(), dx.view_mut())?;
+                Ok(Some(dx))
             }
             GcnCache::TransformFirst { x } => {
                 let mut d_xw = Array2::zeros((n, self.out_dim()));
                 spmm_into(adj_t, d_out, d_xw.view_mut())?;
                 general_mat_mul(T::one(), &x.t(), &d_xw, T::one(), self.weight.grad_mut());
-                general_mat_mul(T::one(), &d_xw, &self.weight.value.t(), T::zero(), &mut dx);
+                if !need_dx {
+                    return Ok(None);
+                }
+                Ok(Some(d_xw.dot(&self.weight.value.t())))
             }
         }
-        Ok(dx)
     }
 }
 
@@ -241,6 +271,23 @@ mod tests {
         let (yb, _) = b.forward(&adj, x2.view()).unwrap();
         let want = dense.dot(&x2.dot(&b.weight.value)) + &b.bias.value;
         assert!((&yb - &want).iter().all(|d| d.abs() < 1e-12));
+    }
+
+    #[test]
+    fn params_only_backward_gives_the_same_parameter_gradients() {
+        let adj = normalize_rows(&graph()).unwrap();
+        let adj_t = transpose_csr(&adj);
+        for (i, o) in [(2, 3), (3, 2)] {
+            let mut a = Gcn::<f64>::new(i, o, &mut ChaCha8Rng::seed_from_u64(6));
+            let mut b = a.clone();
+            let x = Array2::from_shape_fn((4, i), |(r, c)| (r * i + c) as f64 * 0.1);
+            let g = Array2::from_shape_fn((4, o), |(r, c)| (r + c) as f64 - 2.0);
+            let (_, ca) = a.forward(&adj, x.view()).unwrap();
+            a.backward(&adj_t, &ca, g.view()).unwrap();
+            b.backward_params(&adj_t, &ca, g.view()).unwrap();
+            assert_eq!(a.weight.grad(), b.weight.grad());
+            assert_eq!(a.bias.grad(), b.bias.grad());
+        }
     }
 
     #[test]

@@ -120,6 +120,17 @@ impl<T: Float> Linear<T> {
         cache: &LinearCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        self.backward_params(cache, d_out)?;
+        Ok(d_out.dot(&self.weight.value))
+    }
+
+    /// Backward pass for the parameters only (first layer of a model, whose input gradient is
+    /// not needed): adds to the weight and bias gradients.
+    pub fn backward_params(
+        &mut self,
+        cache: &LinearCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<()> {
         check_shape(
             "Linear::backward",
             "d_out",
@@ -134,7 +145,7 @@ impl<T: Float> Linear<T> {
             self.weight.grad_mut(),
         );
         *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
-        Ok(d_out.dot(&self.weight.value))
+        Ok(())
     }
 }
 

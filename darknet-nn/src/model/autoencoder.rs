@@ -216,14 +216,14 @@ impl<T: Float> PortAutoencoder<T> {
         x: ArrayView2<'_, T>,
         mode: Mode,
     ) -> Result<(Array2<T>, AutoencoderCache<T>)> {
-        let mut h = x.to_owned();
+        let mut h: Option<Array2<T>> = None;
         let mut encoder = Vec::with_capacity(self.encoder.len());
         for b in &mut self.encoder {
-            let (y, c) = b.forward(h.view(), mode)?;
+            let (y, c) = b.forward(h.as_ref().map_or(x, |a| a.view()), mode)?;
             encoder.push(c);
-            h = y;
+            h = Some(y);
         }
-        let (mut h, latent) = self.latent.forward(h.view())?;
+        let (mut h, latent) = self.latent.forward(h.as_ref().map_or(x, |a| a.view()))?;
         let mut decoder = Vec::with_capacity(self.decoder.len());
         for b in &mut self.decoder {
             let (y, c) = b.forward(h.view(), mode)?;
@@ -249,24 +249,51 @@ impl<T: Float> PortAutoencoder<T> {
         cache: &AutoencoderCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        Ok(self
+            .backward_impl(cache, d_out, true)?
+            .expect("input gradient requested"))
+    }
+
+    /// Backward through every layer; the first layer computes its input gradient only when
+    /// `need_dx` (training does not need it).
+    fn backward_impl(
+        &mut self,
+        cache: &AutoencoderCache<T>,
+        d_out: ArrayView2<'_, T>,
+        need_dx: bool,
+    ) -> Result<Option<Array2<T>>> {
         let mut d = self.output.backward(&cache.output, d_out)?;
         for (b, c) in self.decoder.iter_mut().zip(&cache.decoder).rev() {
             d = b.backward(c, d.view())?;
         }
+        if self.encoder.is_empty() && !need_dx {
+            self.latent.backward_params(&cache.latent, d.view())?;
+            return Ok(None);
+        }
         d = self.latent.backward(&cache.latent, d.view())?;
-        for (b, c) in self.encoder.iter_mut().zip(&cache.encoder).rev() {
+        for (k, (b, c)) in self
+            .encoder
+            .iter_mut()
+            .zip(&cache.encoder)
+            .enumerate()
+            .rev()
+        {
+            if k == 0 && !need_dx {
+                b.backward_params(c, d.view())?;
+                return Ok(None);
+            }
             d = b.backward(c, d.view())?;
         }
-        Ok(d)
+        Ok(Some(d))
     }
 
     /// The embeddings (evaluation mode): `x` (n_ports, input_dim) → (n_ports, latent_dim).
     pub fn encode(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
-        let mut h = x.to_owned();
+        let mut h: Option<Array2<T>> = None;
         for b in &self.encoder {
-            h = b.infer(h.view())?;
+            h = Some(b.infer(h.as_ref().map_or(x, |a| a.view()))?);
         }
-        self.latent.infer(h.view())
+        self.latent.infer(h.as_ref().map_or(x, |a| a.view()))
     }
 
     /// The reconstruction (evaluation mode): `x` (n, input_dim) → (n, input_dim).
@@ -283,7 +310,7 @@ impl<T: Float> PortAutoencoder<T> {
     pub fn loss_and_backward(&mut self, x: ArrayView2<'_, T>) -> Result<T> {
         let (y, cache) = self.forward(x, Mode::Train)?;
         let (loss, d) = mse(y.view(), x)?;
-        self.backward(&cache, d.view())?;
+        self.backward_impl(&cache, d.view(), false)?;
         Ok(loss)
     }
 

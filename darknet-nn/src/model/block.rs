@@ -76,6 +76,18 @@ impl<T: Float> FcBlock<T> {
         let d = self.bn.backward(&cache.bn, d.view())?;
         self.linear.backward(&cache.linear, d.view())
     }
+
+    /// Backward pass for the parameters only (first block of a model): adds to the parameters'
+    /// gradients without computing the input gradient.
+    pub fn backward_params(
+        &mut self,
+        cache: &FcBlockCache<T>,
+        d_out: ArrayView2<'_, T>,
+    ) -> Result<()> {
+        let d = Relu.backward(&cache.relu, d_out)?;
+        let d = self.bn.backward(&cache.bn, d.view())?;
+        self.linear.backward_params(&cache.linear, d.view())
+    }
 }
 
 impl<T: Float> HasParams<T> for FcBlock<T> {

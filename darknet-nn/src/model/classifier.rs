@@ -298,15 +298,16 @@ impl<T: Float> GraphClassifier<T> {
         batch: &GraphBatch<T>,
         mode: Mode,
     ) -> Result<(Array2<T>, ClassifierCache<T>)> {
-        let mut h = batch.features.clone();
+        let x = batch.features.view();
+        let mut h: Option<Array2<T>> = None;
         let mut gcn = Vec::with_capacity(self.gcn.len());
         for layer in &self.gcn {
-            let (z, gc) = layer.forward(&batch.adj, h.view())?;
+            let (z, gc) = layer.forward(&batch.adj, h.as_ref().map_or(x, |a| a.view()))?;
             let (y, rc) = Relu.forward(z.view());
             gcn.push((gc, rc));
-            h = y;
+            h = Some(y);
         }
-        let (mut h, pool) = MeanPool.forward(h.view(), &batch.offsets)?;
+        let (mut h, pool) = MeanPool.forward(h.as_ref().map_or(x, |a| a.view()), &batch.offsets)?;
         let mut fc = Vec::with_capacity(self.fc.len());
         for b in &mut self.fc {
             let (y, c) = b.forward(h.view(), mode)?;
@@ -333,26 +334,48 @@ impl<T: Float> GraphClassifier<T> {
         cache: &ClassifierCache<T>,
         d_logits: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        Ok(self
+            .backward_impl(batch, cache, d_logits, true)?
+            .expect("input gradient requested"))
+    }
+
+    /// Backward through every layer; the first GCN layer computes the feature gradient only
+    /// when `need_dx` (training does not need it).
+    fn backward_impl(
+        &mut self,
+        batch: &GraphBatch<T>,
+        cache: &ClassifierCache<T>,
+        d_logits: ArrayView2<'_, T>,
+        need_dx: bool,
+    ) -> Result<Option<Array2<T>>> {
         let mut d = self.output.backward(&cache.output, d_logits)?;
         for (b, c) in self.fc.iter_mut().zip(&cache.fc).rev() {
             d = b.backward(c, d.view())?;
         }
         d = MeanPool.backward(&cache.pool, d.view())?;
-        for (layer, (gc, rc)) in self.gcn.iter_mut().zip(&cache.gcn).rev() {
+        for (k, (layer, (gc, rc))) in self.gcn.iter_mut().zip(&cache.gcn).enumerate().rev() {
             d = Relu.backward(rc, d.view())?;
+            if k == 0 && !need_dx {
+                layer.backward_params(batch.adj_t(), gc, d.view())?;
+                return Ok(None);
+            }
             d = layer.backward(batch.adj_t(), gc, d.view())?;
         }
-        Ok(d)
+        Ok(Some(d))
     }
 
     /// Logits in evaluation mode (running BatchNorm statistics): (n_graphs, n_labels).
     pub fn logits(&self, batch: &GraphBatch<T>) -> Result<Array2<T>> {
-        let mut h = batch.features.clone();
+        let x = batch.features.view();
+        let mut h: Option<Array2<T>> = None;
         for layer in &self.gcn {
-            h = layer.forward(&batch.adj, h.view())?.0;
-            Relu.apply_inplace(&mut h);
+            let mut z = layer
+                .forward(&batch.adj, h.as_ref().map_or(x, |a| a.view()))?
+                .0;
+            Relu.apply_inplace(&mut z);
+            h = Some(z);
         }
-        let (mut h, _) = MeanPool.forward(h.view(), &batch.offsets)?;
+        let (mut h, _) = MeanPool.forward(h.as_ref().map_or(x, |a| a.view()), &batch.offsets)?;
         for b in &self.fc {
             h = b.infer(h.view())?;
         }
@@ -413,7 +436,7 @@ impl<T: Float> GraphClassifier<T> {
             labels,
             self.pos_weight.as_ref().map(|w| w.view()),
         )?;
-        self.backward(batch, &cache, d.view())?;
+        self.backward_impl(batch, &cache, d.view(), false)?;
         Ok(loss)
     }
 
