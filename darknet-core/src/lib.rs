@@ -20,11 +20,14 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod filter;
 pub mod packet;
+pub mod synth;
 pub mod trace;
 
 pub use error::{CoreError, Result};
 pub use packet::{
     day_label, parse_day_label, tcp_flags, Packet, Protocol, TcpOptions, NANOS_PER_DAY,
 };
+pub use synth::{AbuseReport, HostTruth, Preset, SynthConfig, SyntheticDarknet, Tool};
 pub use trace::{SourceIndex, Trace, TRACE_BYTES_PER_PACKET};

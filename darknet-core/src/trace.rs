@@ -431,6 +431,6 @@ mod tests {
 
     #[test]
     fn bytes_per_packet_within_budget() {
-        assert!(TRACE_BYTES_PER_PACKET <= 48);
+        const { assert!(TRACE_BYTES_PER_PACKET <= 48) };
     }
 }

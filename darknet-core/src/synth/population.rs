@@ -1,0 +1,902 @@
+//! The host populations of the two presets: Paper B's 14 classes + Unknown (SPEC §2.7, §5.1,
+//! §5.2) and Paper A's AbuseIPDB-style multi-label hosts (SPEC §1.7, §5.3).
+
+use super::behaviour::{AddrOrder, Component, HostSpec, Kind, Order};
+use super::fingerprint::Tool;
+use crate::filter::is_bogon;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use std::net::Ipv4Addr;
+
+/// Well-known service ports scanners favour (TCP).
+pub(crate) const POPULAR_TCP: [u16; 40] = [
+    22, 23, 80, 443, 445, 3389, 8080, 1433, 3306, 5900, 21, 25, 110, 143, 139, 135, 8443, 8000,
+    8888, 5555, 6379, 9200, 27017, 5432, 2323, 7547, 37215, 52869, 81, 8081, 5060, 2000, 1723, 111,
+    993, 995, 587, 465, 9000, 10000,
+];
+/// Login services brute-forcers attack (SPEC §5.3, label 18).
+pub(crate) const LOGIN_TCP: [u16; 8] = [22, 23, 21, 25, 3389, 5900, 1433, 3306];
+/// Web ports (labels 19 and 21).
+pub(crate) const WEB_TCP: [u16; 6] = [80, 443, 8080, 8443, 8000, 8888];
+/// IoT / Mirai-family ports (label 20, Mirai-like class).
+pub(crate) const IOT_TCP: [u16; 5] = [23, 2323, 5555, 37215, 52869];
+/// UDP services probed by scanners and bots.
+pub(crate) const POPULAR_UDP: [u16; 8] = [53, 123, 161, 1900, 5060, 137, 11211, 500];
+
+/// A Paper B class: code label, organisation prefixes (if a known scanner), behaviour knobs.
+pub(crate) struct ClassDef {
+    pub label: &'static str,
+    /// Month hosts in Table 2 (relative weight of the class).
+    pub hosts: u32,
+    /// Per-host packets per active day (Table 2: daily packets / daily hosts).
+    pub rate: f32,
+    /// Fraction of the class's hosts active on a day (Table 2: daily hosts / month hosts).
+    pub daily: f32,
+    /// Organisation prefixes (known scanners), empty for behaviour classes.
+    pub prefixes: &'static [&'static str],
+}
+
+/// Paper B's classes (SPEC Table 2). Organisation prefixes are illustrative address blocks of
+/// the synthetic world, chosen in public unicast space; they are not the organisations' real
+/// allocations.
+pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
+    ClassDef {
+        label: "mirai",
+        hosts: 16147,
+        rate: 30.0,
+        daily: 0.134,
+        prefixes: &[],
+    },
+    ClassDef {
+        label: "unk_bruteforcer",
+        hosts: 976,
+        rate: 1340.0,
+        daily: 0.25,
+        prefixes: &[],
+    },
+    ClassDef {
+        label: "unk_spammer",
+        hosts: 1014,
+        rate: 630.0,
+        daily: 0.25,
+        prefixes: &[],
+    },
+    ClassDef {
+        label: "shadowserver",
+        hosts: 289,
+        rate: 25.0,
+        daily: 0.99,
+        prefixes: &[
+            "184.105.139.0/24",
+            "184.105.247.0/24",
+            "216.218.206.0/24",
+            "74.82.47.0/24",
+            "65.49.1.0/24",
+        ],
+    },
+    ClassDef {
+        label: "driftnet",
+        hosts: 252,
+        rate: 72.0,
+        daily: 1.0,
+        prefixes: &["87.236.176.0/24", "193.235.141.0/24"],
+    },
+    ClassDef {
+        label: "internetcensus",
+        hosts: 271,
+        rate: 31.0,
+        daily: 0.83,
+        prefixes: &["45.83.64.0/24", "45.83.65.0/24", "45.83.66.0/24"],
+    },
+    ClassDef {
+        label: "censys",
+        hosts: 329,
+        rate: 450.0,
+        daily: 0.74,
+        prefixes: &[
+            "162.142.125.0/24",
+            "167.94.138.0/24",
+            "167.94.145.0/24",
+            "167.94.146.0/24",
+            "206.168.34.0/24",
+            "199.45.154.0/24",
+        ],
+    },
+    ClassDef {
+        label: "rapid7",
+        hosts: 344,
+        rate: 21.0,
+        daily: 0.82,
+        prefixes: &["71.6.233.0/24", "5.63.151.0/24", "88.202.190.0/24"],
+    },
+    ClassDef {
+        label: "onyphe",
+        hosts: 115,
+        rate: 14.0,
+        daily: 0.84,
+        prefixes: &["91.230.168.0/24", "91.231.89.0/24"],
+    },
+    ClassDef {
+        label: "netsystems",
+        hosts: 45,
+        rate: 195.0,
+        daily: 0.96,
+        prefixes: &["89.248.165.0/24", "89.248.167.0/24"],
+    },
+    ClassDef {
+        label: "shodan",
+        hosts: 36,
+        rate: 334.0,
+        daily: 0.86,
+        prefixes: &["66.240.192.0/24", "71.6.146.0/24", "198.20.69.0/24"],
+    },
+    ClassDef {
+        label: "unk_exploiter",
+        hosts: 430,
+        rate: 180.0,
+        daily: 0.063,
+        prefixes: &[],
+    },
+    ClassDef {
+        label: "securitytrails",
+        hosts: 18,
+        rate: 205.0,
+        daily: 0.94,
+        prefixes: &["104.244.74.0/24"],
+    },
+    ClassDef {
+        label: "intrinsec",
+        hosts: 12,
+        rate: 34.0,
+        daily: 0.75,
+        prefixes: &["185.180.143.0/24"],
+    },
+    ClassDef {
+        label: "unknown",
+        hosts: 39828,
+        rate: 356.0,
+        daily: 0.09,
+        prefixes: &[],
+    },
+];
+
+/// Parses `a.b.c.d/len` of the constant tables (known valid).
+pub(crate) fn parse_prefix(s: &str) -> (u32, u8) {
+    let (a, l) = s.split_once('/').unwrap_or((s, "32"));
+    let addr: Ipv4Addr = a.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+    (u32::from(addr), l.parse().unwrap_or(32))
+}
+
+/// A random public (non-bogon) address outside every organisation prefix.
+pub(crate) fn random_public<R: Rng>(rng: &mut R) -> Ipv4Addr {
+    loop {
+        let a = Ipv4Addr::from(rng.random::<u32>());
+        let o = a.octets()[0];
+        if is_bogon(a) || o == 0 || o >= 224 {
+            continue;
+        }
+        let in_org = PAPER_B_CLASSES.iter().any(|c| {
+            c.prefixes.iter().any(|p| {
+                let (net, len) = parse_prefix(p);
+                u32::from(a) >> (32 - len) == net >> (32 - len)
+            })
+        });
+        if !in_org {
+            return a;
+        }
+    }
+}
+
+fn pick<R: Rng, T: Copy>(rng: &mut R, xs: &[T], k: usize) -> Vec<T> {
+    let mut v = xs.to_vec();
+    v.shuffle(rng);
+    v.truncate(k.min(xs.len()).max(1));
+    v
+}
+
+fn random_ports<R: Rng>(rng: &mut R, k: usize) -> Vec<u16> {
+    let mut v: Vec<u16> = (0..k).map(|_| rng.random_range(1..=65535)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v.shuffle(rng);
+    v
+}
+
+fn syn(
+    weight: f32,
+    ports: Vec<u16>,
+    order: Order,
+    retries: u8,
+    addr: AddrOrder,
+    run: u8,
+) -> Component {
+    Component {
+        weight,
+        kind: Kind::TcpSyn,
+        ports,
+        order,
+        retries,
+        addr,
+        run,
+    }
+}
+
+fn udp(weight: f32, ports: Vec<u16>, order: Order) -> Component {
+    Component {
+        weight,
+        kind: Kind::Udp,
+        ports,
+        order,
+        retries: 1,
+        addr: AddrOrder::Random,
+        run: 2,
+    }
+}
+
+fn icmp(weight: f32) -> Component {
+    Component {
+        weight,
+        kind: Kind::IcmpEcho,
+        ports: vec![0],
+        order: Order::Random,
+        retries: 1,
+        addr: AddrOrder::Random,
+        run: 1,
+    }
+}
+
+/// Activity window: a host active for `len` days somewhere in `days`.
+fn window<R: Rng>(rng: &mut R, days: u32, len: u32) -> (u32, u32) {
+    let len = len.clamp(1, days);
+    let first = rng.random_range(0..=days - len);
+    (first, first + len - 1)
+}
+
+/// Builds the behaviour of one Paper B host of class `class`.
+pub(crate) fn paper_b_host<R: Rng>(
+    rng: &mut R,
+    class: usize,
+    addr: Ipv4Addr,
+    days: u32,
+    churn: f32,
+) -> HostSpec {
+    let def = &PAPER_B_CLASSES[class];
+    let long = |rng: &mut R| -> (u32, u32) {
+        // Scanners: nearly the whole month, a few start late or stop early with churn.
+        if rng.random::<f32>() < churn {
+            {
+                let l = rng.random_range(days / 2..=days);
+                window(rng, days, l)
+            }
+        } else {
+            (0, days - 1)
+        }
+    };
+    let mut spec = HostSpec {
+        addr,
+        tool: Tool::Linux,
+        first_day: 0,
+        last_day: days - 1,
+        p_active: def.daily,
+        rate: def.rate,
+        spread: 0.6,
+        periodic: false,
+        components: Vec::new(),
+        port_churn: 0.0,
+    };
+    let r = rng.random::<f32>();
+    match def.label {
+        "mirai" => {
+            spec.tool = Tool::Mirai;
+            // Short lives: 16,147 hosts for 2,158 a day (SPEC §5.1).
+            let len = rng.random_range(1..=8);
+            (spec.first_day, spec.last_day) = window(rng, days, len);
+            spec.p_active = 0.85;
+            spec.spread = rng.random_range(0.05..0.9);
+            let mut ports = vec![23; 9];
+            ports.push(2323);
+            if r < 0.3 {
+                ports.push(5555);
+            }
+            spec.components
+                .push(syn(1.0, ports, Order::Random, 1, AddrOrder::Random, 4));
+        }
+        "unk_bruteforcer" => {
+            spec.tool = if r < 0.6 { Tool::Linux } else { Tool::Windows };
+            (spec.first_day, spec.last_day) = {
+                let l = rng.random_range(days / 3..=days);
+                window(rng, days, l)
+            };
+            spec.p_active = 0.75;
+            spec.spread = 0.9;
+            let k = rng.random_range(1..=3);
+            spec.components.push(syn(
+                0.85,
+                pick(rng, &LOGIN_TCP, k),
+                Order::Chain,
+                rng.random_range(2..=5),
+                AddrOrder::Random,
+                12,
+            ));
+            let n = rng.random_range(5..40);
+            spec.components.push(syn(
+                0.15,
+                random_ports(rng, n),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                3,
+            ));
+            spec.port_churn = churn;
+        }
+        "unk_spammer" => {
+            spec.tool = if r < 0.7 { Tool::Linux } else { Tool::Windows };
+            (spec.first_day, spec.last_day) = {
+                let l = rng.random_range(days / 3..=days);
+                window(rng, days, l)
+            };
+            spec.p_active = 0.75;
+            spec.components.push(syn(
+                0.5,
+                pick(rng, &[25, 465, 587, 2525], 3),
+                Order::Chain,
+                2,
+                AddrOrder::Random,
+                6,
+            ));
+            let n = rng.random_range(100..400);
+            spec.components.push(syn(
+                0.5,
+                random_ports(rng, n),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                8,
+            ));
+            spec.port_churn = churn;
+        }
+        "unk_exploiter" => {
+            spec.tool = Tool::Linux;
+            let len = rng.random_range(1..=4);
+            (spec.first_day, spec.last_day) = window(rng, days, len);
+            spec.p_active = 0.5;
+            let k = rng.random_range(1..=3);
+            spec.components.push(syn(
+                1.0,
+                pick(
+                    rng,
+                    &[80, 8080, 7547, 37215, 52869, 5555, 81, 8443, 60001],
+                    k,
+                ),
+                Order::Chain,
+                1,
+                AddrOrder::Sequential,
+                6,
+            ));
+        }
+        "shadowserver" => {
+            spec.tool = Tool::Zmap;
+            spec.periodic = true;
+            spec.spread = 0.3;
+            let k = rng.random_range(1..=3);
+            let pool = [
+                443, 80, 8080, 22, 23, 3389, 445, 21, 5900, 1433, 3306, 6379, 9200, 11211, 27017,
+                8443, 5432, 389, 1723, 502, 102, 47808, 20000, 44818, 1911, 4911, 2404, 623, 5683,
+                8883,
+            ];
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &pool, k),
+                Order::Chain,
+                1,
+                AddrOrder::Sequential,
+                30,
+            ));
+            if r < 0.3 {
+                spec.components
+                    .push(udp(0.3, pick(rng, &POPULAR_UDP, 2), Order::Random));
+            }
+        }
+        "driftnet" => {
+            spec.tool = Tool::Masscan;
+            let n = rng.random_range(40..120);
+            spec.components.push(syn(
+                1.0,
+                random_ports(rng, n),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                10,
+            ));
+            spec.port_churn = 1.0;
+        }
+        "internetcensus" => {
+            spec.tool = Tool::Nmap;
+            (spec.first_day, spec.last_day) = long(rng);
+            let k = rng.random_range(4..12);
+            let mut ports = pick(rng, &POPULAR_TCP, k);
+            ports.extend([5060, 2000]);
+            spec.components
+                .push(syn(0.85, ports, Order::Random, 1, AddrOrder::Random, 6));
+            spec.components
+                .push(udp(0.15, vec![161, 5060, 1900], Order::Random));
+        }
+        "censys" => {
+            spec.tool = Tool::Zmap;
+            (spec.first_day, spec.last_day) = long(rng);
+            let n = rng.random_range(200..600);
+            let mut ports = random_ports(rng, n);
+            ports.extend([5060, 2000, 5060, 2000, 443, 80]);
+            spec.components
+                .push(syn(1.0, ports, Order::Random, 1, AddrOrder::Random, 20));
+            spec.port_churn = 1.0;
+        }
+        "rapid7" => {
+            spec.tool = Tool::Linux;
+            (spec.first_day, spec.last_day) = long(rng);
+            let k = rng.random_range(2..6);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, k),
+                Order::Random,
+                1,
+                AddrOrder::Sequential,
+                5,
+            ));
+            spec.port_churn = 0.8;
+        }
+        "onyphe" => {
+            spec.tool = Tool::Masscan;
+            (spec.first_day, spec.last_day) = long(rng);
+            let k = rng.random_range(5..15);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, k),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                4,
+            ));
+            spec.port_churn = 0.3;
+        }
+        "netsystems" => {
+            spec.tool = Tool::Masscan;
+            spec.components.push(syn(
+                1.0,
+                {
+                    let mut v: Vec<u16> = (0..40)
+                        .map(|i| POPULAR_TCP[i % 40] + (i / 40) as u16)
+                        .collect();
+                    v.shuffle(rng);
+                    v.truncate(rng.random_range(20..40));
+                    v
+                },
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                10,
+            ));
+        }
+        "shodan" => {
+            spec.tool = Tool::Nmap;
+            (spec.first_day, spec.last_day) = long(rng);
+            let n = rng.random_range(150..400);
+            let mut ports = random_ports(rng, n);
+            ports.extend(POPULAR_TCP);
+            spec.components
+                .push(syn(0.9, ports, Order::Random, 1, AddrOrder::Random, 10));
+            spec.components
+                .push(udp(0.1, POPULAR_UDP.to_vec(), Order::Random));
+            spec.port_churn = 1.0;
+        }
+        "securitytrails" => {
+            spec.tool = Tool::Masscan;
+            let k = rng.random_range(5..12);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, k),
+                Order::Chain,
+                1,
+                AddrOrder::Sequential,
+                8,
+            ));
+            spec.port_churn = 0.3;
+        }
+        "intrinsec" => {
+            spec.tool = Tool::Linux;
+            let k = rng.random_range(3..=6);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &[80, 443, 22, 21, 25, 3389, 8080, 445], k),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                4,
+            ));
+        }
+        _ => unknown_host(rng, &mut spec, days, churn),
+    }
+    spec
+}
+
+/// The Unknown mixture: every behaviour without an organisation, so labelled classes have
+/// look-alikes among the unlabelled majority (SPEC §5.1 "Unknown: mixture").
+fn unknown_host<R: Rng>(rng: &mut R, spec: &mut HostSpec, days: u32, churn: f32) {
+    let len = if rng.random::<f32>() < 0.7 {
+        rng.random_range(1..=4)
+    } else {
+        rng.random_range(1..=days)
+    };
+    (spec.first_day, spec.last_day) = window(rng, days, len);
+    spec.p_active = 0.7;
+    spec.port_churn = churn;
+    spec.spread = rng.random_range(0.02..1.0);
+    // Heavy-tailed rates: most small, a few huge.
+    let u: f32 = rng.random();
+    spec.rate = 5.0 + 40.0 / (u + 0.02).powf(1.2);
+    let tools = [
+        Tool::Masscan,
+        Tool::Zmap,
+        Tool::Nmap,
+        Tool::Mirai,
+        Tool::Linux,
+        Tool::Windows,
+    ];
+    spec.tool = tools[rng.random_range(0..tools.len())];
+    match rng.random_range(0..8) {
+        0 => {
+            // Worm / SMB and database scanning (445, 1433, 5555 dominate an Unknown day).
+            let k = rng.random_range(1..=3);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &[445, 5555, 1433, 139, 3389], k),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                4,
+            ));
+        }
+        1 => {
+            // Backscatter from a victim of spoofed floods.
+            spec.components.push(Component {
+                weight: 1.0,
+                kind: Kind::Backscatter,
+                ports: pick(rng, &[80, 443, 53, 22, 25, 3389, 27015], 1),
+                order: Order::Random,
+                retries: 1,
+                addr: AddrOrder::Random,
+                run: 10,
+            });
+            spec.spread = rng.random_range(0.01..0.2);
+        }
+        2 => {
+            // Mirai-like without the fingerprint (variants that randomise the sequence).
+            spec.tool = Tool::Linux;
+            spec.components.push(syn(
+                1.0,
+                vec![23, 23, 23, 23, 2323, 5555, 23, 23],
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                4,
+            ));
+        }
+        3 => {
+            // Brute-force look-alike with random order.
+            let k = rng.random_range(1..=3);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &LOGIN_TCP, k),
+                Order::Random,
+                rng.random_range(2..=5),
+                AddrOrder::Random,
+                6,
+            ));
+        }
+        4 => {
+            // Horizontal scanner of a few popular ports.
+            let k = rng.random_range(1..=8);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, k),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                5,
+            ));
+            spec.components
+                .push(udp(0.2, pick(rng, &POPULAR_UDP, 2), Order::Random));
+        }
+        5 => {
+            // Vertical scanner: many ports of a few addresses, ascending.
+            let start = rng.random_range(1..60000);
+            let n = rng.random_range(50..1000);
+            spec.components.push(syn(
+                1.0,
+                (start..start + n).collect(),
+                Order::Ascending,
+                1,
+                AddrOrder::Random,
+                50,
+            ));
+        }
+        6 => {
+            // Wide random scanner (Censys look-alike without organisation).
+            let n = rng.random_range(100..600);
+            spec.components.push(syn(
+                1.0,
+                random_ports(rng, n),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                10,
+            ));
+        }
+        _ => {
+            // ICMP sweeps with some UDP.
+            spec.components.push(icmp(0.7));
+            spec.components
+                .push(udp(0.3, pick(rng, &POPULAR_UDP, 3), Order::Random));
+        }
+    }
+}
+
+/// Paper A's 7 AbuseIPDB categories, label-vector order (SPEC §1.7, A9).
+pub(crate) const CATEGORIES: [u8; 7] = [14, 15, 18, 19, 20, 21, 22];
+
+/// Label sets of the Paper A preset with their probabilities, as bit masks over [`CATEGORIES`]
+/// (bit 0 = 14, ..., bit 6 = 22). Chosen so that, over labelled hosts, Port Scan ≈ 87 %,
+/// Hacking ≈ 55 %, Brute-Force ≈ 27 %, Web App Attack ≈ 12 %, SSH ≈ 11 %, Exploited Host ≈ 3 %,
+/// Bad Web Bot ≈ 2.3 %, one label ≈ 50 %, mean ≈ 1.96 labels (Table I, Fig. 4).
+pub(crate) const LABEL_SETS: [(u8, f32); 16] = [
+    (0b000_0001, 0.430), // {14}
+    (0b000_0010, 0.050), // {15}
+    (0b000_0100, 0.005), // {18}
+    (0b010_0000, 0.010), // {21}
+    (0b000_1000, 0.005), // {19}
+    (0b001_0000, 0.003), // {20}
+    (0b000_0011, 0.105), // {14,15}
+    (0b000_0111, 0.106), // {14,15,18}
+    (0b100_0111, 0.100), // {14,15,18,22}
+    (0b100_0110, 0.010), // {15,18,22}
+    (0b000_0110, 0.027), // {15,18}
+    (0b010_0011, 0.066), // {14,15,21}
+    (0b010_0010, 0.020), // {15,21}
+    (0b010_0111, 0.020), // {14,15,18,21}
+    (0b000_1011, 0.018), // {14,15,19}
+    (0b001_0011, 0.028), // {14,15,20}
+];
+
+/// Draws a label set from [`LABEL_SETS`].
+pub(crate) fn draw_label_set<R: Rng>(rng: &mut R) -> u8 {
+    let total: f32 = LABEL_SETS.iter().map(|s| s.1).sum();
+    let mut u = rng.random::<f32>() * total;
+    for &(m, p) in &LABEL_SETS {
+        if u < p {
+            return m;
+        }
+        u -= p;
+    }
+    LABEL_SETS[0].0
+}
+
+/// Builds a Paper A host whose behaviour carries the labels of `mask` (0 = unlabelled host).
+///
+/// Label components (SPEC §5.3) and the ORDER design: Port Scan visits its ports in random
+/// order; Brute-Force walks its login ports as a fixed chain (with rare skips); SSH and Bad Web
+/// Bot use a hub pattern (back to 22 / 80 between other ports); Web App Attack a fixed chain
+/// over web ports; Hacking a fixed chain of mixed TCP and UDP services. Port Scan hosts draw
+/// from the same login and web ports with the same retry counts, so several labels differ only
+/// in the transition structure, not in the multiset of ports, flags or counts.
+pub(crate) fn paper_a_host<R: Rng>(
+    rng: &mut R,
+    mask: u8,
+    addr: Ipv4Addr,
+    days: u32,
+    churn: f32,
+) -> HostSpec {
+    let tools = [
+        Tool::Masscan,
+        Tool::Zmap,
+        Tool::Nmap,
+        Tool::Linux,
+        Tool::Windows,
+        Tool::Linux,
+    ];
+    let mut spec = HostSpec {
+        addr,
+        tool: tools[rng.random_range(0..tools.len())],
+        first_day: 0,
+        last_day: days - 1,
+        p_active: 0.6,
+        rate: 12.0 + 20.0 * rng.random::<f32>(),
+        spread: rng.random_range(0.05..1.0),
+        periodic: false,
+        components: Vec::new(),
+        port_churn: 0.0,
+    };
+    let len = if rng.random::<f32>() < churn {
+        rng.random_range(2..=days.max(2))
+    } else {
+        days
+    };
+    (spec.first_day, spec.last_day) = window(rng, days, len);
+    let retries = |rng: &mut R| rng.random_range(1..=3u8);
+    if mask == 0 {
+        unlabelled_a(rng, &mut spec);
+        return spec;
+    }
+    let w = |rng: &mut R| 0.5 + rng.random::<f32>();
+    if mask & 1 != 0 {
+        // 14 Port Scan: random order; port set sometimes exactly a brute-forcer's or a web set.
+        let which = rng.random_range(0..3);
+        let k = rng.random_range(3..=8);
+        let ports = match which {
+            0 => pick(rng, &LOGIN_TCP, k.min(5)),
+            1 => pick(rng, &WEB_TCP, k.min(4)),
+            _ => pick(rng, &POPULAR_TCP, k),
+        };
+        let r = retries(rng);
+        spec.components
+            .push(syn(w(rng), ports, Order::Random, r, AddrOrder::Random, 4));
+    }
+    if mask & 2 != 0 {
+        // 15 Hacking: fixed chain of mixed services, TCP and UDP.
+        let k = rng.random_range(3..=6);
+        let ports = pick(
+            rng,
+            &[80, 8080, 445, 1433, 3306, 6379, 9200, 7547, 5555, 8443],
+            k,
+        );
+        spec.components.push(syn(
+            w(rng),
+            ports,
+            Order::Chain,
+            1,
+            AddrOrder::Sequential,
+            6,
+        ));
+        if rng.random::<f32>() < 0.5 {
+            let ports = pick(rng, &[53, 123, 161, 1900], 3);
+            spec.components.push(udp(0.3, ports, Order::Chain));
+        }
+    }
+    if mask & 4 != 0 {
+        // 18 Brute-Force: fixed chain over login ports with the same retry counts as Port Scan.
+        let k = rng.random_range(3..=5);
+        let r = retries(rng);
+        spec.components.push(syn(
+            w(rng),
+            pick(rng, &LOGIN_TCP, k),
+            Order::Chain,
+            r,
+            AddrOrder::Random,
+            8,
+        ));
+    }
+    if mask & 8 != 0 {
+        // 19 Bad Web Bot: hub pattern around 80 (80, x, 80, y, ...), low rate.
+        let mut ports = vec![80];
+        ports.extend(pick(rng, &[443, 8080, 8000, 8888], 3));
+        spec.components.push(syn(
+            w(rng),
+            ports,
+            Order::Alternate,
+            1,
+            AddrOrder::Random,
+            4,
+        ));
+        spec.rate *= 0.5;
+    }
+    if mask & 16 != 0 {
+        // 20 Exploited Host: Mirai-family TCP, UDP 5060/1900, ICMP echo.
+        spec.tool = if rng.random::<f32>() < 0.7 {
+            Tool::Mirai
+        } else {
+            Tool::Linux
+        };
+        spec.components.push(syn(
+            w(rng),
+            pick(rng, &IOT_TCP, 4),
+            Order::Random,
+            1,
+            AddrOrder::Random,
+            4,
+        ));
+        spec.components
+            .push(udp(0.4, vec![5060, 1900], Order::Random));
+        spec.components.push(icmp(0.2));
+    }
+    if mask & 32 != 0 {
+        // 21 Web App Attack: fixed chain over web ports.
+        let k = rng.random_range(3..=5);
+        spec.components.push(syn(
+            w(rng),
+            pick(rng, &WEB_TCP, k),
+            Order::Chain,
+            1,
+            AddrOrder::Random,
+            6,
+        ));
+    }
+    if mask & 64 != 0 {
+        // 22 SSH: hub around 22 (22, 2222, 22, 22222, ...), with retries.
+        let r = retries(rng);
+        spec.components.push(syn(
+            w(rng),
+            vec![22, 2222, 22222, 2200],
+            Order::Alternate,
+            r,
+            AddrOrder::Random,
+            6,
+        ));
+    }
+    spec
+}
+
+/// Unlabelled Paper A hosts: look-alikes of labelled behaviours that nobody reported, and the
+/// traffic the three filters remove (single packets, vertical scans, periodic walks).
+fn unlabelled_a<R: Rng>(rng: &mut R, spec: &mut HostSpec) {
+    match rng.random_range(0..10) {
+        0 | 1 => {
+            // Isolated: one packet on one day.
+            spec.rate = 0.0;
+            let d = rng.random_range(spec.first_day..=spec.last_day);
+            (spec.first_day, spec.last_day) = (d, d);
+            spec.p_active = 1.0;
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, 1),
+                Order::Random,
+                1,
+                AddrOrder::Random,
+                1,
+            ));
+        }
+        2 => {
+            // Vertical scanner.
+            let start = rng.random_range(1..60000);
+            spec.rate = 200.0;
+            spec.components.push(syn(
+                1.0,
+                (start..start + 300).collect(),
+                Order::Ascending,
+                1,
+                AddrOrder::Random,
+                50,
+            ));
+        }
+        3 => {
+            // Periodic walker: a fixed cycle of 2-4 ports, nothing else.
+            let k = rng.random_range(2..=4);
+            spec.components.push(syn(
+                1.0,
+                pick(rng, &POPULAR_TCP, k),
+                Order::Chain,
+                1,
+                AddrOrder::Random,
+                50,
+            ));
+            spec.periodic = true;
+        }
+        4 => {
+            spec.components.push(Component {
+                weight: 1.0,
+                kind: Kind::Backscatter,
+                ports: pick(rng, &[80, 443, 53, 22], 1),
+                order: Order::Random,
+                retries: 1,
+                addr: AddrOrder::Random,
+                run: 10,
+            });
+        }
+        _ => {
+            // A labelled behaviour that was never reported (the hardest confounder).
+            let m = draw_label_set(rng);
+            let mut other = paper_a_host(rng, m, spec.addr, spec.last_day + 1, 0.0);
+            other.first_day = spec.first_day;
+            other.last_day = spec.last_day;
+            *spec = other;
+        }
+    }
+}

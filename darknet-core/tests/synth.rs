@@ -1,0 +1,142 @@
+//! The synthetic darknet: determinism, presets, ground truth, fingerprints.
+use darknet_core::synth::PAPER_B_CLASSES_NAMES;
+use darknet_core::{tcp_flags, CoreError, Packet, Protocol, SynthConfig, NANOS_PER_DAY};
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+fn digest(ps: &[Packet]) -> u64 {
+    let mut h = DefaultHasher::new();
+    ps.hash(&mut h);
+    h.finish()
+}
+
+fn small_b() -> SynthConfig {
+    SynthConfig::paper_b().hosts(600).days(4).seed(11)
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_differs() {
+    let a = small_b().build().unwrap();
+    let b = small_b().build().unwrap();
+    for d in 0..4 {
+        let (x, y) = (a.day(d), b.day(d));
+        assert!(!x.is_empty());
+        assert_eq!(digest(&x), digest(&y));
+    }
+    let c = small_b().seed(12).build().unwrap();
+    assert_ne!(digest(&a.day(0)), digest(&c.day(0)));
+    assert_eq!(a.hosts(), b.hosts());
+}
+
+#[test]
+fn days_are_sorted_inside_their_day_and_in_the_darknet() {
+    let s = small_b().build().unwrap();
+    let (base, n) = s.darknet();
+    for (day, ps) in s.iter_days() {
+        assert!(ps.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
+        for p in &ps {
+            assert_eq!(p.day(), day);
+            let off = u32::from(p.dst).wrapping_sub(u32::from(base));
+            assert!(off < n);
+        }
+    }
+    assert!(s.day(99).is_empty());
+}
+
+#[test]
+fn paper_b_has_every_class_and_fingerprints() {
+    let s = SynthConfig::paper_b()
+        .hosts(1000)
+        .days(3)
+        .label_noise(0.0)
+        .build()
+        .unwrap();
+    let classes: BTreeMap<&str, usize> = s.hosts().iter().fold(BTreeMap::new(), |mut m, h| {
+        *m.entry(h.class).or_default() += 1;
+        m
+    });
+    for c in PAPER_B_CLASSES_NAMES {
+        assert!(classes.get(c).copied().unwrap_or(0) > 0, "{c} missing");
+    }
+    assert!(classes["unknown"] > classes["censys"]);
+    let trace = s.trace();
+    let mirai: std::collections::BTreeSet<_> = s
+        .hosts()
+        .iter()
+        .filter(|h| h.class == "mirai")
+        .map(|h| h.addr)
+        .collect();
+    let mut n_mirai = 0;
+    let mut n_fp = 0;
+    let mut n_zmap_id = 0;
+    for p in trace.iter() {
+        if mirai.contains(&p.src) {
+            n_mirai += 1;
+            n_fp += usize::from(p.is_mirai());
+        }
+        n_zmap_id += usize::from(p.ip_id == 54321);
+    }
+    assert!(n_mirai > 0 && n_fp == n_mirai, "{n_fp} of {n_mirai}");
+    assert!(n_zmap_id > 0);
+    // Org hosts sit in their prefixes.
+    let scanners = s.known_scanners();
+    for h in s.hosts().iter().filter(|h| h.organization.is_some()) {
+        assert!(scanners.iter().any(|&(net, len, org)| org == h.class
+            && u32::from(h.addr) >> (32 - len) == u32::from(net) >> (32 - len)));
+    }
+}
+
+#[test]
+fn paper_a_labels_and_protocols() {
+    let s = SynthConfig::paper_a().hosts(1500).days(3).build().unwrap();
+    let labelled: Vec<_> = s.hosts().iter().filter(|h| h.labels != 0).collect();
+    let frac = labelled.len() as f64 / s.hosts().len() as f64;
+    assert!((0.45..0.7).contains(&frac), "{frac}");
+    let scan = labelled.iter().filter(|h| h.labels & 1 != 0).count() as f64 / labelled.len() as f64;
+    assert!((0.78..0.95).contains(&scan), "{scan}");
+    let mean = labelled
+        .iter()
+        .map(|h| h.labels.count_ones() as f64)
+        .sum::<f64>()
+        / labelled.len() as f64;
+    assert!((1.7..2.2).contains(&mean), "{mean}");
+    assert!(!s.reports().is_empty());
+    let t = s.trace();
+    let udp = t.proto().iter().filter(|&&p| p == 17).count();
+    let icmp = t.proto().iter().filter(|&&p| p == 1).count();
+    assert!(udp > 0 && icmp > 0);
+    let backscatter = t
+        .iter()
+        .filter(|p| p.proto == Protocol::Tcp && p.tcp_flags == tcp_flags::SYN | tcp_flags::ACK)
+        .count();
+    assert!(backscatter > 0);
+    assert!(t.ts_ns()[0] >= u64::from(s.config().start_day) * NANOS_PER_DAY);
+}
+
+#[test]
+fn invalid_configs_name_the_field() {
+    for (cfg, field) in [
+        (SynthConfig::paper_b().days(0), "days"),
+        (SynthConfig::paper_b().hosts(0), "n_hosts"),
+        (SynthConfig::paper_b().intensity(0.0), "intensity"),
+        (SynthConfig::paper_b().label_noise(0.9), "label_noise"),
+        (SynthConfig::paper_b().churn(2.0), "churn"),
+        (
+            SynthConfig::paper_b().prefix("10.0.0.1".parse().unwrap(), 24),
+            "prefix_addr",
+        ),
+        (
+            SynthConfig::paper_b().prefix("10.0.0.0".parse().unwrap(), 4),
+            "prefix_len",
+        ),
+        (
+            SynthConfig::paper_a().labelled_fraction(0.0),
+            "labelled_fraction",
+        ),
+    ] {
+        match cfg.build() {
+            Err(CoreError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
