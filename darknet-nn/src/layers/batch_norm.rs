@@ -174,6 +174,18 @@ impl<T: Float> BatchNorm1d<T> {
     ) -> Result<Array2<T>> {
         check_shape(
             "BatchNorm1d::backward",
+            "cache.x_hat",
+            &[cache.x_hat.nrows(), self.dim()],
+            cache.x_hat.shape(),
+        )?;
+        check_shape(
+            "BatchNorm1d::backward",
+            "cache.inv_std",
+            &[self.dim()],
+            cache.inv_std.shape(),
+        )?;
+        check_shape(
+            "BatchNorm1d::backward",
             "d_out",
             cache.x_hat.shape(),
             d_out.shape(),
@@ -296,5 +308,10 @@ mod tests {
             .forward(array![[1.0, 2.0], [0.0, 1.0]].view(), Mode::Train)
             .unwrap();
         assert!(bn.backward(&c, array![[1.0, 2.0]].view()).is_err());
+        let mut wide = BatchNorm1d::<f32>::new(3);
+        assert!(matches!(
+            wide.backward(&c, array![[1.0, 2.0], [0.0, 1.0]].view()),
+            Err(NnError::ShapeMismatch { .. })
+        ));
     }
 }

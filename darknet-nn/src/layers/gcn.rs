@@ -158,10 +158,12 @@ impl<T: Float> Gcn<T> {
         need_dx: bool,
     ) -> Result<Option<Array2<T>>> {
         const OP: &str = "Gcn::backward";
-        let n = match cache {
-            GcnCache::AggregateFirst { ax } => ax.nrows(),
-            GcnCache::TransformFirst { x } => x.nrows(),
+        let cached = match cache {
+            GcnCache::AggregateFirst { ax } => ax,
+            GcnCache::TransformFirst { x } => x,
         };
+        let n = cached.nrows();
+        check_shape(OP, "cache", &[n, self.in_dim()], cached.shape())?;
         check_shape(OP, "d_out", &[n, self.out_dim()], d_out.shape())?;
         Self::check_adj(OP, "adj_t", adj_t, n)?;
         *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
@@ -316,5 +318,11 @@ mod tests {
         let mut g = g;
         let (_, c) = g.forward(&adj, Array2::zeros((4, 2)).view()).unwrap();
         assert!(g.backward(&adj, &c, Array2::zeros((4, 2)).view()).is_err());
+        // A cache from another layer is an error, not a panic.
+        let mut other = Gcn::<f64>::new(5, 3, &mut ChaCha8Rng::seed_from_u64(0));
+        assert!(matches!(
+            other.backward(&adj, &c, Array2::zeros((4, 3)).view()),
+            Err(NnError::ShapeMismatch { what: "cache", .. })
+        ));
     }
 }

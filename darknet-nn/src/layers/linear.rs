@@ -133,6 +133,12 @@ impl<T: Float> Linear<T> {
     ) -> Result<()> {
         check_shape(
             "Linear::backward",
+            "cache.x",
+            &[cache.x.nrows(), self.in_dim()],
+            cache.x.shape(),
+        )?;
+        check_shape(
+            "Linear::backward",
             "d_out",
             &[cache.x.nrows(), self.out_dim()],
             d_out.shape(),
@@ -234,6 +240,14 @@ mod tests {
                 op: "Linear::backward",
                 ..
             }
+        ));
+        let mut wide = Linear::<f32>::new(4, 2, &mut ChaCha8Rng::seed_from_u64(0));
+        assert!(matches!(
+            wide.backward(&c, array![[1.0, 1.0]].view()),
+            Err(NnError::ShapeMismatch {
+                what: "cache.x",
+                ..
+            })
         ));
     }
 }

@@ -322,6 +322,11 @@ impl<T: Float> PortAutoencoder<T> {
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
     ) -> Result<f64> {
+        if x.nrows() == 0 {
+            return Err(NnError::EmptyBatch {
+                op: "PortAutoencoder::train_epoch",
+            });
+        }
         let order = shuffled_indices(x.nrows(), rng);
         let min_last = if self.config.hidden_layers > 0 { 2 } else { 1 };
         let mut total = 0.0;

@@ -455,6 +455,11 @@ impl<T: Float> GraphClassifier<T> {
             &[data.n_graphs(), self.n_labels],
             labels.shape(),
         )?;
+        if data.n_graphs() == 0 {
+            return Err(NnError::EmptyBatch {
+                op: "GraphClassifier::train_epoch",
+            });
+        }
         let order = shuffled_indices(data.n_graphs(), rng);
         let min_last = if self.fc.is_empty() { 1 } else { 2 };
         let mut total = 0.0;
