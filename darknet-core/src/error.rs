@@ -110,6 +110,20 @@ pub enum CoreError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A packet cannot be represented in the output format (a pcap timestamp after 2106, ...).
+    #[error("{output}: packet {packet_index}: {field} = {value} cannot be written: {reason}")]
+    Unwritable {
+        /// Output name.
+        output: String,
+        /// Index of the packet being written.
+        packet_index: u64,
+        /// The field that does not fit.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// Why it does not fit.
+        reason: &'static str,
+    },
     /// An operation needs at least one packet, host or day and got none.
     #[error("empty input: {what}")]
     Empty {

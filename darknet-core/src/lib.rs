@@ -16,16 +16,41 @@
 //! assert_eq!(trace.ts_ns(), &[1, 5]);
 //! assert_eq!(trace.by_source().len(), 1);
 //! ```
+//!
+//! Captures are read and written by [`io`]: write packets to pcap in memory, read them back:
+//!
+//! ```
+//! use darknet_core::{Packet, PacketReader, PcapWriter, PcapWriterOptions};
+//! use std::net::Ipv4Addr;
+//!
+//! let packets: Vec<Packet> = (0..3u16)
+//!     .map(|i| Packet { ts_ns: u64::from(i) * 1_000, src: Ipv4Addr::new(192, 0, 2, 9),
+//!                       dst_port: 22 + i, ip_len: 44, ttl: 64, ..Packet::default() })
+//!     .collect();
+//! let mut w = PcapWriter::new(Vec::new(), PcapWriterOptions::default())?;
+//! for p in &packets {
+//!     w.write_packet(p)?;
+//! }
+//! let bytes = w.finish()?;
+//! let back: Vec<Packet> = PacketReader::new(&bytes[..], "<memory>")?.collect::<Result<_, _>>()?;
+//! assert_eq!(back, packets);
+//! # Ok::<(), darknet_core::CoreError>(())
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod error;
 pub mod filter;
+pub mod io;
 pub mod packet;
 pub mod synth;
 pub mod trace;
 
 pub use error::{CoreError, Result};
+pub use io::{
+    open, LinkType, PacketReader, PcapReader, PcapWriter, PcapWriterOptions, PcapngReader,
+    PcapngWriter, SkipCounts, SkipReason, TsResolution,
+};
 pub use packet::{
     day_label, parse_day_label, tcp_flags, Packet, Protocol, TcpOptions, NANOS_PER_DAY,
 };
