@@ -125,15 +125,6 @@ pub enum GraphError {
         len: usize,
     },
 
-    /// Writing a file failed.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-
     /// Writing a CSV file failed.
     #[error("cannot write CSV {path}: {source}")]
     Csv {

@@ -48,6 +48,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod export;
 pub mod host_graph;
 pub mod normalize;
 pub mod port_graph;
@@ -55,6 +56,10 @@ pub mod snapshot;
 
 pub use batch::{prepare_host_graphs, GraphBatch, PreparedGraph};
 pub use error::{GraphError, Result};
+pub use export::{
+    write_node_lookup_csv, write_npy, write_port_graph_csv, write_port_index_csv,
+    write_snapshot_edges_csv, write_snapshot_features_csv,
+};
 pub use host_graph::{
     build_host_graph, build_host_graphs, host_feature_names, n_host_features, HostGraph,
     HostNodeKey, PortEmbeddings, HOST_FEATURES_HEAD, HOST_FEATURES_TAIL,

@@ -384,3 +384,45 @@ fn invalid_distance_config() {
         })
     ));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Counting equals a naive count; shards by source merge to the whole; at most one edge
+    /// per packet.
+    #[test]
+    fn counting_matches_naive_and_merges(
+        seqs in prop::collection::vec(
+            prop::collection::vec((0u8..3, 0u16..6), 0..20), 1..8),
+        split in 0usize..8,
+    ) {
+        let key = |(p, port): (u8, u16)| PortKey {
+            proto: [Tcp, Udp, Icmp][p as usize],
+            port: if p == 2 { 0 } else { port },
+        };
+        let mut naive = std::collections::BTreeMap::new();
+        let mut whole = TransitionCounts::new();
+        let (mut a, mut b) = (TransitionCounts::new(), TransitionCounts::new());
+        let mut n_packets = 0;
+        for (s, seq) in seqs.iter().enumerate() {
+            let keys: Vec<PortKey> = seq.iter().map(|&x| key(x)).collect();
+            let ported: Vec<PortKey> = keys.iter().copied().filter(|k| k.proto != Icmp).collect();
+            n_packets += ported.len();
+            for w in ported.windows(2) {
+                if w[0] != w[1] {
+                    *naive.entry((w[0], w[1])).or_insert(0u64) += 1;
+                }
+            }
+            whole.add_sequence(keys.iter().copied());
+            if s < split { a.add_sequence(keys) } else { b.add_sequence(keys) }
+        }
+        prop_assert_eq!(whole.n_edges(), naive.len());
+        prop_assert!(whole.n_edges() <= n_packets);
+        for (&(x, y), &t) in &naive {
+            prop_assert_eq!(whole.theta(x, y), t);
+        }
+        a.merge(&b);
+        prop_assert_eq!(&a, &whole);
+        whole.compact();
+        prop_assert_eq!(&a, &whole);
+    }
+}

@@ -3,34 +3,10 @@
 use super::PortKey;
 use darknet_core::{SourceIndex, Trace};
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::borrow::Cow;
 
 /// Number of distinct port codes: TCP ports 0..65535 then UDP ports 65536..131071.
 pub(crate) const N_PORT_CODES: usize = 2 * 65_536;
-
-/// A fast multiplicative hasher for the `u64` edge keys (no DoS concern: keys are port pairs).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct U64Hasher(u64);
-
-impl Hasher for U64Hasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 31);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type EdgeMap = HashMap<u64, u64, BuildHasherDefault<U64Hasher>>;
 
 /// Port code of a protocol number and port: `Some(port)` for TCP, `Some(65536 + port)` for UDP,
 /// `None` for every other protocol (ICMP packets are skipped, SPEC A4).
@@ -59,10 +35,18 @@ pub(crate) fn port_code(proto: u8, port: u16) -> Option<u32> {
 /// counts.
 #[derive(Clone, Debug)]
 pub struct TransitionCounts {
-    edges: EdgeMap,
+    /// Compacted counts: `(edge key, θ)` sorted by key, keys unique.
+    sorted: Vec<(u64, u64)>,
+    /// Edge keys not yet compacted (one per transition).
+    pending: Vec<u64>,
+    /// Radix-sort scratch, reused across compactions.
+    scratch: Vec<u64>,
     seen: Vec<u64>,
     n_packets: u64,
 }
+
+/// Pending keys are compacted once there are this many (or as many as compacted edges).
+const MIN_FLUSH: usize = 1 << 20;
 
 impl Default for TransitionCounts {
     fn default() -> Self {
@@ -72,15 +56,88 @@ impl Default for TransitionCounts {
 
 impl PartialEq for TransitionCounts {
     fn eq(&self, other: &Self) -> bool {
-        self.edges == other.edges && self.seen == other.seen && self.n_packets == other.n_packets
+        // Compares counts, not the buffering state.
+        self.seen == other.seen && self.n_packets == other.n_packets && self.view() == other.view()
     }
+}
+
+/// Edge key of an ordered pair of port codes (17 bits each).
+#[inline]
+fn edge_key(from: u32, to: u32) -> u64 {
+    (u64::from(from) << 17) | u64::from(to)
+}
+
+/// LSD radix sort of keys below 2^36 (three 12-bit passes); `buf` is scratch space.
+fn radix_sort(keys: &mut Vec<u64>, buf: &mut Vec<u64>) {
+    buf.clear();
+    buf.resize(keys.len(), 0);
+    for pass in 0..3 {
+        let shift = 12 * pass;
+        let mut hist = vec![0usize; 4097];
+        for &k in keys.iter() {
+            hist[((k >> shift) & 0xFFF) as usize + 1] += 1;
+        }
+        if hist.contains(&keys.len()) {
+            continue; // every key has the same digit: nothing to reorder
+        }
+        for b in 0..4096 {
+            hist[b + 1] += hist[b];
+        }
+        for &k in keys.iter() {
+            let b = ((k >> shift) & 0xFFF) as usize;
+            buf[hist[b]] = k;
+            hist[b] += 1;
+        }
+        std::mem::swap(keys, buf);
+    }
+}
+
+/// Merges two key-sorted count lists, adding counts of equal keys.
+fn merge_sorted(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Sorts keys (in place, `buf` = scratch) and run-length encodes them into a count list.
+fn run_length(keys: &mut Vec<u64>, buf: &mut Vec<u64>) -> Vec<(u64, u64)> {
+    radix_sort(keys, buf);
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &k in keys.iter() {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 += 1,
+            _ => out.push((k, 1)),
+        }
+    }
+    out
 }
 
 impl TransitionCounts {
     /// Empty counts.
     pub fn new() -> Self {
         TransitionCounts {
-            edges: EdgeMap::default(),
+            sorted: Vec::new(),
+            pending: Vec::new(),
+            scratch: Vec::new(),
             seen: vec![0; N_PORT_CODES / 64],
             n_packets: 0,
         }
@@ -94,34 +151,43 @@ impl TransitionCounts {
         for k in 0..index.len() {
             c.add_source(trace, index.packets_of(k));
         }
+        c.compact();
         c
+    }
+
+    #[inline]
+    fn push_code(&mut self, prev: &mut Option<u32>, code: u32) {
+        self.n_packets += 1;
+        self.seen[(code >> 6) as usize] |= 1u64 << (code & 63);
+        if let Some(p) = *prev {
+            if p != code {
+                self.pending.push(edge_key(p, code));
+            }
+        }
+        *prev = Some(code);
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.pending.len() >= MIN_FLUSH.max(self.sorted.len()) {
+            self.compact();
+        }
     }
 
     /// Adds one source's packets: `packets` are indices into `trace`, in time order (as
     /// [`SourceIndex::packets_of`] gives them). Out-of-range indices are a caller bug and panic.
     ///
-    /// Complexity: O(len) hash-map updates.
+    /// Complexity: amortised O(len): transitions are buffered and compacted by radix sort.
     pub fn add_source(&mut self, trace: &Trace, packets: &[u32]) {
         let proto = trace.proto();
         let port = trace.dst_port();
         let mut prev: Option<u32> = None;
         for &i in packets {
             let i = i as usize;
-            let Some(code) = port_code(proto[i], port[i]) else {
-                continue;
-            };
-            self.n_packets += 1;
-            self.seen[(code >> 6) as usize] |= 1u64 << (code & 63);
-            if let Some(p) = prev {
-                if p != code {
-                    *self
-                        .edges
-                        .entry((u64::from(p) << 17) | u64::from(code))
-                        .or_insert(0) += 1;
-                }
+            if let Some(code) = port_code(proto[i], port[i]) {
+                self.push_code(&mut prev, code);
             }
-            prev = Some(code);
         }
+        self.maybe_flush();
     }
 
     /// Adds one source's sequence of port keys (in time order). Keys of protocols without ports
@@ -129,26 +195,43 @@ impl TransitionCounts {
     pub fn add_sequence<I: IntoIterator<Item = PortKey>>(&mut self, keys: I) {
         let mut prev: Option<u32> = None;
         for key in keys {
-            let Some(code) = key.code() else { continue };
-            self.n_packets += 1;
-            self.seen[(code >> 6) as usize] |= 1u64 << (code & 63);
-            if let Some(p) = prev {
-                if p != code {
-                    *self
-                        .edges
-                        .entry((u64::from(p) << 17) | u64::from(code))
-                        .or_insert(0) += 1;
-                }
+            if let Some(code) = key.code() {
+                self.push_code(&mut prev, code);
             }
-            prev = Some(code);
+        }
+        self.maybe_flush();
+    }
+
+    /// Folds the buffered transitions into the sorted counts. Accessors work without it (they
+    /// compact a temporary view), but are O(1) / O(log n) only on compacted counts; the
+    /// counting functions of this crate return compacted counts.
+    pub fn compact(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let fresh = run_length(&mut self.pending, &mut self.scratch);
+        self.pending.clear();
+        self.sorted = if self.sorted.is_empty() {
+            fresh
+        } else {
+            merge_sorted(&self.sorted, &fresh)
+        };
+    }
+
+    fn view(&self) -> Cow<'_, [(u64, u64)]> {
+        if self.pending.is_empty() {
+            Cow::Borrowed(&self.sorted)
+        } else {
+            let mut keys = self.pending.clone();
+            let fresh = run_length(&mut keys, &mut Vec::new());
+            Cow::Owned(merge_sorted(&self.sorted, &fresh))
         }
     }
 
     /// Adds `other`'s counts and ports to `self` (counts of disjoint source sets add up).
     pub fn merge(&mut self, other: &TransitionCounts) {
-        for (k, v) in &other.edges {
-            *self.edges.entry(*k).or_insert(0) += *v;
-        }
+        self.compact();
+        self.sorted = merge_sorted(&self.sorted, &other.view());
         for (a, b) in self.seen.iter_mut().zip(&other.seen) {
             *a |= *b;
         }
@@ -157,18 +240,13 @@ impl TransitionCounts {
 
     /// Merges two counts by value (for `reduce`).
     pub fn merged(mut self, other: TransitionCounts) -> TransitionCounts {
-        if self.edges.len() < other.edges.len() {
-            let mut o = other;
-            o.merge(&self);
-            return o;
-        }
         self.merge(&other);
         self
     }
 
     /// Number of distinct directed edges (ordered port pairs with θ > 0).
     pub fn n_edges(&self) -> usize {
-        self.edges.len()
+        self.view().len()
     }
 
     /// Number of distinct TCP/UDP destination ports seen.
@@ -184,11 +262,11 @@ impl TransitionCounts {
     /// θ of one ordered pair (0 when absent).
     pub fn theta(&self, from: PortKey, to: PortKey) -> u64 {
         match (from.code(), to.code()) {
-            (Some(a), Some(b)) => self
-                .edges
-                .get(&((u64::from(a) << 17) | u64::from(b)))
-                .copied()
-                .unwrap_or(0),
+            (Some(a), Some(b)) => {
+                let v = self.view();
+                let k = edge_key(a, b);
+                v.binary_search_by_key(&k, |e| e.0).map_or(0, |i| v[i].1)
+            }
             _ => 0,
         }
     }
@@ -209,13 +287,10 @@ impl TransitionCounts {
 
     /// Edges as `(from_code, to_code, theta)`, sorted by `(from, to)`.
     pub(crate) fn sorted_edges(&self) -> Vec<(u32, u32, u64)> {
-        let mut v: Vec<(u32, u32, u64)> = self
-            .edges
+        self.view()
             .iter()
-            .map(|(&k, &t)| ((k >> 17) as u32, (k & 0x1_FFFF) as u32, t))
-            .collect();
-        v.sort_unstable();
-        v
+            .map(|&(k, t)| ((k >> 17) as u32, (k & 0x1_FFFF) as u32, t))
+            .collect()
     }
 }
 
@@ -225,18 +300,18 @@ impl TransitionCounts {
 ///
 /// Arguments: `trace` and its source index (`trace.by_source()`).
 ///
-/// Complexity: O(n_packets) hash-map updates, spread over the rayon pool.
+/// Complexity: O(n_packets) (buffered transitions, radix-sorted per worker, merged sorted
+/// lists), spread over the rayon pool.
 pub fn count_transitions(trace: &Trace, sources: &SourceIndex) -> TransitionCounts {
-    let n = sources.len();
-    let chunk = 1024.max(n / (rayon::current_num_threads() * 8).max(1));
-    let starts: Vec<usize> = (0..n).step_by(chunk).collect();
-    starts
+    (0..sources.len())
         .into_par_iter()
-        .map(|s| {
-            let mut c = TransitionCounts::new();
-            for k in s..(s + chunk).min(n) {
-                c.add_source(trace, sources.packets_of(k));
-            }
+        .with_min_len(1024)
+        .fold(TransitionCounts::new, |mut c, k| {
+            c.add_source(trace, sources.packets_of(k));
+            c
+        })
+        .map(|mut c| {
+            c.compact();
             c
         })
         .reduce(TransitionCounts::new, TransitionCounts::merged)
