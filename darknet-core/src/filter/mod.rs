@@ -2,8 +2,15 @@
 //! trace plus a [`FilterReport`] of what it removed.
 
 mod bogon;
+mod paper_a;
+mod paper_b;
 
 pub use bogon::{bogon_filter, is_bogon, BogonFilterConfig, BOGON_PREFIXES};
+pub use paper_a::{
+    is_periodic, isolated_filter, periodic_filter, vertical_scan_filter, IsolatedConfig,
+    PeriodicConfig, VerticalScanConfig,
+};
+pub use paper_b::{min_packets_filter, tcp_only_filter, MinPacketsConfig, MinPacketsRule};
 
 use crate::trace::Trace;
 
@@ -69,5 +76,56 @@ impl Filtered {
             },
             trace: trace.clone(),
         }
+    }
+}
+
+/// Paper A's filter chain: bogon sources (when enabled), isolated packets, vertical scans,
+/// periodic patterns (SPEC §1.2 order).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaperAFilters {
+    /// Bogon-source filter (on by default).
+    pub bogon: BogonFilterConfig,
+    /// Isolated-packet filter.
+    pub isolated: IsolatedConfig,
+    /// Vertical-scan filter.
+    pub vertical: VerticalScanConfig,
+    /// Periodic-pattern filter.
+    pub periodic: PeriodicConfig,
+}
+
+impl PaperAFilters {
+    /// Runs the chain; returns the kept trace and one report per filter, in order.
+    ///
+    /// # Errors
+    /// [`crate::CoreError::InvalidConfig`] from any filter's config.
+    pub fn apply(&self, trace: &Trace) -> crate::Result<(Trace, Vec<FilterReport>)> {
+        let a = bogon_filter(trace, &self.bogon);
+        let b = isolated_filter(&a.trace, &self.isolated)?;
+        let c = vertical_scan_filter(&b.trace, &self.vertical)?;
+        let d = periodic_filter(&c.trace, &self.periodic)?;
+        Ok((d.trace, vec![a.report, b.report, c.report, d.report]))
+    }
+}
+
+/// Paper B's filter chain: bogon sources (when enabled), TCP only, minimum packets per host
+/// per day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaperBFilters {
+    /// Bogon-source filter (on by default).
+    pub bogon: BogonFilterConfig,
+    /// Minimum packets per host and day.
+    pub min_packets: MinPacketsConfig,
+}
+
+impl PaperBFilters {
+    /// Runs the chain; returns the kept trace and one report per filter, in order.
+    ///
+    /// # Errors
+    /// [`crate::CoreError::InvalidConfig`] from the minimum-packets config.
+    pub fn apply(&self, trace: &Trace) -> crate::Result<(Trace, Vec<FilterReport>)> {
+        let a = bogon_filter(trace, &self.bogon);
+        let b = tcp_only_filter(&a.trace);
+        let c = min_packets_filter(&b.trace, &self.min_packets)?;
+        Ok((c.trace, vec![a.report, b.report, c.report]))
     }
 }
