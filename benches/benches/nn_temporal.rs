@@ -72,6 +72,21 @@ fn adam() -> Adam<f32> {
     Adam::new(AdamConfig::default().learning_rate(1e-3).weight_decay(5e-3)).expect("valid")
 }
 
+/// The dense-product reference of the same run: the epoch's dominant product, (6,400 × 1,024)
+/// · (1,024 × 512), throughput in FLOP (criterion's "elements").
+fn bench_sgemm_reference(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let a = Array2::from_shape_fn((6_400, 1_024), |_| rng.random_range(-1.0..1.0f32));
+    let b = Array2::from_shape_fn((1_024, 512), |_| rng.random_range(-1.0..1.0f32));
+    let mut out = Array2::<f32>::zeros((6_400, 512));
+    let mut g = c.benchmark_group("nn_temporal/reference");
+    g.throughput(Throughput::Elements(2 * 6_400 * 1_024 * 512));
+    g.bench_function("sgemm_6400x1024x512", |bench| {
+        bench.iter(|| ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut out))
+    });
+    g.finish();
+}
+
 fn bench_gcn_epoch(c: &mut Criterion) {
     let day = day_graph(1);
     let mut g = c.benchmark_group("nn_temporal/gcn_epoch");
@@ -133,6 +148,6 @@ fn bench_word2vec(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = darknet_benches::quick_config();
-    targets = bench_gcn_epoch, bench_gru_step, bench_word2vec
+    targets = bench_sgemm_reference, bench_gcn_epoch, bench_gru_step, bench_word2vec
 }
 criterion_main!(benches);

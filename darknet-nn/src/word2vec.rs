@@ -49,6 +49,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::path::Path;
@@ -486,45 +487,60 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
         }
         let cum_table = cum_table(&self.counts, cfg.ns_exponent);
         let keep = keep_thresholds(&self.counts, cfg.sample);
-        let shared = Shared {
-            syn0: self
-                .vectors
-                .iter()
-                .map(|v| AtomicU32::new(v.to_bits()))
-                .collect(),
-            syn1neg: self
-                .syn1neg
-                .iter()
-                .map(|v| AtomicU32::new(v.to_bits()))
-                .collect(),
-            cum_table,
-            keep,
-            dim: cfg.dim,
-        };
-        let ctx = Ctx {
-            cfg: &cfg,
-            shared: &shared,
-            tokens: &tokens,
-            offsets: &offsets,
-            total_words: (total * cfg.epochs) as f64,
-        };
+        let (n, dim) = (self.words.len(), cfg.dim);
         let mut effective = 0u64;
-        for epoch in 0..cfg.epochs {
-            let run = |j: usize, bufs: &mut Bufs| -> u64 {
-                let seed = mix(&[cfg.seed, call, epoch as u64, j as u64]);
-                ctx.train_job(jobs[j], epoch, seed, bufs)
+        let seed_of = |epoch: usize, j: usize| mix(&[cfg.seed, call, epoch as u64, j as u64]);
+        if cfg.workers == 1 {
+            // One thread: plain memory through cells (vectorised loads and stores).
+            let mut syn0: Vec<f32> = self.vectors.iter().copied().collect();
+            let mut syn1: Vec<f32> = self.syn1neg.iter().copied().collect();
+            {
+                let ctx = Ctx {
+                    cfg: &cfg,
+                    syn0: Cell::from_mut(&mut syn0[..]).as_slice_of_cells(),
+                    syn1neg: Cell::from_mut(&mut syn1[..]).as_slice_of_cells(),
+                    cum_table: &cum_table,
+                    keep: &keep,
+                    tokens: &tokens,
+                    offsets: &offsets,
+                    total_words: (total * cfg.epochs) as f64,
+                };
+                let mut bufs = Bufs::new(dim);
+                for epoch in 0..cfg.epochs {
+                    for (j, &job) in jobs.iter().enumerate() {
+                        effective += ctx.train_job(job, epoch, seed_of(epoch, j), &mut bufs);
+                    }
+                }
+            }
+            self.vectors = Array2::from_shape_vec((n, dim), syn0).expect("n · dim values");
+            self.syn1neg = Array2::from_shape_vec((n, dim), syn1).expect("n · dim values");
+        } else {
+            // Hogwild: shared rows through relaxed atomics, jobs in parallel.
+            let atomics = |a: &Array2<f32>| -> Vec<AtomicU32> {
+                a.iter().map(|v| AtomicU32::new(v.to_bits())).collect()
             };
-            effective += if cfg.workers == 1 {
-                let mut bufs = Bufs::new(cfg.dim);
-                (0..jobs.len()).map(|j| run(j, &mut bufs)).sum::<u64>()
-            } else {
+            let (syn0, syn1) = (atomics(&self.vectors), atomics(&self.syn1neg));
+            let ctx = Ctx {
+                cfg: &cfg,
+                syn0: &syn0[..],
+                syn1neg: &syn1[..],
+                cum_table: &cum_table,
+                keep: &keep,
+                tokens: &tokens,
+                offsets: &offsets,
+                total_words: (total * cfg.epochs) as f64,
+            };
+            for epoch in 0..cfg.epochs {
                 let par = || {
                     (0..jobs.len())
                         .into_par_iter()
-                        .map_init(|| Bufs::new(cfg.dim), |bufs, j| run(j, bufs))
+                        .map_init(
+                            || Bufs::new(dim),
+                            |bufs, j| ctx.train_job(jobs[j], epoch, seed_of(epoch, j), bufs),
+                        )
                         .sum::<u64>()
                 };
-                match (cfg.workers > 1)
+                effective += match (cfg.workers > 1)
                     .then(|| {
                         rayon::ThreadPoolBuilder::new()
                             .num_threads(cfg.workers)
@@ -535,17 +551,18 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
                 {
                     Some(pool) => pool.install(par),
                     None => par(),
-                }
+                };
+            }
+            let back = |v: Vec<AtomicU32>| {
+                let v: Vec<f32> = v
+                    .into_iter()
+                    .map(|a| f32::from_bits(a.into_inner()))
+                    .collect();
+                Array2::from_shape_vec((n, dim), v).expect("n · dim values")
             };
+            self.vectors = back(syn0);
+            self.syn1neg = back(syn1);
         }
-        let dim = cfg.dim;
-        let n = self.words.len();
-        self.vectors = Array2::from_shape_fn((n, dim), |(i, k)| {
-            f32::from_bits(shared.syn0[i * dim + k].load(Ordering::Relaxed))
-        });
-        self.syn1neg = Array2::from_shape_fn((n, dim), |(i, k)| {
-            f32::from_bits(shared.syn1neg[i * dim + k].load(Ordering::Relaxed))
-        });
         stats.raw_words = (total * cfg.epochs) as u64;
         stats.effective_words = effective;
         stats.elapsed = start.elapsed();
@@ -741,14 +758,44 @@ pub fn code_corpus<W: Clone + PartialEq>(port_lists: &[Vec<W>], chunk: usize) ->
         .collect()
 }
 
-/// Shared, lock-free training state.
-struct Shared {
-    syn0: Vec<AtomicU32>,
-    syn1neg: Vec<AtomicU32>,
-    cum_table: Vec<u32>,
-    /// Per word: keep when a uniform u32 is below this (u32::MAX = always).
-    keep: Vec<u32>,
-    dim: usize,
+/// Row storage of the training tables: cells (one thread) or relaxed atomics (Hogwild).
+trait Rows {
+    /// Copies `dst.len()` values from `start` into `dst`.
+    fn load(&self, start: usize, dst: &mut [f32]);
+    /// Copies `src` to the values from `start`.
+    fn store(&self, start: usize, src: &[f32]);
+}
+
+impl Rows for [Cell<f32>] {
+    #[inline]
+    fn load(&self, start: usize, dst: &mut [f32]) {
+        let src = &self[start..start + dst.len()];
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s.get();
+        }
+    }
+    #[inline]
+    fn store(&self, start: usize, src: &[f32]) {
+        for (d, s) in self[start..start + src.len()].iter().zip(src) {
+            d.set(*s);
+        }
+    }
+}
+
+impl Rows for [AtomicU32] {
+    #[inline]
+    fn load(&self, start: usize, dst: &mut [f32]) {
+        let src = &self[start..start + dst.len()];
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = f32::from_bits(s.load(Ordering::Relaxed));
+        }
+    }
+    #[inline]
+    fn store(&self, start: usize, src: &[f32]) {
+        for (d, s) in self[start..start + src.len()].iter().zip(src) {
+            d.store(s.to_bits(), Ordering::Relaxed);
+        }
+    }
 }
 
 /// Per-thread scratch rows.
@@ -770,19 +817,22 @@ impl Bufs {
     }
 }
 
-struct Ctx<'a> {
+struct Ctx<'a, R: ?Sized> {
     cfg: &'a Word2VecConfig,
-    shared: &'a Shared,
+    syn0: &'a R,
+    syn1neg: &'a R,
+    cum_table: &'a [u32],
+    /// Per word: keep when a uniform u32 is below this (u32::MAX = always).
+    keep: &'a [u32],
     tokens: &'a [u32],
     offsets: &'a [usize],
     total_words: f64,
 }
 
-impl Ctx<'_> {
+impl<R: Rows + ?Sized> Ctx<'_, R> {
     /// Trains sentences `job.0..job.1`; returns the number of effective words.
     fn train_job(&self, job: (usize, usize), epoch: usize, seed: u64, bufs: &mut Bufs) -> u64 {
         let cfg = self.cfg;
-        let sh = self.shared;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let per_epoch = self.tokens.len() as f64;
         let mut effective = 0u64;
@@ -795,7 +845,7 @@ impl Ctx<'_> {
                 .max(cfg.min_alpha as f64) as f32;
             sentence.clear();
             for &w in &self.tokens[a..b] {
-                let k = sh.keep[w as usize];
+                let k = self.keep[w as usize];
                 if k == u32::MAX || rng.random::<u32>() < k {
                     sentence.push(w);
                 }
@@ -821,58 +871,62 @@ impl Ctx<'_> {
     /// One skip-gram pair: the input vector of `ctx` predicts `word` against negatives.
     #[inline]
     fn train_pair(&self, word: u32, ctx: u32, alpha: f32, rng: &mut ChaCha8Rng, bufs: &mut Bufs) {
-        let sh = self.shared;
-        let dim = sh.dim;
+        let dim = self.cfg.dim;
         let row1 = ctx as usize * dim;
-        load(&sh.syn0[row1..row1 + dim], &mut bufs.l1);
-        bufs.work.fill(0.0);
-        let total = *sh.cum_table.last().unwrap_or(&1);
+        let Bufs { l1, work, t, .. } = bufs;
+        self.syn0.load(row1, l1);
+        work.fill(0.0);
+        let total = self.cum_table.last().copied().unwrap_or(1).max(1);
         for d in 0..=self.cfg.negative {
             let (target, label) = if d == 0 {
                 (word, 1.0f32)
             } else {
-                let r = rng.random_range(0..total.max(1));
-                let t = sh.cum_table.partition_point(|&c| c <= r) as u32;
-                if t == word {
+                let r = rng.random_range(0..total);
+                let tg = self.cum_table.partition_point(|&c| c <= r) as u32;
+                if tg == word {
                     continue;
                 }
-                (t, 0.0)
+                (tg, 0.0)
             };
             let row2 = target as usize * dim;
-            let out = &sh.syn1neg[row2..row2 + dim];
-            load(out, &mut bufs.t);
-            let f: f32 = bufs.l1.iter().zip(&bufs.t).map(|(a, b)| a * b).sum();
+            self.syn1neg.load(row2, t);
+            let f = dot(l1, t);
             if f <= -MAX_EXP || f >= MAX_EXP {
                 continue;
             }
             let g = (label - 1.0 / (1.0 + (-f).exp())) * alpha;
-            for k in 0..dim {
-                bufs.work[k] += g * bufs.t[k];
-                bufs.t[k] += g * bufs.l1[k];
+            for ((w, tk), &lk) in work.iter_mut().zip(t.iter_mut()).zip(l1.iter()) {
+                *w += g * *tk;
+                *tk += g * lk;
             }
-            store(out, &bufs.t);
+            self.syn1neg.store(row2, t);
         }
-        let inp = &sh.syn0[row1..row1 + dim];
-        load(inp, &mut bufs.l1);
-        for k in 0..dim {
-            bufs.l1[k] += bufs.work[k];
+        self.syn0.load(row1, l1);
+        for (lk, &w) in l1.iter_mut().zip(work.iter()) {
+            *lk += w;
         }
-        store(inp, &bufs.l1);
+        self.syn0.store(row1, l1);
     }
 }
 
+/// Dot product with eight independent accumulators (vectorises; fixed order, so results are
+/// reproducible).
 #[inline]
-fn load(src: &[AtomicU32], dst: &mut [f32]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = f32::from_bits(s.load(Ordering::Relaxed));
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
     }
-}
-
-#[inline]
-fn store(dst: &[AtomicU32], src: &[f32]) {
-    for (d, s) in dst.iter().zip(src) {
-        d.store(s.to_bits(), Ordering::Relaxed);
-    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// gensim's `make_cum_table`: cumulative count^exponent scaled to [0, 2³¹ − 1].
