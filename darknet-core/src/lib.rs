@@ -43,10 +43,12 @@ pub mod error;
 pub mod filter;
 pub mod io;
 pub mod packet;
+pub mod stats;
 pub mod synth;
 pub mod trace;
 
 pub use error::{CoreError, Result};
+pub use filter::{FilterReport, Filtered, PaperAFilters, PaperBFilters};
 pub use io::{
     open, LinkType, PacketReader, PcapReader, PcapWriter, PcapWriterOptions, PcapngReader,
     PcapngWriter, SkipCounts, SkipReason, TsResolution,
@@ -54,5 +56,6 @@ pub use io::{
 pub use packet::{
     day_label, parse_day_label, tcp_flags, Packet, Protocol, TcpOptions, NANOS_PER_DAY,
 };
+pub use stats::{HostStats, HostStatsTable, Moments, HOST_FEATURE_NAMES};
 pub use synth::{AbuseReport, HostTruth, Preset, SynthConfig, SyntheticDarknet, Tool};
 pub use trace::{SourceIndex, Trace, TRACE_BYTES_PER_PACKET};
