@@ -50,8 +50,8 @@ pub mod trace;
 pub use error::{CoreError, Result};
 pub use filter::{FilterReport, Filtered, PaperAFilters, PaperBFilters};
 pub use io::{
-    open, LinkType, PacketReader, PcapReader, PcapWriter, PcapWriterOptions, PcapngReader,
-    PcapngWriter, SkipCounts, SkipReason, TsResolution,
+    open, CsvLayout, CsvReader, CsvWriter, LinkType, PacketReader, PcapReader, PcapWriter,
+    PcapWriterOptions, PcapngReader, PcapngWriter, SkipCounts, SkipReason, TsResolution,
 };
 pub use packet::{
     day_label, parse_day_label, tcp_flags, Packet, Protocol, TcpOptions, NANOS_PER_DAY,

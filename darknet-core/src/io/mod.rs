@@ -3,7 +3,8 @@
 //! # Reading
 //! - [`open`]`(path)` (`-` for stdin) and [`PacketReader::new`]`(read, input_name)` detect the
 //!   format from the first bytes: gzip (`1f 8b`, decompressed transparently), pcap (µs or ns
-//!   magic, either byte order), pcapng (Section Header Block). The result is an iterator of
+//!   magic, either byte order), pcapng (Section Header Block), CSV (text whose header row names
+//!   at least `ts`, `src_ip`, `dst_ip`: [`CsvReader`], both [`CsvLayout`]s). The result is an iterator of
 //!   `Result<Packet, CoreError>`; the end of input ends it.
 //! - [`PcapReader`] and [`PcapngReader`] are the format readers over any [`std::io::Read`]
 //!   (unbuffered: wrap files in a `BufReader`).
@@ -25,7 +26,8 @@
 //! `finish() -> W`) write µs or ns timestamps ([`TsResolution`]) and Ethernet, RAW or any other
 //! supported link type. Frames hold the headers only ([`encode_frame`]): IPv4 with a correct
 //! header checksum, TCP with options (MSS, window scale, SACK-permitted, timestamp, SACK), UDP,
-//! ICMP. Reading a written capture gives back identical packets (with µs resolution, timestamps
+//! ICMP. [`CsvWriter`] (`new(w, CsvLayout)`, `write_packet`, `finish`) writes our extended
+//! layout or the 17-column layout of gnn-for-darknet. Reading a written capture gives back identical packets (with µs resolution, timestamps
 //! are truncated to the microsecond).
 //!
 //! ```
@@ -47,10 +49,12 @@
 //! # Ok::<(), darknet_core::CoreError>(())
 //! ```
 
+mod csv;
 mod frame;
 mod pcap;
 mod pcapng;
 
+pub use self::csv::{CsvLayout, CsvReader, CsvWriter, EXTENDED_COLUMNS, GNN_FOR_DARKNET_COLUMNS};
 pub use frame::{
     decode_frame, decode_ipv4, encode_frame, encode_ipv4, internet_checksum, parse_tcp_options,
     LinkType, SkipCounts, SkipReason,
@@ -102,11 +106,14 @@ pub enum Format {
     Pcap,
     /// pcapng.
     Pcapng,
+    /// CSV with a packet header row (see [`CsvReader`]).
+    Csv,
 }
 
 enum Inner<'a> {
     Pcap(PcapReader<Source<'a>>),
     Pcapng(PcapngReader<Source<'a>>),
+    Csv(CsvReader<Source<'a>>),
 }
 
 /// A packet source of any supported format, detected from its first bytes: an iterator of
@@ -150,6 +157,17 @@ impl<'a> PacketReader<'a> {
                 Some(Inner::Pcap(PcapReader::new(src, input.clone())?))
             } else if le == PCAPNG_SHB {
                 Some(Inner::Pcapng(PcapngReader::new(src, input.clone())?))
+            } else if magic
+                .iter()
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+            {
+                match CsvReader::new(src, input.clone()) {
+                    Ok(r) => Some(Inner::Csv(r)),
+                    Err(CoreError::Csv {
+                        line: 1, reason, ..
+                    }) if reason == self::csv::NOT_A_PACKET_HEADER => None,
+                    Err(e) => return Err(e),
+                }
             } else {
                 None
             }
@@ -167,6 +185,7 @@ impl<'a> PacketReader<'a> {
         match self.inner {
             Inner::Pcap(_) => Format::Pcap,
             Inner::Pcapng(_) => Format::Pcapng,
+            Inner::Csv(_) => Format::Csv,
         }
     }
 
@@ -180,6 +199,7 @@ impl<'a> PacketReader<'a> {
         match &self.inner {
             Inner::Pcap(r) => r.skip_counts(),
             Inner::Pcapng(r) => r.skip_counts(),
+            Inner::Csv(r) => r.skip_counts(),
         }
     }
 
@@ -188,6 +208,7 @@ impl<'a> PacketReader<'a> {
         match &self.inner {
             Inner::Pcap(r) => r.records_read(),
             Inner::Pcapng(r) => r.records_read(),
+            Inner::Csv(r) => r.records_read(),
         }
     }
 }
@@ -199,6 +220,7 @@ impl Iterator for PacketReader<'_> {
         match &mut self.inner {
             Inner::Pcap(r) => r.next(),
             Inner::Pcapng(r) => r.next(),
+            Inner::Csv(r) => r.next(),
         }
     }
 }
