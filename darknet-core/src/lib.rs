@@ -42,6 +42,7 @@
 pub mod error;
 pub mod filter;
 pub mod io;
+pub mod label;
 pub mod packet;
 pub mod stats;
 pub mod synth;
@@ -53,9 +54,13 @@ pub use io::{
     open, CsvLayout, CsvReader, CsvWriter, LinkType, PacketReader, PcapReader, PcapWriter,
     PcapWriterOptions, PcapngReader, PcapngWriter, SkipCounts, SkipReason, TsResolution,
 };
+pub use label::{
+    labels_from_reports, AbuseReport, GroundTruth, Ipv4Prefix, KnownScanners, LabelRule,
+    MultiLabels, PAPER_A_CATEGORIES,
+};
 pub use packet::{
     day_label, parse_day_label, tcp_flags, Packet, Protocol, TcpOptions, NANOS_PER_DAY,
 };
 pub use stats::{HostStats, HostStatsTable, Moments, HOST_FEATURE_NAMES};
-pub use synth::{AbuseReport, HostTruth, Preset, SynthConfig, SyntheticDarknet, Tool};
+pub use synth::{HostTruth, Preset, SynthConfig, SyntheticDarknet, Tool};
 pub use trace::{SourceIndex, Trace, TRACE_BYTES_PER_PACKET};

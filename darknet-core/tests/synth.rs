@@ -81,8 +81,7 @@ fn paper_b_has_every_class_and_fingerprints() {
     // Org hosts sit in their prefixes.
     let scanners = s.known_scanners();
     for h in s.hosts().iter().filter(|h| h.organization.is_some()) {
-        assert!(scanners.iter().any(|&(net, len, org)| org == h.class
-            && u32::from(h.addr) >> (32 - len) == u32::from(net) >> (32 - len)));
+        assert_eq!(scanners.lookup(h.addr), Some(h.class));
     }
 }
 

@@ -54,13 +54,18 @@ mod behaviour;
 mod fingerprint;
 mod population;
 
+pub use crate::label::AbuseReport;
 pub use fingerprint::Tool;
 
 use crate::error::{CoreError, Result};
+use crate::label::{
+    labels_from_reports, GroundTruth, Ipv4Prefix, KnownScanners, LabelRule, MultiLabels,
+    PAPER_A_CATEGORIES as CATEGORIES,
+};
 use crate::packet::{Packet, NANOS_PER_DAY};
 use crate::trace::Trace;
 use behaviour::HostSpec;
-use population::{CATEGORIES, PAPER_B_CLASSES};
+use population::PAPER_B_CLASSES;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -273,9 +278,6 @@ impl Default for SynthConfig {
     }
 }
 
-/// Paper A's label-vector order: AbuseIPDB category ids 14, 15, 18, 19, 20, 21, 22 (SPEC A9).
-pub const PAPER_A_CATEGORIES: [u8; 7] = CATEGORIES;
-
 /// Paper B's class labels in Table 2 order, as the reference code spells them (`unknown` last).
 pub const PAPER_B_CLASSES_NAMES: [&str; 15] = [
     "mirai",
@@ -306,7 +308,7 @@ pub struct HostTruth {
     /// Organisation of a known scanner (the class name of scanner classes), else `None`.
     pub organization: Option<&'static str>,
     /// Paper A labels recovered from the reports by the ≥ 2 reports rule: bit `k` set = label
-    /// [`PAPER_A_CATEGORIES`]`[k]`. 0 for Paper B hosts and unlabelled hosts.
+    /// [`crate::label::PAPER_A_CATEGORIES`]`[k]`. 0 for Paper B hosts and unlabelled hosts.
     pub labels: u8,
     /// Paper A labels of the host's actual behaviour (before report noise).
     pub behaviour_labels: u8,
@@ -317,23 +319,10 @@ pub struct HostTruth {
 }
 
 impl HostTruth {
-    /// The Paper A label vector, `[f32; 7]` in [`PAPER_A_CATEGORIES`] order (1.0 = label set).
+    /// The Paper A label vector, `[f32; 7]` in [`crate::label::PAPER_A_CATEGORIES`] order (1.0 = label set).
     pub fn label_vector(&self) -> [f32; 7] {
         std::array::from_fn(|k| f32::from(self.labels >> k & 1))
     }
-}
-
-/// One AbuseIPDB-style report: an address, the category ids the reporter gave, who, and when.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AbuseReport {
-    /// Reported address.
-    pub ip: Ipv4Addr,
-    /// AbuseIPDB category ids (1..=23), ascending.
-    pub categories: Vec<u8>,
-    /// Reporter id.
-    pub reporter: u32,
-    /// Day of the report (days since 1970-01-01).
-    pub day: u32,
 }
 
 /// A seeded synthetic darknet: hosts with ground truth, packets generated one day at a time.
@@ -428,7 +417,11 @@ impl SyntheticDarknet {
                         config.start_day + spec.first_day,
                         config.start_day + spec.last_day,
                     );
-                    let labels = labels_of(&host_reports);
+                    let labels = labels_from_reports(&host_reports, &LabelRule::default())
+                        .masks
+                        .first()
+                        .copied()
+                        .unwrap_or(0);
                     reports.extend(host_reports);
                     truth.push(HostTruth {
                         addr,
@@ -484,20 +477,38 @@ impl SyntheticDarknet {
         )
     }
 
-    /// Known scanner organisations and their prefixes, `(network, length, organisation)`,
-    /// sorted (Paper B's scanner classes; the same table for both presets).
-    pub fn known_scanners(&self) -> Vec<(Ipv4Addr, u8, &'static str)> {
-        let mut v: Vec<_> = PAPER_B_CLASSES
-            .iter()
-            .flat_map(|c| {
-                c.prefixes.iter().map(move |p| {
-                    let (net, len) = population::parse_prefix(p);
-                    (Ipv4Addr::from(net), len, c.label)
+    /// Known scanner organisations and their prefixes (Paper B's scanner classes; the same
+    /// table for both presets), for the `prefix,organization` file.
+    pub fn known_scanners(&self) -> KnownScanners {
+        KnownScanners::new(
+            PAPER_B_CLASSES
+                .iter()
+                .flat_map(|c| {
+                    c.prefixes.iter().filter_map(move |p| {
+                        let (net, len) = population::parse_prefix(p);
+                        Ipv4Prefix::new(Ipv4Addr::from(net), len).map(|x| (x, c.label.to_string()))
+                    })
                 })
-            })
-            .collect();
-        v.sort();
-        v
+                .collect(),
+        )
+    }
+
+    /// `ip,class` ground truth: every host whose class is not `unknown` (Paper B; for Paper A
+    /// the labelled hosts with class `labelled`).
+    pub fn ground_truth(&self) -> GroundTruth {
+        GroundTruth::from_pairs(
+            self.truth
+                .iter()
+                .filter(|h| h.class != "unknown" && h.class != "unlabelled")
+                .map(|h| (h.addr, h.class.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Paper A multi-labels recovered from [`SyntheticDarknet::reports`] by the default
+    /// ≥ 2 reports rule (equal to the `labels` of [`HostTruth`]).
+    pub fn multilabels(&self) -> MultiLabels {
+        labels_from_reports(&self.reports, &LabelRule::default())
     }
 
     /// The packets of day `day_index` (0-based from the start day), sorted by time.
@@ -649,25 +660,6 @@ fn org_addresses<R: Rng>(
         }
     }
     out
-}
-
-/// Labels a host's reports give under the ≥ 2 reports rule, counting distinct reporters per
-/// category (see `label` for the rule's documentation).
-fn labels_of(reports: &[AbuseReport]) -> u8 {
-    let mut mask = 0u8;
-    for (k, &cat) in CATEGORIES.iter().enumerate() {
-        let mut who: Vec<u32> = reports
-            .iter()
-            .filter(|r| r.categories.contains(&cat))
-            .map(|r| r.reporter)
-            .collect();
-        who.sort_unstable();
-        who.dedup();
-        if who.len() >= 2 {
-            mask |= 1 << k;
-        }
-    }
-    mask
 }
 
 /// Reports of one Paper A host with behaviour labels `mask`: ≥ 2 distinct reporters for every

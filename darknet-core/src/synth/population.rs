@@ -641,10 +641,8 @@ fn unknown_host<R: Rng>(rng: &mut R, spec: &mut HostSpec, days: u32, churn: f32)
     }
 }
 
-/// Paper A's 7 AbuseIPDB categories, label-vector order (SPEC §1.7, A9).
-pub(crate) const CATEGORIES: [u8; 7] = [14, 15, 18, 19, 20, 21, 22];
-
-/// Label sets of the Paper A preset with their probabilities, as bit masks over [`CATEGORIES`]
+/// Label sets of the Paper A preset with their probabilities, as bit masks over
+/// [`crate::label::PAPER_A_CATEGORIES`]
 /// (bit 0 = 14, ..., bit 6 = 22). Chosen so that, over labelled hosts, Port Scan ≈ 87 %,
 /// Hacking ≈ 55 %, Brute-Force ≈ 27 %, Web App Attack ≈ 12 %, SSH ≈ 11 %, Exploited Host ≈ 3 %,
 /// Bad Web Bot ≈ 2.3 %, one label ≈ 50 %, mean ≈ 1.96 labels (Table I, Fig. 4).

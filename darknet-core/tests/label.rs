@@ -1,0 +1,200 @@
+//! Label rules and files: the ≥ 2 reports rule, ground truth, known scanners, Mirai, errors,
+//! and round trips with the synthetic darknet's label files.
+use darknet_core::label::{
+    labels_from_reports, mirai_sources, read_abuse_reports, read_ground_truth, read_known_scanners,
+    write_abuse_reports, write_ground_truth, write_known_scanners, write_multilabels, Ipv4Prefix,
+    KnownScanners, LabelRule, ReportCount, PAPER_A_CATEGORIES,
+};
+use darknet_core::{CoreError, Packet, SynthConfig, Trace};
+use std::net::Ipv4Addr;
+
+fn reports(text: &str) -> Vec<darknet_core::AbuseReport> {
+    read_abuse_reports(text.as_bytes(), "reports.csv").unwrap()
+}
+
+#[test]
+fn two_reports_rule() {
+    let r = reports(
+        "ip,categories,reporter,date\n\
+         1.2.3.4,\"14,18\",1,2021-03-01\n\
+         1.2.3.4,14,2,2021-03-02\n\
+         1.2.3.4,\"18,4\",1,20210303\n\
+         5.6.7.8,22,9,2021-03-04T10:11:12Z\n\
+         5.6.7.8,\"22,10\",8,2021-03-05\n\
+         9.9.9.9,19,3,2021-03-05\n",
+    );
+    assert_eq!(r.len(), 6);
+    assert_eq!(r[0].categories, vec![14, 18]);
+    let l = labels_from_reports(&r, &LabelRule::default());
+    // 1.2.3.4: 14 by reporters 1 and 2 -> label; 18 twice by reporter 1 -> one witness, no label.
+    assert_eq!(
+        l.ips,
+        vec![Ipv4Addr::new(1, 2, 3, 4), Ipv4Addr::new(5, 6, 7, 8)]
+    );
+    assert_eq!(l.masks, vec![0b1, 0b100_0000]);
+    assert_eq!(l.dropped_categories.get(&4), Some(&1));
+    assert_eq!(l.dropped_categories.get(&10), Some(&1));
+    // Counting every report: reporter 1's two 18s now count.
+    let every = labels_from_reports(
+        &r,
+        &LabelRule {
+            count: ReportCount::Reports,
+            ..LabelRule::default()
+        },
+    );
+    assert_eq!(every.masks[0], 0b101);
+    assert_eq!(every.mask_of(Ipv4Addr::new(9, 9, 9, 9)), 0);
+    let one = labels_from_reports(
+        &r,
+        &LabelRule {
+            min_reports: 1,
+            ..LabelRule::default()
+        },
+    );
+    assert_eq!(one.mask_of(Ipv4Addr::new(9, 9, 9, 9)), 0b1000);
+    assert_eq!(l.matrix().len(), 14);
+    assert_eq!(&l.matrix()[7..], &[0., 0., 0., 0., 0., 0., 1.]);
+    assert_eq!(PAPER_A_CATEGORIES, [14, 15, 18, 19, 20, 21, 22]);
+}
+
+fn label_error(e: CoreError) -> (u64, String) {
+    match e {
+        CoreError::Label {
+            input, line, field, ..
+        } => {
+            assert!(!input.is_empty());
+            (line, field)
+        }
+        other => panic!("not a label error: {other:?}"),
+    }
+}
+
+#[test]
+fn report_errors_name_line_and_field() {
+    let h = "ip,categories,reporter,date\n1.1.1.1,14,1,2021-03-01\n";
+    for (row, field) in [
+        ("1.1.1.300,14,1,2021-03-01", "ip"),
+        ("1.1.1.1,24,1,2021-03-01", "categories"),
+        ("1.1.1.1,0,1,2021-03-01", "categories"),
+        ("1.1.1.1,\"14,x\",1,2021-03-01", "categories"),
+        ("1.1.1.1,,1,2021-03-01", "categories"),
+        ("1.1.1.1,14,bob,2021-03-01", "reporter"),
+        ("1.1.1.1,14,1,2021-02-30", "date"),
+        ("1.1.1.1,14", "reporter"),
+    ] {
+        let text = format!("{h}{row}\n");
+        let e = read_abuse_reports(text.as_bytes(), "r.csv").unwrap_err();
+        assert_eq!(label_error(e), (3, field.to_string()), "{row}");
+    }
+    let e = read_abuse_reports("address,cats\n".as_bytes(), "r.csv").unwrap_err();
+    assert_eq!(label_error(e), (1, "header".to_string()));
+}
+
+#[test]
+fn ground_truth_rules() {
+    let gt = read_ground_truth(
+        "ip,class\n1.1.1.1,censys\n2.2.2.2,shodan\n1.1.1.1,censys\n".as_bytes(),
+        "gt.csv",
+    )
+    .unwrap();
+    assert_eq!(gt.len(), 2);
+    assert_eq!(gt.class_of(Ipv4Addr::new(1, 1, 1, 1)), Some("censys"));
+    assert_eq!(gt.class_of(Ipv4Addr::new(3, 3, 3, 3)), None);
+    for (text, line, field) in [
+        ("ip,class\n1.1.1.1,censys\n1.1.1.1,shodan\n", 3, "class"),
+        ("ip,class\nfoo,censys\n", 2, "ip"),
+        ("ip,class\n1.1.1.1,\n", 2, "class"),
+        ("ip,label\n", 1, "header"),
+    ] {
+        let e = read_ground_truth(text.as_bytes(), "gt.csv").unwrap_err();
+        assert_eq!(label_error(e), (line, field.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn known_scanners_longest_prefix() {
+    let ks = read_known_scanners(
+        "prefix,organization\n10.0.0.0/8,big\n10.1.0.0/16,mid\n10.1.2.0/24,small\n10.1.2.3,one\n"
+            .as_bytes(),
+        "ks.csv",
+    )
+    .unwrap();
+    let q = |s: &str| ks.lookup(s.parse().unwrap());
+    assert_eq!(q("10.1.2.3"), Some("one"));
+    assert_eq!(q("10.1.2.4"), Some("small"));
+    assert_eq!(q("10.1.3.4"), Some("mid"));
+    assert_eq!(q("10.2.0.0"), Some("big"));
+    assert_eq!(q("11.0.0.0"), None);
+    assert_eq!(KnownScanners::default().lookup(Ipv4Addr::LOCALHOST), None);
+    for (row, field) in [
+        ("10.0.0.1/8,x", "prefix"),
+        ("10.0.0.0/33,x", "prefix"),
+        ("nope,x", "prefix"),
+        ("10.0.0.0/8,", "organization"),
+    ] {
+        let e = read_known_scanners(format!("prefix,organization\n{row}\n").as_bytes(), "ks.csv")
+            .unwrap_err();
+        assert_eq!(label_error(e), (2, field.to_string()), "{row}");
+    }
+    let p: Ipv4Prefix = "0.0.0.0/0".parse().unwrap();
+    assert!(p.contains(Ipv4Addr::BROADCAST));
+}
+
+#[test]
+fn mirai_fingerprint_sources() {
+    let dst = Ipv4Addr::new(198, 18, 0, 5);
+    let bot = Packet {
+        src: Ipv4Addr::new(1, 1, 1, 1),
+        dst,
+        tcp_seq: u32::from(dst),
+        ..Packet::default()
+    };
+    let other = Packet {
+        src: Ipv4Addr::new(2, 2, 2, 2),
+        dst,
+        tcp_seq: 7,
+        ..Packet::default()
+    };
+    let half = Packet {
+        src: Ipv4Addr::new(3, 3, 3, 3),
+        ..bot
+    };
+    let t = Trace::from_packets(vec![bot, other, half, Packet { tcp_seq: 1, ..half }]);
+    assert_eq!(mirai_sources(&t, 1e-9), vec![bot.src, half.src]);
+    assert_eq!(mirai_sources(&t, 0.9), vec![bot.src]);
+}
+
+#[test]
+fn synthetic_label_files_round_trip() {
+    let a = SynthConfig::paper_a().hosts(300).days(5).build().unwrap();
+    let mut buf = Vec::new();
+    write_abuse_reports(&mut buf, a.reports(), "mem").unwrap();
+    let back = read_abuse_reports(buf.as_slice(), "mem").unwrap();
+    assert_eq!(back, a.reports());
+    let labels = labels_from_reports(&back, &LabelRule::default());
+    assert_eq!(labels, a.multilabels());
+    for h in a.hosts() {
+        assert_eq!(labels.mask_of(h.addr), h.labels);
+    }
+    let mut ml = Vec::new();
+    write_multilabels(&mut ml, &labels, "mem").unwrap();
+    assert_eq!(
+        String::from_utf8(ml).unwrap().lines().count(),
+        labels.ips.len() + 1
+    );
+
+    let b = SynthConfig::paper_b().hosts(300).days(2).build().unwrap();
+    let mut buf = Vec::new();
+    write_ground_truth(&mut buf, &b.ground_truth(), "mem").unwrap();
+    assert_eq!(
+        read_ground_truth(buf.as_slice(), "mem").unwrap(),
+        b.ground_truth()
+    );
+    let mut buf = Vec::new();
+    write_known_scanners(&mut buf, &b.known_scanners(), "mem").unwrap();
+    let ks = read_known_scanners(buf.as_slice(), "mem").unwrap();
+    assert_eq!(ks, b.known_scanners());
+    for h in b.hosts().iter().filter(|h| h.organization.is_some()) {
+        assert_eq!(ks.lookup(h.addr), h.organization);
+    }
+}
