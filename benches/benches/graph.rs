@@ -1,15 +1,17 @@
 //! Criterion benches for darknet-graph (see BENCHMARKS.md, section "darknet-graph").
 //!
-//! - `port_graph_count`: transition counting θ over a 4 M-packet trace, 1 and 2 threads.
-//! - `reference_distances`: Dijkstra distances on an 80k-port / 1M-edge port graph; a measured
-//!   subset of 16 references (the 1,024-reference cost is 64 × that), 1 and 2 threads.
-//! - `host_graphs`: host-graph extraction for 100k hosts (≈ 1 M packets), E = 16.
-//! - `snapshot_day`: one /24 day of Paper B traffic (7,500 hosts, ≈ 2 M packets).
+//! - `port_graph_count`: transition counting θ over two days of the synthetic Paper A darknet
+//!   (160k hosts, ≈ 5 M packets), 1 and 2 threads; and a 4 M-packet random trace.
+//! - `reference_distances`: Dijkstra distances on a random 80k-port / 1M-edge port graph; a
+//!   measured subset of 16 references (the 1,024-reference cost is 64 × that), 1 and 2 threads.
+//! - `host_graphs`: host-graph extraction for ≈ 100k hosts of one synthetic Paper A day, E = 16.
+//! - `snapshot_day`: one synthetic Paper B /24 day at the published rates (intensity 1.0).
 //!
-//! Inputs are built outside the timed closures from seeded generators.
+//! Inputs are built outside the timed closures from the seeded synthetic darknet (and seeded
+//! random generators where the darknet cannot reach the size: the 80k-port graph).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use darknet_benches::quick_config;
-use darknet_core::{Packet, Protocol, TcpOptions, Trace, NANOS_PER_DAY};
+use darknet_core::{Packet, Protocol, SynthConfig, TcpOptions, Trace, NANOS_PER_DAY};
 use darknet_graph::{
     build_host_graphs, build_snapshots, count_transitions, reference_distances, DistanceConfig,
     PortEmbeddings, PortGraph, PortKey, SnapshotConfig, TransitionCounts,
@@ -106,22 +108,39 @@ fn pool(n: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
+/// The synthetic darknet of a configuration, as one trace.
+fn synthetic(cfg: SynthConfig) -> Trace {
+    cfg.build().expect("synthetic darknet").trace()
+}
+
 fn port_graph_count(c: &mut Criterion) {
-    let trace = darknet_trace(200_000, 20, 1);
-    let sources = trace.by_source();
     let mut g = c.benchmark_group("port_graph_count");
-    g.throughput(Throughput::Elements(trace.len() as u64));
-    for threads in [1usize, 2] {
-        let p = pool(threads);
-        g.bench_with_input(
-            BenchmarkId::new(
-                format!("{}_packets", trace.len()),
-                format!("{threads}_threads"),
-            ),
-            &threads,
-            |b, _| b.iter(|| p.install(|| count_transitions(&trace, &sources))),
-        );
+    let random = darknet_trace(200_000, 20, 1);
+    for (name, trace) in [
+        (
+            "synth_a",
+            synthetic(SynthConfig::paper_a().hosts(160_000).days(2)),
+        ),
+        ("random", random.clone()),
+    ] {
+        let sources = trace.by_source();
+        g.throughput(Throughput::Elements(trace.len() as u64));
+        for threads in [1usize, 2] {
+            let p = pool(threads);
+            g.bench_with_input(
+                BenchmarkId::new(
+                    format!("{name}_{}_packets", trace.len()),
+                    format!("{threads}_threads"),
+                ),
+                &threads,
+                |b, _| b.iter(|| p.install(|| count_transitions(&trace, &sources))),
+            );
+        }
     }
+    // The memory floor: gathering the two columns in source order, no counting.
+    let trace = random;
+    let sources = trace.by_source();
+    g.throughput(Throughput::Elements(trace.len() as u64));
     g.bench_function("gather_only", |b| {
         b.iter(|| {
             let (pr, po) = (trace.proto(), trace.dst_port());
@@ -160,10 +179,12 @@ fn distances(c: &mut Criterion) {
 }
 
 fn host_graphs(c: &mut Criterion) {
-    let trace = darknet_trace(100_000, 10, 4);
+    let trace = synthetic(SynthConfig::paper_a().hosts(160_000).days(1));
     let sources = trace.by_source();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let ports: Vec<PortKey> = (1..=2000u16).map(PortKey::tcp).collect();
+    let ports: Vec<PortKey> = (1..=20_000u16)
+        .flat_map(|p| [PortKey::tcp(p), PortKey::udp(p)])
+        .collect();
     let table = Array2::from_shape_fn((ports.len(), 16), |_| rng.random::<f32>());
     let emb = PortEmbeddings::new(ports, table).expect("table");
     let mut g = c.benchmark_group("host_graphs");
@@ -175,7 +196,7 @@ fn host_graphs(c: &mut Criterion) {
 }
 
 fn snapshot_day(c: &mut Criterion) {
-    let trace = darknet_trace(7_500, 270, 6);
+    let trace = synthetic(SynthConfig::paper_b().hosts(10_000).days(1).intensity(1.0));
     let mut g = c.benchmark_group("snapshot_day");
     g.throughput(Throughput::Elements(trace.len() as u64));
     let cfg = SnapshotConfig::default();

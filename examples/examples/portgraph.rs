@@ -11,15 +11,14 @@
 //! - `snapshots/graph_DATE.txt` (`src_id,dst_id,weight,label`), `snapshots/features_DATE.csv`
 //!   (`index,0..36`) and `snapshots/nodes.csv` (`id,kind,value`), gnn-for-darknet's layouts.
 use clap::{Parser, ValueEnum};
-use darknet_core::{day_label, Packet, Protocol, Trace, NANOS_PER_DAY};
+use darknet_core::{day_label, SynthConfig, Trace};
 use darknet_examples::{progress, run, CliError};
 use darknet_graph::{
     build_snapshots, reference_distances, write_node_lookup_csv, write_npy, write_port_graph_csv,
     write_port_index_csv, write_snapshot_edges_csv, write_snapshot_features_csv, DistanceConfig,
     PortGraph, ReferenceStrategy, SnapshotConfig,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +35,9 @@ enum Strategy {
 
 /// Builds the port graph, its reference-port distances and the daily snapshots of a capture
 /// (or of the seeded synthetic darknet) and writes them as CSV and .npy files.
+///
+/// Output files: port_graph_edges.csv, ports.csv, distances.npy, reachable.npy, references.csv,
+/// snapshots/{nodes.csv, graph_DATE.txt, features_DATE.csv}.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -60,53 +62,56 @@ struct Args {
     /// Skip the daily snapshots.
     #[arg(long)]
     no_snapshots: bool,
+    /// A capture to read (pcap or pcapng, optionally gzipped; `-` for stdin) instead of the
+    /// synthetic darknet.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Synthetic darknet preset.
+    #[arg(long, value_enum, default_value_t = Preset::A)]
+    preset: Preset,
     /// Days of synthetic traffic.
     #[arg(long, default_value_t = 3)]
     days: u32,
+    /// Synthetic source hosts over the period (default: the preset's).
+    #[arg(long)]
+    hosts: Option<usize>,
 }
 
-/// A small seeded stand-in for the synthetic darknet: scanners with favourite port sets.
-fn synthetic(days: u32, seed: u64) -> Trace {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut ps = Vec::new();
-    for h in 0..2_000u32 {
-        let src = Ipv4Addr::from(0xC633_6400u32.wrapping_add(h * 13));
-        let fav: Vec<u16> = (0..rng.random_range(1..5))
-            .map(|_| [22, 23, 80, 443, 445, 2323, 3389, 5555, 8080][rng.random_range(0..9)])
-            .collect();
-        for day in 0..u64::from(days) {
-            if rng.random_bool(0.3) {
-                continue;
-            }
-            for _ in 0..rng.random_range(1..30) {
-                let udp = rng.random_bool(0.07);
-                ps.push(Packet {
-                    ts_ns: day * NANOS_PER_DAY + rng.random_range(0..NANOS_PER_DAY),
-                    src,
-                    dst: Ipv4Addr::new(10, 0, 0, rng.random()),
-                    proto: if udp { Protocol::Udp } else { Protocol::Tcp },
-                    src_port: rng.random_range(1024..65535),
-                    dst_port: if udp {
-                        53
-                    } else {
-                        fav[rng.random_range(0..fav.len())]
-                    },
-                    ip_len: 40,
-                    ttl: rng.random_range(40..128),
-                    tcp_flags: if udp { 0 } else { 0x02 },
-                    tcp_window: 1024,
-                    ..Packet::default()
-                });
-            }
-        }
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Preset {
+    /// Paper A: /20, multi-label hosts.
+    A,
+    /// Paper B: /24, 14 classes + Unknown (labels go into the snapshot edge files).
+    B,
+}
+
+/// The input trace: a capture file, or the seeded synthetic darknet. Returns the trace and a
+/// ground-truth class per host address (synthetic Paper B only).
+fn input(args: &Args) -> Result<(Trace, BTreeMap<Ipv4Addr, &'static str>), CliError> {
+    if let Some(path) = &args.input {
+        let reader = darknet_core::open(path)?;
+        return Ok((Trace::try_from_packets(reader)?, BTreeMap::new()));
     }
-    Trace::from_packets(ps)
+    let cfg = match args.preset {
+        Preset::A => SynthConfig::paper_a(),
+        Preset::B => SynthConfig::paper_b(),
+    };
+    let mut cfg = cfg.days(args.days).seed(args.seed);
+    if let Some(h) = args.hosts {
+        cfg = cfg.hosts(h);
+    }
+    let synth = cfg.build()?;
+    let labels = match args.preset {
+        Preset::B => synth.hosts().iter().map(|h| (h.addr, h.class)).collect(),
+        Preset::A => BTreeMap::new(),
+    };
+    Ok((synth.trace(), labels))
 }
 
 fn main() -> ExitCode {
     run("portgraph", || {
         let args = Args::parse();
-        let trace = synthetic(args.days, args.seed);
+        let (trace, labels) = input(&args)?;
         std::fs::create_dir_all(&args.out)
             .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
         let bar = progress(4, "port graph");
@@ -150,7 +155,7 @@ fn main() -> ExitCode {
                 write_snapshot_edges_csv(
                     &set,
                     t,
-                    |_| None::<&str>,
+                    |a| labels.get(&a).copied(),
                     dir.join(format!("graph_{day}.txt")),
                 )?;
                 write_snapshot_features_csv(&set, t, dir.join(format!("features_{day}.csv")))?;
