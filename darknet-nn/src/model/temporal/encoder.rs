@@ -136,9 +136,7 @@ impl<T: Float> GcnStack<T> {
         }
         let first = &mut self.layers[0];
         match &cache.first {
-            FirstCache::Gcn(gc) => {
-                first.backward(adj_t, gc, d.view())?;
-            }
+            FirstCache::Gcn(gc) => first.backward_params(adj_t, gc, d.view())?,
             FirstCache::Identity(ids) => {
                 let n = ids.len();
                 check_shape(
