@@ -9,6 +9,7 @@ use crate::layers::{
 };
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::{Float, HasParams, Mode, NnError, ParamMut, Result};
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMutD, Axis};
 use rand::Rng;
 use sprs::CsMat;
@@ -355,6 +356,13 @@ impl<T: Float> HasParams<T> for GcnGruEncoder<T> {
 
 /// The link-prediction head (SPEC §3.6): `concat(emb_src, emb_dst)` (2·emb) → Linear(hidden)
 /// → ReLU → Linear(2) → log-softmax; class 1 = the edge exists.
+///
+/// The first layer is evaluated without building the (m, 2·emb) concatenation: with
+/// `W1 = [W_src | W_dst]`, `concat(e_s, e_d) W1ᵀ = (E W_srcᵀ)[s] + (E W_dstᵀ)[d]`, so the two
+/// node-level products (n, hidden) are computed once and gathered per pair: m·2·emb·hidden
+/// multiply-adds become n·2·emb·hidden (Paper B: 98k pairs over 6.4k nodes, ≈ 15× fewer). Backward
+/// scatters the pair gradients back to the nodes the same way. Weights keep PyTorch's layout
+/// (`fc1.weight` (hidden, 2·emb)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgePredictor<T: Float> {
     /// First layer 2·emb → hidden (`fc1.*`).
@@ -368,8 +376,7 @@ pub struct EdgePredictor<T: Float> {
 pub struct EdgePredictorCache<T> {
     src: Vec<usize>,
     dst: Vec<usize>,
-    n_nodes: usize,
-    fc1: LinearCache<T>,
+    emb: Array2<T>,
     relu: ReluCache<T>,
     fc2: LinearCache<T>,
     ls: LogSoftmaxCache<T>,
@@ -396,13 +403,8 @@ impl<T: Float> EdgePredictor<T> {
     ) -> Result<(Array2<T>, EdgePredictorCache<T>)> {
         const OP: &str = "EdgePredictor::forward";
         check_shape(OP, "dst", &[src.len()], &[dst.len()])?;
-        let d = emb.ncols();
-        check_shape(
-            OP,
-            "emb",
-            &[emb.nrows(), self.fc1.in_dim() / 2],
-            emb.shape(),
-        )?;
+        let d = self.fc1.in_dim() / 2;
+        check_shape(OP, "emb", &[emb.nrows(), d], emb.shape())?;
         if let Some(&bad) = src.iter().chain(dst).find(|&&r| r >= emb.nrows()) {
             return Err(NnError::ShapeMismatch {
                 op: OP,
@@ -411,16 +413,18 @@ impl<T: Float> EdgePredictor<T> {
                 actual: vec![bad + 1],
             });
         }
-        let mut x = Array2::zeros((src.len(), 2 * d));
-        for (i, (&a, &b)) in src.iter().zip(dst).enumerate() {
-            let mut row = x.row_mut(i);
-            let (mut l, mut r) = row.view_mut().split_at(Axis(0), d);
-            l.assign(&emb.row(a));
-            r.assign(&emb.row(b));
+        let (w_src, w_dst) = self.fc1.weight.value.view().split_at(Axis(1), d);
+        let p = emb.dot(&w_src.t());
+        let q = emb.dot(&w_dst.t());
+        let hidden = self.fc1.out_dim();
+        let mut pre = Array2::zeros((src.len(), hidden));
+        for ((mut row, &a), &b) in pre.rows_mut().into_iter().zip(src).zip(dst) {
+            row.assign(&p.row(a));
+            row += &q.row(b);
+            row += &self.fc1.bias.value;
         }
-        let (h, fc1) = self.fc1.forward(x.view())?;
-        drop(x);
-        let (a, relu) = Relu.forward(h.view());
+        let (a, relu) = Relu.forward(pre.view());
+        drop(pre);
         let (o, fc2) = self.fc2.forward(a.view())?;
         let (lp, ls) = LogSoftmax.forward(o.view());
         Ok((
@@ -428,8 +432,7 @@ impl<T: Float> EdgePredictor<T> {
             EdgePredictorCache {
                 src: src.to_vec(),
                 dst: dst.to_vec(),
-                n_nodes: emb.nrows(),
-                fc1,
+                emb: emb.to_owned(),
                 relu,
                 fc2,
                 ls,
@@ -446,18 +449,27 @@ impl<T: Float> EdgePredictor<T> {
     ) -> Result<Array2<T>> {
         let d = LogSoftmax.backward(&cache.ls, d_log_probs)?;
         let d = self.fc2.backward(&cache.fc2, d.view())?;
-        let d = Relu.backward(&cache.relu, d.view())?;
-        let dx = self.fc1.backward(&cache.fc1, d.view())?;
-        let e = dx.ncols() / 2;
-        let mut d_emb = Array2::zeros((cache.n_nodes, e));
-        for (i, (&a, &b)) in cache.src.iter().zip(&cache.dst).enumerate() {
-            let row = dx.row(i);
-            let (l, r) = row.split_at(Axis(0), e);
-            let mut da = d_emb.row_mut(a);
-            da += &l;
-            let mut db = d_emb.row_mut(b);
-            db += &r;
+        let d_pre = Relu.backward(&cache.relu, d.view())?;
+        let (n, e) = cache.emb.dim();
+        let hidden = self.fc1.out_dim();
+        *self.fc1.bias.grad_mut() += &d_pre.sum_axis(Axis(0));
+        // Per-node sums of the pair gradients, as source and as destination.
+        let mut s = Array2::<T>::zeros((n, hidden));
+        let mut t = Array2::<T>::zeros((n, hidden));
+        for ((row, &a), &b) in d_pre.rows().into_iter().zip(&cache.src).zip(&cache.dst) {
+            let mut sa = s.row_mut(a);
+            sa += &row;
+            let mut tb = t.row_mut(b);
+            tb += &row;
         }
+        {
+            let (mut g_src, mut g_dst) = self.fc1.weight.grad_mut().view_mut().split_at(Axis(1), e);
+            general_mat_mul(T::one(), &s.t(), &cache.emb, T::one(), &mut g_src);
+            general_mat_mul(T::one(), &t.t(), &cache.emb, T::one(), &mut g_dst);
+        }
+        let (w_src, w_dst) = self.fc1.weight.value.view().split_at(Axis(1), e);
+        let mut d_emb = s.dot(&w_src);
+        general_mat_mul(T::one(), &t, &w_dst, T::one(), &mut d_emb);
         Ok(d_emb)
     }
 }

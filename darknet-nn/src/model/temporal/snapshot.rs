@@ -17,6 +17,11 @@ use sprs::CsMat;
 /// Shapes: `adj` and `adj_t` (n_nodes, n_nodes) CSR, `features` (n_nodes, n_features),
 /// `positives` and `negatives` pairs of local rows `(src, dst)` (class 1 and 0 of the link
 /// prediction).
+///
+/// From `darknet_graph::snapshot::Snapshot` `s` (same row order, global ids ascending):
+/// `node_ids` = `s.node_ids`, `n_hosts` = `s.n_hosts`, `adj`/`adj_t` = the `matrix` and
+/// `transpose` of `s.normalized_adjacency()`, `features` = `s.features`, `positives` =
+/// `s.positive_edges()`, `negatives` = `s.sample_negatives(1.0, seed)?` (B9).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DaySnapshot<T: Float = f32> {
     /// Global node id of every local row, strictly ascending. Shape (n_nodes,).
