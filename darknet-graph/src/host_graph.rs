@@ -253,11 +253,24 @@ impl HostGraph {
     }
 }
 
+/// The columns a host graph reads, gathered per packet into one local record.
+#[derive(Clone, Copy, Default)]
+struct Lite {
+    dst: u32,
+    dport: u16,
+    sport: u16,
+    proto: u8,
+    flags: u8,
+    itype: u8,
+    icode: u8,
+}
+
 /// Reusable scratch space for building host graphs.
 #[derive(Default)]
 struct Scratch {
     map: HashMap<u64, u32>,
     node_of: Vec<u32>,
+    lite: Vec<Lite>,
     pkts: Vec<u32>,
     offsets: Vec<usize>,
     vals: Vec<u32>,
@@ -320,28 +333,40 @@ fn build_with(
     emb: &PortEmbeddings,
     s: &mut Scratch,
 ) -> Result<HostGraph> {
-    let proto = trace.proto();
-    let dport = trace.dst_port();
-    let flags = trace.tcp_flags();
-    let itype = trace.icmp_type();
-    let icode = trace.icmp_code();
+    // Gather first, in a tight loop without dependencies: the host's packets are spread over
+    // the time-sorted trace, so these loads are cache misses best issued together.
+    let (proto, dport, flags) = (trace.proto(), trace.dst_port(), trace.tcp_flags());
+    let (itype, icode) = (trace.icmp_type(), trace.icmp_code());
+    let (dst, sport) = (trace.dst(), trace.src_port());
+    s.lite.clear();
+    s.lite.extend(packets.iter().map(|&i| {
+        let i = i as usize;
+        Lite {
+            dst: dst[i],
+            dport: dport[i],
+            sport: sport[i],
+            proto: proto[i],
+            flags: flags[i],
+            itype: itype[i],
+            icode: icode[i],
+        }
+    }));
     s.map.clear();
     s.node_of.clear();
     s.pkts.clear();
     let mut nodes: Vec<HostNodeKey> = Vec::new();
-    for &i in packets {
-        let iu = i as usize;
-        let key = match proto[iu] {
+    for (pos, l) in s.lite.iter().enumerate() {
+        let key = match l.proto {
             6 => HostNodeKey {
                 proto: Protocol::Tcp,
-                dst_port: dport[iu],
-                tcp_flags: flags[iu],
+                dst_port: l.dport,
+                tcp_flags: l.flags,
                 icmp_type: 0,
                 icmp_code: 0,
             },
             17 => HostNodeKey {
                 proto: Protocol::Udp,
-                dst_port: dport[iu],
+                dst_port: l.dport,
                 tcp_flags: 0,
                 icmp_type: 0,
                 icmp_code: 0,
@@ -350,8 +375,8 @@ fn build_with(
                 proto: Protocol::Icmp,
                 dst_port: 0,
                 tcp_flags: 0,
-                icmp_type: itype[iu],
-                icmp_code: icode[iu],
+                icmp_type: l.itype,
+                icmp_code: l.icode,
             },
             _ => continue,
         };
@@ -361,7 +386,7 @@ fn build_with(
             nodes.push(key);
         }
         s.node_of.push(id);
-        s.pkts.push(i);
+        s.pkts.push(pos as u32);
     }
     if nodes.is_empty() {
         return Err(GraphError::EmptyHost {
@@ -404,14 +429,13 @@ fn build_with(
     }
     let e = emb.dim();
     let mut feats = Array2::<f32>::zeros((n, n_host_features(e)));
-    let dst = trace.dst();
-    let sport = trace.src_port();
+    let lite = &s.lite;
     for (j, key) in nodes.iter().enumerate() {
         let pk = &grouped[s.offsets[j]..s.offsets[j + 1]];
         let mut row = feats.row_mut(j);
         // Destination addresses.
         s.vals.clear();
-        s.vals.extend(pk.iter().map(|&i| dst[i as usize]));
+        s.vals.extend(pk.iter().map(|&i| lite[i as usize].dst));
         s.vals.sort_unstable();
         s.vals.dedup();
         let n_addr = s.vals.len();
@@ -422,14 +446,14 @@ fn build_with(
         } else {
             0.0
         };
-        row[1] = address_order(pk.iter().map(|&i| dst[i as usize]));
+        row[1] = address_order(pk.iter().map(|&i| lite[i as usize].dst));
         // Source ports and protocol-specific columns.
         let tail = HOST_FEATURE_EMBEDDING_OFFSET + e;
         match key.proto {
             Protocol::Tcp | Protocol::Udp => {
                 s.vals.clear();
                 s.vals
-                    .extend(pk.iter().map(|&i| u32::from(sport[i as usize])));
+                    .extend(pk.iter().map(|&i| u32::from(lite[i as usize].sport)));
                 let mut classes = [0usize; 3];
                 for &p in &s.vals {
                     classes[if p < 1024 {

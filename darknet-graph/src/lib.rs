@@ -8,8 +8,13 @@
 //!   [reference-port distances](reference_distances) (the port auto-encoder's input),
 //!   [host graphs](host_graph) with 20 + E node features (SPEC §1.5), and
 //!   [batches](batch) of normalized host graphs.
+//! - Paper B: [daily bipartite snapshots](snapshot) (TCP hosts × top-K ports + "other", 37
+//!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5).
 //! - Both papers: [normalization](normalize) of weighted adjacency matrices, computed once with
-//!   the transpose.
+//!   the transpose, and [exports](export) (CSV in the reference code's layouts, `.npy`).
+//!
+//! Where SPEC.md resolves an ambiguity (A4, A5, A8, B1–B4, B9, B11) the item docs say which
+//! resolution is implemented and which option reproduces the other reading.
 //!
 //! ```
 //! use darknet_core::{Packet, Protocol, Trace};
