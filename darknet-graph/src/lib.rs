@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod host_graph;
@@ -60,6 +61,7 @@ pub mod port_graph;
 pub mod snapshot;
 
 pub use batch::{prepare_host_graphs, GraphBatch, PreparedGraph};
+pub use dataset::{prepare_sources, DatasetReport, HostDataset};
 pub use error::{GraphError, Result};
 pub use export::{
     write_node_lookup_csv, write_npy, write_port_graph_csv, write_port_index_csv,
