@@ -1,0 +1,164 @@
+//! The non-graph baseline: a multi-layer perceptron on per-host aggregate statistics
+//! (standardized with the training rows' mean and std), trained like the GCN classifier
+//! (BCE with logits, Adam, mini-batches, early stopping on the training loss).
+//!
+//! Architecture: `layers` blocks Linear → BatchNorm1d → ReLU of sizes
+//! `geometric_sizes(first_size, n_labels, layers)`, then a Linear output with one logit per
+//! label; scores are `sigmoid(logit)`.
+
+use darknet_nn::layers::{sigmoid, Linear};
+use darknet_nn::loss::bce_with_logits;
+use darknet_nn::model::{geometric_sizes, FcBlock};
+use darknet_nn::param::{visit_child_buffers, visit_child_params};
+use darknet_nn::train::{mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve};
+use darknet_nn::{Adam, HasParams, Mode, NnError, ParamMut, TrainConfig};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMutD, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of the baseline MLP. Defaults: first size 128, 2 hidden blocks, and the
+/// classifier's training settings (Adam lr 0.005, batch 32, 20 epochs, patience 3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Size of the first hidden block.
+    pub first_size: usize,
+    /// Number of hidden blocks (≥ 1).
+    pub layers: usize,
+    /// Training settings.
+    pub train: TrainConfig,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        Self {
+            first_size: 128,
+            layers: 2,
+            train: TrainConfig::default()
+                .learning_rate(0.005)
+                .batch_size(32)
+                .max_epochs(20)
+                .patience(3),
+        }
+    }
+}
+
+/// A trained baseline MLP with its input standardization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    mean: Array1<f32>,
+    std: Array1<f32>,
+    /// Hidden blocks.
+    pub blocks: Vec<FcBlock<f32>>,
+    /// Output layer, weight (n_labels, last hidden size).
+    pub output: Linear<f32>,
+}
+
+impl HasParams<f32> for Mlp {
+    fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, f32>)) {
+        visit_child_params("fc", &mut self.blocks, f);
+        visit_child_params("output", &mut self.output, f);
+    }
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+        visit_child_buffers("fc", &mut self.blocks, f);
+    }
+}
+
+impl MlpConfig {
+    /// Trains on the rows `train` of `x` (n_hosts, n_stats) with `labels` (n_hosts, n_labels)
+    /// in {0, 1} (`train` may repeat rows, e.g. ML-ROS clones); calls `progress` per epoch.
+    ///
+    /// # Errors
+    /// Invalid settings, no training row, a diverging loss ([`NnError`]).
+    pub fn fit(
+        &self,
+        x: ArrayView2<'_, f32>,
+        labels: ArrayView2<'_, f32>,
+        train: &[usize],
+        progress: &mut dyn FnMut(&EpochRecord),
+    ) -> Result<(Mlp, LearningCurve), NnError> {
+        self.train.validate()?;
+        if train.is_empty() || x.ncols() == 0 || labels.ncols() == 0 || self.layers == 0 {
+            return Err(NnError::EmptyBatch { op: "Mlp::fit" });
+        }
+        let xt = x.select(Axis(0), train);
+        let mean = xt
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()));
+        let std = xt
+            .var_axis(Axis(0), 0.0)
+            .mapv(|v| if v > 1e-12 { v.sqrt() } else { 1.0 });
+        let mut rng = ChaCha8Rng::seed_from_u64(self.train.seed);
+        let sizes = geometric_sizes(self.first_size, labels.ncols(), self.layers);
+        let mut prev = x.ncols();
+        let mut blocks = Vec::new();
+        for &s in &sizes {
+            blocks.push(FcBlock::new(prev, s, &mut rng));
+            prev = s;
+        }
+        let output = Linear::new(prev, labels.ncols(), &mut rng);
+        let mut model = Mlp {
+            mean,
+            std,
+            blocks,
+            output,
+        };
+        let xs = model.standardize(x);
+        let mut adam = Adam::new(self.train.adam)?;
+        let bs = self.train.batch_size;
+        let curve = run_epochs(
+            &self.train,
+            |_| {
+                let order = shuffled_indices(train.len(), &mut rng);
+                let mut total = 0.0;
+                for chunk in mini_batches(&order, bs, 2) {
+                    let rows: Vec<usize> = chunk.iter().map(|&i| train[i]).collect();
+                    let xb = xs.select(Axis(0), &rows);
+                    let yb = labels.select(Axis(0), &rows);
+                    model.zero_grad();
+                    let mut h = xb;
+                    let mut caches = Vec::new();
+                    for b in &mut model.blocks {
+                        let (y, c) = b.forward(h.view(), Mode::Train)?;
+                        caches.push(c);
+                        h = y;
+                    }
+                    let (logits, oc) = model.output.forward(h.view())?;
+                    let (loss, d) = bce_with_logits(logits.view(), yb.view(), None)?;
+                    let mut d = model.output.backward(&oc, d.view())?;
+                    for (b, c) in model.blocks.iter_mut().zip(&caches).rev() {
+                        d = b.backward(c, d.view())?;
+                    }
+                    adam.step(&mut model)?;
+                    total += f64::from(loss) * rows.len() as f64;
+                }
+                Ok(total / train.len() as f64)
+            },
+            progress,
+        )?;
+        Ok((model, curve))
+    }
+}
+
+impl Mlp {
+    fn standardize(&self, x: ArrayView2<'_, f32>) -> Array2<f32> {
+        let mut xs = x.to_owned();
+        for mut r in xs.rows_mut() {
+            r -= &self.mean;
+            r /= &self.std;
+        }
+        xs
+    }
+
+    /// Sigmoid scores of the rows of `x` (n, n_stats) in evaluation mode: (n, n_labels).
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] for a wrong number of columns.
+    pub fn scores(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, NnError> {
+        let mut h = self.standardize(x);
+        for b in &self.blocks {
+            h = b.infer(h.view())?;
+        }
+        Ok(self.output.infer(h.view())?.mapv(sigmoid))
+    }
+}

@@ -1,0 +1,874 @@
+//! Paper A end to end: multi-label classification of darknet hosts (SPEC §1), the library
+//! behind the `multilabel` example, so a downstream program can call the same steps.
+//!
+//! ```text
+//! ingest (captures, or the synthetic darknet with AbuseIPDB-style reports)
+//!  → filters: isolated packets, vertical scanners, periodic walkers (what each removed)
+//!  → port graph with quartile weights → distances to R reference ports
+//!  → port auto-encoder (Paper A's settings) → port embedding table
+//!  → host graphs of the labelled hosts (20 + E node features) + labels (≥ 2 reports, 7 labels)
+//!  → 5 seeded random partitions: part k is the test set of partition k
+//!      → ML-ROS (+25 %) on the training part only → GCN classifier → scores → metrics
+//!      → the same for an MLP on per-host aggregate statistics (the non-graph baseline)
+//!  → mean ± std over partitions, pooled τ sweep, a final model trained on every labelled host
+//! ```
+//!
+//! **Labelled and unlabelled hosts.** Only labelled hosts (at least one of the 7 labels) are
+//! trained on and evaluated. Every host left by the filters, labelled or not, feeds the port
+//! graph and thus the port embeddings, and [`PaperAModel::predict`] labels every host.
+//!
+//! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
+//! [`filters::apply_filters`], [`port_stage`], [`build_dataset`], [`evaluate_partitions`],
+//! [`train_final`]), [`write_outputs`] for the files, [`PaperAModel`] to save, load and
+//! predict, and [`quick_demo`] for a miniature run of a few seconds.
+//!
+//! ```no_run
+//! use darknet_examples::paper_a::{run, Input, PaperAConfig};
+//! let result = run(&Input::default(), &PaperAConfig::quick(0)).unwrap();
+//! println!("sample F1 {:.3}", result.gcn.scalars[2].1.mean.unwrap());
+//! ```
+
+pub mod baseline;
+pub mod error;
+pub mod filters;
+pub mod labels;
+pub mod model;
+pub mod output;
+pub mod stats;
+pub mod toy;
+
+pub use baseline::{Mlp, MlpConfig};
+pub use error::{PaperAError, Result};
+pub use filters::{apply_filters, FilterConfig, FilterReport};
+pub use labels::{labels_from_reports, LabelRows, LabelSummary, Report, LABEL_NAMES};
+pub use model::{PaperAModel, Predictions};
+pub use output::write_outputs;
+pub use toy::{toy_darknet, ToyConfig};
+
+use darknet_core::Trace;
+use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
+use darknet_graph::{
+    reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
+    PreparedGraph,
+};
+use darknet_nn::train::{EpochRecord, LearningCurve};
+use darknet_nn::{
+    GraphClassifier, GraphClassifierConfig, GraphDataset, NnError, PortAutoencoderConfig,
+};
+use ndarray::{Array2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Graphs `index[0], index[1], ...` of a slice of prepared host graphs, seen by darknet-nn's
+/// training loops as a [`GraphDataset`] (batches are built on demand; indices may repeat, as
+/// ML-ROS clones do).
+#[derive(Clone, Copy, Debug)]
+pub struct GraphSubset<'a> {
+    graphs: &'a [PreparedGraph],
+    index: &'a [usize],
+}
+
+impl<'a> GraphSubset<'a> {
+    /// The subset `index` (positions into `graphs`) of `graphs`.
+    pub fn new(graphs: &'a [PreparedGraph], index: &'a [usize]) -> Self {
+        Self { graphs, index }
+    }
+}
+
+impl GraphDataset<f32> for GraphSubset<'_> {
+    fn n_graphs(&self) -> usize {
+        self.index.len()
+    }
+    fn n_features(&self) -> usize {
+        self.graphs.first().map_or(0, |g| g.features().ncols())
+    }
+    fn batch(&self, indices: &[usize]) -> darknet_nn::Result<darknet_nn::GraphBatch<f32>> {
+        let mut idx = Vec::with_capacity(indices.len());
+        for &i in indices {
+            idx.push(*self.index.get(i).ok_or(NnError::TargetOutOfRange {
+                op: "GraphSubset::batch",
+                row: i,
+                value: i,
+                n_classes: self.index.len(),
+            })?);
+        }
+        let b = darknet_graph::GraphBatch::from_prepared(self.graphs, &idx).map_err(|e| {
+            NnError::Empty {
+                what: format!("graph batch: {e}"),
+            }
+        })?;
+        darknet_nn::GraphBatch::new(b.adjacency, None, b.features, b.offsets)
+    }
+}
+
+/// Where the traffic and labels come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The built-in synthetic darknet (a /20 over several days with AbuseIPDB-style reports).
+    Synthetic(ToyConfig),
+    /// Capture files or directories, with an optional label file (AbuseIPDB-style reports CSV
+    /// `ip,categories,...`, or a truth CSV `id,<label names>`).
+    Files {
+        /// Capture files or directories.
+        paths: Vec<PathBuf>,
+        /// Label file; without one, nothing can be trained (prediction only).
+        labels: Option<PathBuf>,
+    },
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input::Synthetic(ToyConfig::default())
+    }
+}
+
+/// Every setting of the pipeline. Defaults follow SPEC A7 and Paper A's training settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PaperAConfig {
+    /// Seed of everything random (references, initialisation, shuffling, partitions, ML-ROS).
+    pub seed: u64,
+    /// The three filters.
+    pub filters: FilterConfig,
+    /// Minimum reports in a category for its label (2).
+    pub min_reports: usize,
+    /// Number of reference ports R (1,024).
+    pub n_references: usize,
+    /// Port auto-encoder (latent 16, 1 hidden layer per half, Adam 1e-3, batch 256, 50
+    /// epochs, patience 5).
+    pub autoencoder: PortAutoencoderConfig,
+    /// GCN classifier (first size 128, 2 GCN + 2 FC layers, τ 0.5, Adam 0.005, batch 32, 20
+    /// epochs, patience 3).
+    pub classifier: GraphClassifierConfig,
+    /// The non-graph baseline; `None` skips it.
+    pub baseline: Option<MlpConfig>,
+    /// Number of random partitions (5).
+    pub n_partitions: usize,
+    /// Partitions actually trained (≤ n_partitions; all by default).
+    pub partitions_to_run: usize,
+    /// ML-ROS growth of the training part, in percent (25).
+    pub ros_percentage: f64,
+    /// Train a final classifier on every labelled host (saved in `model/`); otherwise
+    /// partition 0's classifier is kept.
+    pub final_model: bool,
+    /// No messages on stderr.
+    pub quiet: bool,
+}
+
+impl Default for PaperAConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            filters: FilterConfig::default(),
+            min_reports: labels::MIN_REPORTS,
+            n_references: 1024,
+            autoencoder: PortAutoencoderConfig::default(),
+            classifier: GraphClassifierConfig::default(),
+            baseline: Some(MlpConfig::default()),
+            n_partitions: 5,
+            partitions_to_run: 5,
+            ros_percentage: darknet_eval::DEFAULT_ROS_PERCENTAGE,
+            final_model: true,
+            quiet: false,
+        }
+    }
+}
+
+impl PaperAConfig {
+    /// The defaults with every seed set from `seed`.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// A small, fast configuration (smaller models, few epochs) for tests and demos.
+    pub fn quick(seed: u64) -> Self {
+        let mut c = Self {
+            seed,
+            n_references: 64,
+            autoencoder: PortAutoencoderConfig::default()
+                .latent_dim(8)
+                .max_epochs(10),
+            classifier: GraphClassifierConfig::default()
+                .first_size(32)
+                .max_epochs(6),
+            baseline: Some(MlpConfig {
+                first_size: 32,
+                ..MlpConfig::default()
+            }),
+            quiet: true,
+            ..Self::default()
+        };
+        if let Some(b) = &mut c.baseline {
+            b.train.max_epochs = 6;
+        }
+        c
+    }
+
+    /// Checks the pipeline's own settings and those of the models.
+    ///
+    /// # Errors
+    /// [`PaperAError::InvalidConfig`] naming the setting, or the models' config errors.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, value: String, reason| PaperAError::InvalidConfig {
+            field,
+            value,
+            reason,
+        };
+        if self.n_partitions < 2 {
+            return Err(bad(
+                "n_partitions",
+                self.n_partitions.to_string(),
+                "must be >= 2",
+            ));
+        }
+        if self.partitions_to_run == 0 || self.partitions_to_run > self.n_partitions {
+            return Err(bad(
+                "partitions_to_run",
+                self.partitions_to_run.to_string(),
+                "must be in 1..=n_partitions",
+            ));
+        }
+        if !(self.ros_percentage.is_finite() && self.ros_percentage >= 0.0) {
+            return Err(bad(
+                "ros_percentage",
+                self.ros_percentage.to_string(),
+                "must be finite and >= 0",
+            ));
+        }
+        if self.n_references == 0 {
+            return Err(bad("n_references", "0".into(), "must be >= 1"));
+        }
+        if self.min_reports == 0 {
+            return Err(bad("min_reports", "0".into(), "must be >= 1"));
+        }
+        self.autoencoder.validate()?;
+        self.classifier.validate()?;
+        if let Some(b) = &self.baseline {
+            b.train.validate()?;
+            if b.layers == 0 || b.first_size == 0 {
+                return Err(bad(
+                    "baseline layers/first_size",
+                    format!("{}/{}", b.layers, b.first_size),
+                    "must be >= 1",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("multilabel: {}", msg.as_ref());
+        }
+    }
+}
+
+/// Traffic and labels, as ingested.
+#[derive(Clone, Debug)]
+pub struct Ingested {
+    /// The trace.
+    pub trace: Trace,
+    /// Label rows (empty without a label file).
+    pub labels: LabelRows,
+}
+
+/// Reads the input: generates the synthetic darknet, or reads capture files and the label file.
+///
+/// # Errors
+/// Reader and label-file errors; [`PaperAError::EmptyAfter`] for input without packets.
+pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
+    let (trace, labels) = match input {
+        Input::Synthetic(cfg) => {
+            let (trace, reports) = toy_darknet(cfg);
+            (trace, labels_from_reports(&reports, min_reports))
+        }
+        Input::Files { paths, labels } => {
+            let trace = read_captures(paths)?;
+            let rows = match labels {
+                Some(p) => read_label_file(p, min_reports)?,
+                None => labels_from_reports(&[], min_reports),
+            };
+            (trace, rows)
+        }
+    };
+    if trace.is_empty() {
+        return Err(PaperAError::EmptyAfter {
+            stage: "reading the input",
+            detail: "no packet".into(),
+        });
+    }
+    Ok(Ingested { trace, labels })
+}
+
+/// Reads capture files (or every file of directories) into one trace.
+///
+/// # Errors
+/// [`PaperAError::InvalidConfig`]: the capture readers of darknet-core are not available in
+/// this build.
+pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
+    Err(PaperAError::InvalidConfig {
+        field: "input",
+        value: format!("{paths:?}"),
+        reason: "capture readers are not available yet; use the synthetic darknet",
+    })
+}
+
+/// Reads a label file: AbuseIPDB-style reports (a header with `ip` and `category` or
+/// `categories`) under the ≥ `min_reports` rule, or a truth CSV (`id,<label names>` or
+/// `id,labels`).
+///
+/// # Errors
+/// Those of [`labels::read_reports_csv`] and [`labels::read_truth_labels`].
+pub fn read_label_file(path: &std::path::Path, min_reports: usize) -> Result<LabelRows> {
+    let text = std::fs::read_to_string(path).map_err(error::io_err(path))?;
+    let header = text.lines().next().unwrap_or("").to_ascii_lowercase();
+    if header.starts_with("id,") {
+        labels::read_truth_labels(path)
+    } else {
+        Ok(labels_from_reports(
+            &labels::read_reports_csv(path)?,
+            min_reports,
+        ))
+    }
+}
+
+/// Summary of the port stage.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PortSummary {
+    /// Port nodes (TCP and UDP).
+    pub n_ports: usize,
+    /// Directed edges.
+    pub n_edges: usize,
+    /// Q1 of the transition counts.
+    pub q1: f64,
+    /// Q3 of the transition counts.
+    pub q3: f64,
+    /// Reference ports used (≤ R).
+    pub n_references: usize,
+    /// Fraction of (port, reference) pairs with a path.
+    pub reachable_fraction: f64,
+}
+
+/// The port graph, the distances, the auto-encoder and the embedding table.
+#[derive(Clone, Debug)]
+pub struct PortStage {
+    /// Sizes and quartiles.
+    pub summary: PortSummary,
+    /// Reference ports, as `tcp/23`, in distance-column order.
+    pub reference_ports: Vec<String>,
+    /// The trained auto-encoder.
+    pub autoencoder: darknet_nn::PortAutoencoder<f32>,
+    /// Its learning curve.
+    pub curve: LearningCurve,
+    /// One embedding per port of the graph.
+    pub embeddings: PortEmbeddings,
+}
+
+fn epoch_bar(cfg: &PaperAConfig, len: usize, msg: &str) -> indicatif::ProgressBar {
+    let bar = crate::progress(len as u64, msg);
+    if cfg.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Port graph with quartile weights → distances to the reference ports → port auto-encoder →
+/// embedding table (SPEC §1.3–1.4).
+///
+/// # Errors
+/// [`PaperAError::EmptyAfter`] without any TCP/UDP port; model errors.
+pub fn port_stage(trace: &Trace, cfg: &PaperAConfig) -> Result<PortStage> {
+    let graph = PortGraph::from_trace(trace).map_err(|e| PaperAError::EmptyAfter {
+        stage: "building the port graph",
+        detail: e.to_string(),
+    })?;
+    let dcfg = DistanceConfig::default()
+        .n_references(cfg.n_references)
+        .seed(cfg.seed);
+    let dist = reference_distances(&graph, &dcfg)?;
+    let reach =
+        dist.reachable.iter().filter(|&&r| r).count() as f64 / dist.reachable.len().max(1) as f64;
+    let ae_cfg = cfg.autoencoder.seed(cfg.seed);
+    let bar = epoch_bar(cfg, ae_cfg.train.max_epochs, "autoencoder");
+    let (autoencoder, curve) = ae_cfg.fit(dist.distances.view(), &mut |_| bar.inc(1))?;
+    bar.finish_and_clear();
+    let table = autoencoder.encode(dist.distances.view())?;
+    let embeddings = PortEmbeddings::new(graph.ports().to_vec(), table)?;
+    Ok(PortStage {
+        summary: PortSummary {
+            n_ports: graph.n_ports(),
+            n_edges: graph.n_edges(),
+            q1: graph.q1(),
+            q3: graph.q3(),
+            n_references: dist.references.len(),
+            reachable_fraction: reach,
+        },
+        reference_ports: dist
+            .references
+            .iter()
+            .map(|&i| graph.ports()[i].to_string())
+            .collect(),
+        autoencoder,
+        curve,
+        embeddings,
+    })
+}
+
+/// The labelled host-graph dataset and the baseline's per-host statistics (same rows).
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// Host graphs and labels.
+    pub graphs: HostDataset,
+    /// Per-host statistics. Shape (n_hosts, n_stats).
+    pub stats: Array2<f32>,
+}
+
+/// Builds the dataset of the labelled hosts (SPEC §1.5, §1.7).
+///
+/// # Errors
+/// [`PaperAError::TooFewLabelled`] when fewer labelled hosts than `n_partitions` × 2 are in the
+/// traffic (the message gives the counts of the dataset report).
+pub fn build_dataset(
+    trace: &Trace,
+    emb: &PortEmbeddings,
+    labels: &LabelRows,
+    n_partitions: usize,
+) -> Result<Dataset> {
+    let sources = trace.by_source();
+    let graphs = HostDataset::build(
+        trace,
+        &sources,
+        emb,
+        &labels.names,
+        &labels.hosts,
+        labels.y.view(),
+    )?;
+    let needed = 2 * n_partitions.max(1);
+    if graphs.len() < needed {
+        return Err(PaperAError::TooFewLabelled {
+            n_labelled: graphs.len(),
+            needed,
+            detail: describe_dataset(&graphs.report),
+        });
+    }
+    let positions: Vec<usize> = graphs
+        .hosts
+        .iter()
+        .filter_map(|h| sources.position(*h))
+        .collect();
+    let stats = stats::host_statistics(trace, &sources, &positions);
+    Ok(Dataset { graphs, stats })
+}
+
+/// One line describing a dataset report.
+pub fn describe_dataset(r: &DatasetReport) -> String {
+    format!(
+        "{} label rows, {} labelled hosts absent from the traffic{}, {} with an empty label set, {} without a usable packet; {} hosts in the traffic, {} unlabelled; {} used",
+        r.n_label_rows,
+        r.n_labels_absent,
+        if r.absent_examples.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (e.g. {})",
+                r.absent_examples.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+            )
+        },
+        r.n_empty_label_sets,
+        r.n_labelled_without_graph,
+        r.n_hosts,
+        r.n_hosts_unlabelled,
+        r.n_used
+    )
+}
+
+/// Results of one partition.
+#[derive(Clone, Debug)]
+pub struct PartitionResult {
+    /// Partition number k (part k is the test set).
+    pub k: usize,
+    /// Training hosts before oversampling.
+    pub n_train: usize,
+    /// Training rows after ML-ROS.
+    pub n_train_oversampled: usize,
+    /// Test hosts. Shape (n_test,).
+    pub test_hosts: Vec<Ipv4Addr>,
+    /// Test truth. Shape (n_test, n_labels).
+    pub truth: Array2<u8>,
+    /// GCN scores on the test hosts. Shape (n_test, n_labels).
+    pub gcn_scores: Array2<f64>,
+    /// GCN metrics.
+    pub gcn_report: MultiLabelReport,
+    /// GCN learning curve.
+    pub gcn_curve: LearningCurve,
+    /// Baseline scores, report and curve (when the baseline runs).
+    pub baseline: Option<(Array2<f64>, MultiLabelReport, LearningCurve)>,
+    /// The partition's classifier.
+    pub classifier: GraphClassifier<f32>,
+}
+
+fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
+    y.mapv(f32::from)
+}
+
+/// Trains and evaluates the GCN (and the baseline) on each random partition: part k is the
+/// test set; ML-ROS grows the other parts by `ros_percentage` % before training (SPEC §1.6,
+/// A10). Partition k's models are seeded with `seed + k`.
+///
+/// # Errors
+/// Split, oversampling, training and metric errors.
+pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<PartitionResult>> {
+    let ds = &data.graphs;
+    let folds = darknet_eval::k_fold(
+        &(0..ds.len()).collect::<Vec<_>>(),
+        cfg.n_partitions,
+        cfg.seed,
+    )?;
+    let y = f32_labels(&ds.labels);
+    let mut out = Vec::new();
+    for (k, fold) in folds.iter().enumerate().take(cfg.partitions_to_run) {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(k as u64));
+        let train = ml_ros(ds.labels.view(), &fold.train, cfg.ros_percentage, &mut rng)?;
+        let train_set = GraphSubset::new(&ds.graphs, &train);
+        let y_train = y.select(Axis(0), &train);
+        let ccfg = cfg.classifier.clone().seed(cfg.seed.wrapping_add(k as u64));
+        let bar = epoch_bar(cfg, ccfg.train.max_epochs, &format!("GCN {k}"));
+        let (classifier, gcn_curve) =
+            ccfg.fit(&train_set, y_train.view(), &mut |_: &EpochRecord| {
+                bar.inc(1)
+            })?;
+        bar.finish_and_clear();
+        let test = GraphSubset::new(&ds.graphs, &fold.test);
+        let gcn_scores = classifier.scores_graphs(&test, 256)?.mapv(f64::from);
+        let truth = ds.labels.select(Axis(0), &fold.test);
+        let gcn_report = MultiLabelReport::from_scores(
+            &ds.label_names,
+            truth.view(),
+            gcn_scores.view(),
+            cfg.classifier.threshold,
+        )?;
+        let baseline = match &cfg.baseline {
+            None => None,
+            Some(b) => {
+                let mut bc = b.clone();
+                bc.train.seed = cfg.seed.wrapping_add(k as u64);
+                let bar = epoch_bar(cfg, bc.train.max_epochs, &format!("MLP {k}"));
+                let (mlp, curve) =
+                    bc.fit(data.stats.view(), y.view(), &train, &mut |_| bar.inc(1))?;
+                bar.finish_and_clear();
+                let s = mlp
+                    .scores(data.stats.select(Axis(0), &fold.test).view())?
+                    .mapv(f64::from);
+                let r = MultiLabelReport::from_scores(
+                    &ds.label_names,
+                    truth.view(),
+                    s.view(),
+                    cfg.classifier.threshold,
+                )?;
+                Some((s, r, curve))
+            }
+        };
+        cfg.note(format!(
+            "partition {k}: {} train (+{} ML-ROS clones), {} test; GCN sample F1 {:.3}{}",
+            fold.train.len(),
+            train.len() - fold.train.len(),
+            fold.test.len(),
+            gcn_report.f1_samples,
+            baseline
+                .as_ref()
+                .map(|(_, r, _)| format!(", MLP baseline {:.3}", r.f1_samples))
+                .unwrap_or_default()
+        ));
+        out.push(PartitionResult {
+            k,
+            n_train: fold.train.len(),
+            n_train_oversampled: train.len(),
+            test_hosts: fold.test.iter().map(|&i| ds.hosts[i]).collect(),
+            truth,
+            gcn_scores,
+            gcn_report,
+            gcn_curve,
+            baseline,
+            classifier,
+        });
+    }
+    Ok(out)
+}
+
+/// Trains the classifier on every labelled host (ML-ROS +`ros_percentage` %), the model saved
+/// for prediction.
+///
+/// # Errors
+/// Oversampling and training errors.
+pub fn train_final(
+    data: &Dataset,
+    cfg: &PaperAConfig,
+) -> Result<(GraphClassifier<f32>, LearningCurve)> {
+    let ds = &data.graphs;
+    let all: Vec<usize> = (0..ds.len()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1000));
+    let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
+    let y = f32_labels(&ds.labels).select(Axis(0), &train);
+    let bar = epoch_bar(cfg, cfg.classifier.train.max_epochs, "final GCN");
+    let r = cfg.classifier.clone().seed(cfg.seed).fit(
+        &GraphSubset::new(&ds.graphs, &train),
+        y.view(),
+        &mut |_| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    Ok(r)
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct PaperAResult {
+    /// The settings.
+    pub config: PaperAConfig,
+    /// Packets and hosts read.
+    pub n_packets_in: usize,
+    /// Hosts read.
+    pub n_hosts_in: usize,
+    /// Days covered by the traffic.
+    pub n_days: usize,
+    /// The labels.
+    pub labels: LabelSummary,
+    /// What each filter removed.
+    pub filters: FilterReport,
+    /// Port graph and auto-encoder summary.
+    pub ports: PortSummary,
+    /// The auto-encoder's learning curve.
+    pub autoencoder_curve: LearningCurve,
+    /// What was matched between labels and traffic.
+    pub dataset: DatasetReport,
+    /// Label names.
+    pub label_names: Vec<String>,
+    /// Hosts per label in the dataset.
+    pub label_counts: Vec<usize>,
+    /// Per-partition results.
+    pub partitions: Vec<PartitionResult>,
+    /// GCN mean ± std over partitions.
+    pub gcn: AggregateReport,
+    /// Baseline mean ± std over partitions.
+    pub baseline: Option<AggregateReport>,
+    /// τ sweep of the GCN on the pooled test predictions of all partitions.
+    pub sweep: Vec<SweepPoint>,
+    /// The model kept for prediction.
+    pub model: PaperAModel,
+    /// Learning curve of the final model (when trained).
+    pub final_curve: Option<LearningCurve>,
+    /// Seconds per stage, in order.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Runs the whole pipeline (see the module doc).
+///
+/// # Errors
+/// Every stage's errors; [`PaperAError::EmptyAfter`] when the filters leave nothing,
+/// [`PaperAError::TooFewLabelled`] when too few labelled hosts are in the traffic.
+pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
+    cfg.validate()?;
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let ingested = load_input(input, cfg.min_reports)?;
+    let n_packets_in = ingested.trace.len();
+    let n_hosts_in = ingested.trace.by_source().len();
+    let n_days = ingested.trace.days(0).len();
+    let ls = &ingested.labels.summary;
+    cfg.note(format!("{n_packets_in} packets from {n_hosts_in} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
+    if ls.n_outside() > 0 {
+        cfg.note(format!(
+            "warning: {} reports in categories outside the 7 ignored ({:?})",
+            ls.n_outside(),
+            ls.outside_categories
+        ));
+    }
+    lap("ingest", &mut timings);
+    let (trace, filter_report) = apply_filters(&ingested.trace, &cfg.filters);
+    for s in &filter_report.steps {
+        cfg.note(format!(
+            "filter {}: removed {} of {} packets, {} of {} hosts",
+            s.name, s.packets_removed, s.packets_in, s.hosts_removed, s.hosts_in
+        ));
+    }
+    if trace.is_empty() {
+        return Err(PaperAError::EmptyAfter {
+            stage: "filtering",
+            detail: filter_report
+                .steps
+                .iter()
+                .map(|s| format!("{} removed {} packets", s.name, s.packets_removed))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    lap("filters", &mut timings);
+    let ports = port_stage(&trace, cfg)?;
+    cfg.note(format!(
+        "port graph: {} ports, {} edges; auto-encoder loss {:.4} after {} epochs",
+        ports.summary.n_ports,
+        ports.summary.n_edges,
+        ports.curve.final_loss().unwrap_or(f64::NAN),
+        ports.curve.records.len()
+    ));
+    lap("port graph + auto-encoder", &mut timings);
+    let data = build_dataset(
+        &trace,
+        &ports.embeddings,
+        &ingested.labels,
+        cfg.n_partitions,
+    )?;
+    let dr = data.graphs.report.clone();
+    cfg.note(format!("dataset: {}", describe_dataset(&dr)));
+    if dr.n_labels_absent > 0 {
+        cfg.note(format!(
+            "warning: labels of {} hosts absent from the (filtered) traffic ignored",
+            dr.n_labels_absent
+        ));
+    }
+    lap("host graphs", &mut timings);
+    let mut partitions = evaluate_partitions(&data, cfg)?;
+    lap("partitions", &mut timings);
+    let reports: Vec<MultiLabelReport> = partitions.iter().map(|p| p.gcn_report.clone()).collect();
+    let gcn = AggregateReport::from_reports(&reports)?;
+    let baseline = if cfg.baseline.is_some() {
+        let r: Vec<MultiLabelReport> = partitions
+            .iter()
+            .filter_map(|p| p.baseline.as_ref().map(|b| b.1.clone()))
+            .collect();
+        Some(AggregateReport::from_reports(&r)?)
+    } else {
+        None
+    };
+    let truth_all = ndarray::concatenate(
+        Axis(0),
+        &partitions
+            .iter()
+            .map(|p| p.truth.view())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| PaperAError::EmptyAfter {
+        stage: "pooling partitions",
+        detail: e.to_string(),
+    })?;
+    let scores_all = ndarray::concatenate(
+        Axis(0),
+        &partitions
+            .iter()
+            .map(|p| p.gcn_scores.view())
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| PaperAError::EmptyAfter {
+        stage: "pooling partitions",
+        detail: e.to_string(),
+    })?;
+    let sweep = darknet_eval::sweep(
+        truth_all.view(),
+        scores_all.view(),
+        &darknet_eval::default_grid(),
+    )?;
+    let (classifier, final_curve) = if cfg.final_model {
+        let (c, curve) = train_final(&data, cfg)?;
+        (c, Some(curve))
+    } else {
+        (partitions[0].classifier.clone(), None)
+    };
+    lap("final model", &mut timings);
+    // Partition classifiers are not needed past this point.
+    for p in &mut partitions {
+        p.classifier = classifier.clone();
+    }
+    let e = ports.embeddings.dim();
+    let model = PaperAModel {
+        meta: model::ModelMeta {
+            format: model::MODEL_FORMAT,
+            kind: "paper_a".into(),
+            label_names: data.graphs.label_names.clone(),
+            embedding_dim: e,
+            n_features: darknet_graph::n_host_features(e),
+            reference_ports: ports.reference_ports.clone(),
+            threshold: cfg.classifier.threshold,
+        },
+        autoencoder: ports.autoencoder,
+        embeddings: ports.embeddings,
+        classifier,
+    };
+    Ok(PaperAResult {
+        config: cfg.clone(),
+        n_packets_in,
+        n_hosts_in,
+        n_days,
+        labels: ingested.labels.summary.clone(),
+        filters: filter_report,
+        ports: ports.summary,
+        autoencoder_curve: ports.curve,
+        dataset: dr,
+        label_names: data.graphs.label_names.clone(),
+        label_counts: data.graphs.label_counts(),
+        partitions,
+        gcn,
+        baseline,
+        sweep,
+        model,
+        final_curve,
+        timings,
+    })
+}
+
+/// What [`quick_demo`] shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuickDemo {
+    /// Packets generated.
+    pub n_packets: usize,
+    /// Labelled hosts used.
+    pub n_labelled_hosts: usize,
+    /// Port nodes.
+    pub n_ports: usize,
+    /// Partitions run.
+    pub n_partitions: usize,
+    /// GCN sample F1, mean over partitions.
+    pub gcn_f1_samples: f64,
+    /// Baseline MLP sample F1, mean over partitions.
+    pub baseline_f1_samples: f64,
+    /// Paper A's reported sample F1 (0.76).
+    pub paper_f1_samples: f64,
+    /// Seconds.
+    pub elapsed_secs: f64,
+}
+
+/// Paper A in miniature (a tiny synthetic darknet, small models, 2 of 5 partitions): a few
+/// seconds in release.
+///
+/// # Errors
+/// Those of [`run`].
+pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
+    let start = Instant::now();
+    let mut cfg = PaperAConfig::quick(seed);
+    cfg.partitions_to_run = 2;
+    cfg.final_model = false;
+    let r = run(&Input::Synthetic(ToyConfig::tiny(seed)), &cfg)?;
+    let f1 = |a: &AggregateReport| {
+        a.scalars
+            .iter()
+            .find(|(k, _)| k == "f1_samples")
+            .and_then(|(_, v)| v.mean)
+            .unwrap_or(f64::NAN)
+    };
+    Ok(QuickDemo {
+        n_packets: r.n_packets_in,
+        n_labelled_hosts: r.dataset.n_used,
+        n_ports: r.ports.n_ports,
+        n_partitions: r.partitions.len(),
+        gcn_f1_samples: f1(&r.gcn),
+        baseline_f1_samples: r.baseline.as_ref().map(f1).unwrap_or(f64::NAN),
+        paper_f1_samples: 0.76,
+        elapsed_secs: start.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,234 @@
+//! Paper A end to end on a tiny synthetic darknet: training works, outputs parse, saved models
+//! reload to identical scores, runs are deterministic, and bad input gives clear errors.
+
+use darknet_core::{Packet, Trace};
+use darknet_examples::paper_a::{
+    self, labels_from_reports, Input, PaperAConfig, PaperAError, PaperAModel, Report, ToyConfig,
+};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("paper-a-test-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn tiny_config() -> PaperAConfig {
+    let mut c = PaperAConfig::quick(1);
+    c.partitions_to_run = 2;
+    c
+}
+
+#[test]
+fn end_to_end_outputs_reload_and_determinism() {
+    let input = Input::Synthetic(ToyConfig::tiny(1));
+    let cfg = tiny_config();
+    let r = paper_a::run(&input, &cfg).unwrap();
+
+    // Training loss decreases.
+    for p in &r.partitions {
+        let l = p.gcn_curve.losses();
+        assert!(l.last().unwrap() < &l[0], "GCN loss {l:?}");
+    }
+    let ae = r.autoencoder_curve.losses();
+    assert!(ae.last().unwrap() < &ae[0], "AE loss {ae:?}");
+    assert_eq!(r.partitions.len(), 2);
+    assert!(r.dataset.n_used > 100);
+    assert!(r.dataset.n_hosts_unlabelled > 0);
+
+    // Outputs exist and parse.
+    let out = tmp("e2e");
+    paper_a::write_outputs(&out, &r).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    for key in [
+        "precision_samples",
+        "recall_samples",
+        "f1_samples",
+        "coverage_error",
+        "label_ranking_loss",
+        "subset_accuracy",
+        "per_label",
+    ] {
+        assert!(m["gcn"].get(key).is_some(), "gcn.{key} missing");
+        assert!(
+            m["mlp_baseline"].get(key).is_some(),
+            "mlp_baseline.{key} missing"
+        );
+    }
+    assert!(m["gcn"]["f1_samples"]["mean"].as_f64().is_some());
+    assert!(m["gcn"]["f1_samples"]["std"].as_f64().is_some());
+    assert_eq!(m["table_iii"].as_array().unwrap().len(), 7);
+    for k in 0..2 {
+        let dir = out.join("partitions").join(k.to_string());
+        let truth = darknet_eval::read_truth_csv(dir.join("truth.csv")).unwrap();
+        let scores = darknet_eval::read_scores_csv(dir.join("scores.csv")).unwrap();
+        let aligned = darknet_eval::align(&truth, &scores).unwrap();
+        assert_eq!(aligned.labels, paper_a::labels::label_names());
+        assert!(dir.join("metrics.json").exists());
+    }
+    for f in [
+        "threshold_sweep.csv",
+        "threshold_sweep.svg",
+        "training_curves.svg",
+        "report.md",
+    ] {
+        assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
+    }
+
+    // The saved model reloads to identical scores.
+    let loaded = PaperAModel::load(&out.join("model")).unwrap();
+    assert_eq!(loaded, r.model);
+    let (trace, _) = paper_a::toy_darknet(&ToyConfig::tiny(2));
+    let a = r.model.predict(&trace, 64).unwrap();
+    let b = loaded.predict(&trace, 1000).unwrap();
+    assert_eq!(a, b);
+    assert!(a.to_csv().starts_with("id,port_scan,"));
+
+    // Same seed, same metrics.
+    let again = paper_a::run(&input, &cfg).unwrap();
+    assert_eq!(again.gcn, r.gcn);
+    assert_eq!(again.baseline, r.baseline);
+    assert_eq!(again.partitions[1].gcn_scores, r.partitions[1].gcn_scores);
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn model_from_another_configuration_is_refused() {
+    let input = Input::Synthetic(ToyConfig::tiny(3));
+    let mut cfg = tiny_config();
+    cfg.partitions_to_run = 1;
+    cfg.baseline = None;
+    cfg.final_model = false;
+    let r = paper_a::run(&input, &cfg).unwrap();
+    let a = tmp("model-a");
+    r.model.save(&a).unwrap();
+    cfg.autoencoder.latent_dim = 4;
+    let r2 = paper_a::run(&input, &cfg).unwrap();
+    let b = tmp("model-b");
+    r2.model.save(&b).unwrap();
+    // Mix: the classifier of model b with the rest of model a.
+    for f in ["classifier.json", "classifier.safetensors"] {
+        std::fs::copy(b.join(f), a.join(f)).unwrap();
+    }
+    let e = PaperAModel::load(&a).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PaperAError::ModelMismatch {
+                field: "n_features",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Weights that do not fit their config.
+    std::fs::copy(b.join("classifier.safetensors"), b.join("x")).unwrap();
+    std::fs::copy(
+        a.join("autoencoder.safetensors"),
+        b.join("autoencoder.safetensors"),
+    )
+    .unwrap();
+    let e = PaperAModel::load(&b).unwrap_err();
+    assert!(matches!(e, PaperAError::Nn(_)), "{e}");
+    // Not a model directory.
+    let e = PaperAModel::load(&tmp("empty")).unwrap_err();
+    assert!(e.to_string().contains("pipeline.json"), "{e}");
+    std::fs::remove_dir_all(&a).ok();
+    std::fs::remove_dir_all(&b).ok();
+}
+
+fn ip(i: u32) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a00_0000 + i)
+}
+
+#[test]
+fn labels_absent_unlabelled_hosts_and_outside_categories_are_counted() {
+    let (trace, mut reports) = paper_a::toy_darknet(&ToyConfig::tiny(4));
+    // Labels for hosts absent from the traffic and in categories outside the 7.
+    for i in 0..3 {
+        reports.push(Report {
+            ip: ip(i),
+            category: 14,
+        });
+        reports.push(Report {
+            ip: ip(i),
+            category: 14,
+        });
+        reports.push(Report {
+            ip: ip(i),
+            category: 99,
+        });
+    }
+    let rows = labels_from_reports(&reports, 2);
+    assert_eq!(rows.summary.outside_categories.get(&99), Some(&3));
+    let emb = darknet_graph::PortEmbeddings::empty(4);
+    let data = paper_a::build_dataset(&trace, &emb, &rows, 5).unwrap();
+    let r = &data.graphs.report;
+    assert_eq!(r.n_labels_absent, 3);
+    assert!(r.n_hosts_unlabelled > 0);
+    assert!(paper_a::describe_dataset(r).contains("3 labelled hosts absent"));
+    assert_eq!(data.stats.nrows(), data.graphs.len());
+}
+
+#[test]
+fn empty_results_are_errors_not_panics() {
+    // Only isolated packets: the filters leave nothing.
+    let d = darknet_core::NANOS_PER_DAY;
+    let p = |ts, i| Packet {
+        ts_ns: ts,
+        src: ip(i),
+        dst_port: 23,
+        tcp_flags: 2,
+        ..Packet::default()
+    };
+    let trace = Trace::from_packets((0..20).map(|i| p(i as u64 * 10 * d, i)));
+    let rows = labels_from_reports(&[], 2);
+    let (filtered, report) = paper_a::apply_filters(&trace, &paper_a::FilterConfig::default());
+    assert!(filtered.is_empty());
+    assert_eq!(report.steps[0].packets_removed, 20);
+
+    // No label: too few labelled hosts, with the counts.
+    let (trace, _) = paper_a::toy_darknet(&ToyConfig::tiny(5));
+    let emb = darknet_graph::PortEmbeddings::empty(4);
+    let e = paper_a::build_dataset(&trace, &emb, &rows, 5).unwrap_err();
+    assert!(
+        matches!(e, PaperAError::TooFewLabelled { n_labelled: 0, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("unlabelled"), "{e}");
+
+    // A label file of unknown layout and bad settings.
+    let dir = tmp("bad-labels");
+    let f = dir.join("labels.csv");
+    std::fs::write(&f, "address,what\n1.2.3.4,x\n").unwrap();
+    let input = Input::Files {
+        paths: vec![],
+        labels: Some(f),
+    };
+    assert!(paper_a::run(&input, &tiny_config()).is_err());
+    let mut cfg = tiny_config();
+    cfg.partitions_to_run = 9;
+    let e = paper_a::run(&Input::Synthetic(ToyConfig::tiny(1)), &cfg).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PaperAError::InvalidConfig {
+                field: "partitions_to_run",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn quick_demo_runs() {
+    let d = paper_a::quick_demo(0).unwrap();
+    assert_eq!(d.n_partitions, 2);
+    assert!(d.gcn_f1_samples > 0.0 && d.gcn_f1_samples <= 1.0);
+    assert!(d.baseline_f1_samples > 0.0);
+}
