@@ -16,7 +16,7 @@
 //! the port graph. With `--load ... --predict`, every host of the input is labelled by a saved
 //! model without retraining (ports never seen at training get zero embeddings).
 use clap::Parser;
-use darknet_examples::paper_a::{self, Input, MlpConfig, PaperAConfig, PaperAModel, ToyConfig};
+use darknet_examples::paper_a::{self, Input, MlpConfig, PaperAConfig, PaperAModel};
 use darknet_examples::{run, CliError};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,18 +46,18 @@ struct Args {
     /// Write predictions for every host of --input to this CSV (id, score per label, labels).
     #[arg(long)]
     predict: Option<PathBuf>,
-    /// Labelled hosts of the synthetic darknet.
+    /// Source hosts of the synthetic darknet over the whole period (default 2,000; --quick 300).
     #[arg(long)]
-    synth_labelled: Option<usize>,
-    /// Unlabelled background hosts of the synthetic darknet.
-    #[arg(long)]
-    synth_background: Option<usize>,
-    /// Days of the synthetic darknet.
+    synth_hosts: Option<usize>,
+    /// Days of the synthetic darknet (default 7; --quick 3).
     #[arg(long)]
     synth_days: Option<u32>,
-    /// Mean packets per active host and day of the synthetic darknet.
+    /// Packet-rate scale of the synthetic darknet (default 1).
     #[arg(long)]
-    synth_packets_per_day: Option<f64>,
+    synth_intensity: Option<f64>,
+    /// Fraction of synthetic hosts carrying a label set (default 0.6).
+    #[arg(long)]
+    synth_labelled_fraction: Option<f64>,
     /// Minimum reports in a category for its label.
     #[arg(long)]
     min_reports: Option<usize>,
@@ -189,24 +189,21 @@ fn config(a: &Args) -> PaperAConfig {
 fn input(a: &Args) -> Input {
     if a.input.is_empty() {
         let mut t = if a.quick {
-            ToyConfig::tiny(a.seed)
+            paper_a::tiny_synth(a.seed)
         } else {
-            ToyConfig {
-                seed: a.seed,
-                ..ToyConfig::default()
-            }
+            paper_a::default_synth(a.seed)
         };
-        if let Some(v) = a.synth_labelled {
-            t.n_labelled = v;
-        }
-        if let Some(v) = a.synth_background {
-            t.n_background = v;
+        if let Some(v) = a.synth_hosts {
+            t = t.hosts(v);
         }
         if let Some(v) = a.synth_days {
-            t.n_days = v;
+            t = t.days(v);
         }
-        if let Some(v) = a.synth_packets_per_day {
-            t.mean_packets_per_day = v;
+        if let Some(v) = a.synth_intensity {
+            t = t.intensity(v);
+        }
+        if let Some(v) = a.synth_labelled_fraction {
+            t = t.labelled_fraction(v);
         }
         Input::Synthetic(t)
     } else {

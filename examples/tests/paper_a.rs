@@ -1,9 +1,10 @@
 //! Paper A end to end on a tiny synthetic darknet: training works, outputs parse, saved models
 //! reload to identical scores, runs are deterministic, and bad input gives clear errors.
 
+use darknet_core::AbuseReport;
 use darknet_core::{Packet, Trace};
 use darknet_examples::paper_a::{
-    self, labels_from_reports, Input, PaperAConfig, PaperAError, PaperAModel, Report, ToyConfig,
+    self, rows_from_reports, tiny_synth, Input, PaperAConfig, PaperAError, PaperAModel,
 };
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ fn tiny_config() -> PaperAConfig {
 
 #[test]
 fn end_to_end_outputs_reload_and_determinism() {
-    let input = Input::Synthetic(ToyConfig::tiny(1));
+    let input = Input::Synthetic(tiny_synth(1));
     let cfg = tiny_config();
     let r = paper_a::run(&input, &cfg).unwrap();
 
@@ -81,7 +82,7 @@ fn end_to_end_outputs_reload_and_determinism() {
     // The saved model reloads to identical scores.
     let loaded = PaperAModel::load(&out.join("model")).unwrap();
     assert_eq!(loaded, r.model);
-    let (trace, _) = paper_a::toy_darknet(&ToyConfig::tiny(2));
+    let trace = tiny_synth(2).build().unwrap().trace();
     let a = r.model.predict(&trace, 64).unwrap();
     let b = loaded.predict(&trace, 1000).unwrap();
     assert_eq!(a, b);
@@ -97,7 +98,7 @@ fn end_to_end_outputs_reload_and_determinism() {
 
 #[test]
 fn model_from_another_configuration_is_refused() {
-    let input = Input::Synthetic(ToyConfig::tiny(3));
+    let input = Input::Synthetic(tiny_synth(3));
     let mut cfg = tiny_config();
     cfg.partitions_to_run = 1;
     cfg.baseline = None;
@@ -141,35 +142,42 @@ fn model_from_another_configuration_is_refused() {
 }
 
 fn ip(i: u32) -> Ipv4Addr {
-    Ipv4Addr::from(0x0a00_0000 + i)
+    Ipv4Addr::from(0x2c00_0000 + i) // 44.0.0.0/8, not a bogon
 }
 
 #[test]
 fn labels_absent_unlabelled_hosts_and_outside_categories_are_counted() {
-    let (trace, mut reports) = paper_a::toy_darknet(&ToyConfig::tiny(4));
+    let darknet = tiny_synth(4).build().unwrap();
+    let trace = darknet.trace();
+    let emb = darknet_graph::PortEmbeddings::empty(4);
+    let base = paper_a::build_dataset(&trace, &emb, &rows_from_reports(darknet.reports(), 2), 5)
+        .unwrap()
+        .graphs
+        .report
+        .n_labels_absent;
+    let mut reports = darknet.reports().to_vec();
     // Labels for hosts absent from the traffic and in categories outside the 7.
     for i in 0..3 {
-        reports.push(Report {
-            ip: ip(i),
-            category: 14,
-        });
-        reports.push(Report {
-            ip: ip(i),
-            category: 14,
-        });
-        reports.push(Report {
-            ip: ip(i),
-            category: 99,
-        });
+        for reporter in [1, 2] {
+            reports.push(AbuseReport {
+                ip: ip(i),
+                categories: vec![4, 14],
+                reporter,
+                day: 18_687,
+            });
+        }
     }
-    let rows = labels_from_reports(&reports, 2);
-    assert_eq!(rows.summary.outside_categories.get(&99), Some(&3));
-    let emb = darknet_graph::PortEmbeddings::empty(4);
+    let rows = rows_from_reports(&reports, 2);
+    assert!(rows.summary.outside_categories[&4] >= 6);
     let data = paper_a::build_dataset(&trace, &emb, &rows, 5).unwrap();
     let r = &data.graphs.report;
-    assert_eq!(r.n_labels_absent, 3);
+    assert_eq!(r.n_labels_absent, base + 3);
     assert!(r.n_hosts_unlabelled > 0);
-    assert!(paper_a::describe_dataset(r).contains("3 labelled hosts absent"));
+    let text = paper_a::describe_dataset(r);
+    assert!(
+        text.contains(&format!("{} labelled hosts absent", base + 3)),
+        "{text}"
+    );
     assert_eq!(data.stats.nrows(), data.graphs.len());
 }
 
@@ -185,13 +193,15 @@ fn empty_results_are_errors_not_panics() {
         ..Packet::default()
     };
     let trace = Trace::from_packets((0..20).map(|i| p(i as u64 * 10 * d, i)));
-    let rows = labels_from_reports(&[], 2);
-    let (filtered, report) = paper_a::apply_filters(&trace, &paper_a::FilterConfig::default());
+    let rows = rows_from_reports(&[], 2);
+    let (filtered, report) =
+        paper_a::apply_filters(&trace, &paper_a::FilterConfig::default()).unwrap();
     assert!(filtered.is_empty());
-    assert_eq!(report.steps[0].packets_removed, 20);
+    assert_eq!(report.steps[1].name, "isolated-packets");
+    assert_eq!(report.steps[1].packets_removed, 20);
 
     // No label: too few labelled hosts, with the counts.
-    let (trace, _) = paper_a::toy_darknet(&ToyConfig::tiny(5));
+    let trace = tiny_synth(5).build().unwrap().trace();
     let emb = darknet_graph::PortEmbeddings::empty(4);
     let e = paper_a::build_dataset(&trace, &emb, &rows, 5).unwrap_err();
     assert!(
@@ -211,7 +221,7 @@ fn empty_results_are_errors_not_panics() {
     assert!(paper_a::run(&input, &tiny_config()).is_err());
     let mut cfg = tiny_config();
     cfg.partitions_to_run = 9;
-    let e = paper_a::run(&Input::Synthetic(ToyConfig::tiny(1)), &cfg).unwrap_err();
+    let e = paper_a::run(&Input::Synthetic(tiny_synth(1)), &cfg).unwrap_err();
     assert!(
         matches!(
             e,

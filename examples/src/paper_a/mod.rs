@@ -34,18 +34,15 @@ pub mod filters;
 pub mod labels;
 pub mod model;
 pub mod output;
-pub mod stats;
-pub mod toy;
 
 pub use baseline::{Mlp, MlpConfig};
 pub use error::{PaperAError, Result};
-pub use filters::{apply_filters, FilterConfig, FilterReport};
-pub use labels::{labels_from_reports, LabelRows, LabelSummary, Report, LABEL_NAMES};
+pub use filters::{apply_filters, FilterConfig, FilterReport, FilterStep};
+pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
-pub use toy::{toy_darknet, ToyConfig};
 
-use darknet_core::Trace;
+use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
 use darknet_graph::{
     reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
@@ -58,6 +55,7 @@ use darknet_nn::{
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -108,8 +106,8 @@ impl GraphDataset<f32> for GraphSubset<'_> {
 /// Where the traffic and labels come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
-    /// The built-in synthetic darknet (a /20 over several days with AbuseIPDB-style reports).
-    Synthetic(ToyConfig),
+    /// darknet-core's synthetic darknet (Paper A preset: a /20 with AbuseIPDB-style reports).
+    Synthetic(SynthConfig),
     /// Capture files or directories, with an optional label file (AbuseIPDB-style reports CSV
     /// `ip,categories,...`, or a truth CSV `id,<label names>`).
     Files {
@@ -120,9 +118,22 @@ pub enum Input {
     },
 }
 
+/// Days of the default synthetic darknet.
+pub const DEFAULT_DAYS: u32 = 7;
+
+/// The default synthetic darknet: Paper A's preset over [`DEFAULT_DAYS`] days with `seed`.
+pub fn default_synth(seed: u64) -> SynthConfig {
+    SynthConfig::paper_a().days(DEFAULT_DAYS).seed(seed)
+}
+
+/// A tiny synthetic darknet for tests and demos (300 hosts, 3 days).
+pub fn tiny_synth(seed: u64) -> SynthConfig {
+    SynthConfig::paper_a().days(3).hosts(300).seed(seed)
+}
+
 impl Default for Input {
     fn default() -> Self {
-        Input::Synthetic(ToyConfig::default())
+        Input::Synthetic(default_synth(0))
     }
 }
 
@@ -283,16 +294,18 @@ pub struct Ingested {
 pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
     let (trace, labels) = match input {
         Input::Synthetic(cfg) => {
-            let (trace, reports) = toy_darknet(cfg);
-            (trace, labels_from_reports(&reports, min_reports))
+            let darknet = cfg.build()?;
+            (
+                darknet.trace(),
+                rows_from_reports(darknet.reports(), min_reports),
+            )
         }
         Input::Files { paths, labels } => {
-            let trace = read_captures(paths)?;
             let rows = match labels {
                 Some(p) => read_label_file(p, min_reports)?,
-                None => labels_from_reports(&[], min_reports),
+                None => LabelRows::empty(),
             };
-            (trace, rows)
+            (read_captures(paths)?, rows)
         }
     };
     if trace.is_empty() {
@@ -304,36 +317,42 @@ pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
     Ok(Ingested { trace, labels })
 }
 
-/// Reads capture files (or every file of directories) into one trace.
+/// Reads capture files (pcap, pcapng or CSV, detected from their first bytes), or every file
+/// of directories (in name order), into one time-sorted trace. Frames a reader cannot use are
+/// skipped and counted by darknet-core's readers.
 ///
 /// # Errors
-/// [`PaperAError::InvalidConfig`]: the capture readers of darknet-core are not available in
-/// this build.
+/// [`PaperAError::Io`] for an unreadable directory, darknet-core's reader errors (file and
+/// record), [`PaperAError::InvalidConfig`] for no file.
 pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
-    Err(PaperAError::InvalidConfig {
-        field: "input",
-        value: format!("{paths:?}"),
-        reason: "capture readers are not available yet; use the synthetic darknet",
-    })
-}
-
-/// Reads a label file: AbuseIPDB-style reports (a header with `ip` and `category` or
-/// `categories`) under the ≥ `min_reports` rule, or a truth CSV (`id,<label names>` or
-/// `id,labels`).
-///
-/// # Errors
-/// Those of [`labels::read_reports_csv`] and [`labels::read_truth_labels`].
-pub fn read_label_file(path: &std::path::Path, min_reports: usize) -> Result<LabelRows> {
-    let text = std::fs::read_to_string(path).map_err(error::io_err(path))?;
-    let header = text.lines().next().unwrap_or("").to_ascii_lowercase();
-    if header.starts_with("id,") {
-        labels::read_truth_labels(path)
-    } else {
-        Ok(labels_from_reports(
-            &labels::read_reports_csv(path)?,
-            min_reports,
-        ))
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(error::io_err(p))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .collect();
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(p.clone());
+        }
     }
+    if files.is_empty() {
+        return Err(PaperAError::InvalidConfig {
+            field: "input",
+            value: format!("{paths:?}"),
+            reason: "no capture file found",
+        });
+    }
+    let mut packets = Vec::new();
+    for f in &files {
+        for p in darknet_core::open(f)? {
+            packets.push(p?);
+        }
+    }
+    Ok(Trace::from_packets(packets))
 }
 
 /// Summary of the port stage.
@@ -423,7 +442,8 @@ pub fn port_stage(trace: &Trace, cfg: &PaperAConfig) -> Result<PortStage> {
 pub struct Dataset {
     /// Host graphs and labels.
     pub graphs: HostDataset,
-    /// Per-host statistics. Shape (n_hosts, n_stats).
+    /// Per-host aggregate statistics (darknet-core's [`HostStats::features`], columns
+    /// [`darknet_core::HOST_FEATURE_NAMES`]). Shape (n_hosts, 33).
     pub stats: Array2<f32>,
 }
 
@@ -460,7 +480,16 @@ pub fn build_dataset(
         .iter()
         .filter_map(|h| sources.position(*h))
         .collect();
-    let stats = stats::host_statistics(trace, &sources, &positions);
+    let rows: Vec<[f32; darknet_core::stats::HOST_FEATURE_COUNT]> = positions
+        .par_iter()
+        .map(|&k| {
+            HostStats::from_indices(trace, sources.source(k), sources.packets_of(k)).features()
+        })
+        .collect();
+    let mut stats = Array2::zeros((rows.len(), darknet_core::stats::HOST_FEATURE_COUNT));
+    for (mut r, v) in stats.rows_mut().into_iter().zip(&rows) {
+        r.iter_mut().zip(v).for_each(|(a, b)| *a = *b);
+    }
     Ok(Dataset { graphs, stats })
 }
 
@@ -691,7 +720,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         ));
     }
     lap("ingest", &mut timings);
-    let (trace, filter_report) = apply_filters(&ingested.trace, &cfg.filters);
+    let (trace, filter_report) = apply_filters(&ingested.trace, &cfg.filters)?;
     for s in &filter_report.steps {
         cfg.note(format!(
             "filter {}: removed {} of {} packets, {} of {} hosts",
@@ -853,7 +882,7 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
     let mut cfg = PaperAConfig::quick(seed);
     cfg.partitions_to_run = 2;
     cfg.final_model = false;
-    let r = run(&Input::Synthetic(ToyConfig::tiny(seed)), &cfg)?;
+    let r = run(&Input::Synthetic(tiny_synth(seed)), &cfg)?;
     let f1 = |a: &AggregateReport| {
         a.scalars
             .iter()

@@ -55,7 +55,7 @@ struct DatasetJson {
     n_hosts_in: usize,
     n_days: usize,
     n_reports: usize,
-    n_reports_outside_categories: usize,
+    n_reports_outside_categories: u64,
     n_labelled_hosts_from_reports: usize,
     n_label_rows: usize,
     n_labels_absent_from_traffic: usize,
