@@ -7,7 +7,7 @@
 //! min-max scaled to [0, 1] (on by default). When the graph has fewer ports than R, every port is
 //! a reference (the matrix has `n_ports` columns).
 
-use super::PortGraph;
+use super::{PortGraph, PortKey};
 use crate::error::{GraphError, Result};
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
@@ -133,6 +133,10 @@ impl DistanceConfig {
 /// Distances of every port to the reference ports.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReferenceDistances {
+    /// The port of every row (the graph's `ports()`, sorted by `(protocol, port)`): the
+    /// port ↔ row map, ready for `PortEmbeddings::new(ports, auto_encoder_output)`.
+    /// Shape (n_ports,).
+    pub ports: Vec<PortKey>,
     /// Port node indices of the references, one per column. Shape (R,).
     pub references: Vec<usize>,
     /// Distances, row `i` = port `i` of the graph (`ports()[i]`), column `r` = reference
@@ -416,6 +420,7 @@ pub fn reference_distances(
             }
         });
     Ok(ReferenceDistances {
+        ports: graph.ports().to_vec(),
         references,
         distances: by_ref.t().as_standard_layout().into_owned(),
         reachable: reachable_t.t().as_standard_layout().into_owned(),

@@ -455,14 +455,20 @@ fn kept_hosts(
 ) -> (Vec<u32>, Vec<(u32, Range<usize>)>) {
     let proto = trace.proto();
     let src = trace.src();
-    let mut idx: Vec<u32> = range.filter(|&i| proto[i] == 6).map(|i| i as u32).collect();
-    idx.sort_by_key(|&i| src[i as usize]);
+    // Sort (source, index) pairs: contiguous per source, time order kept inside (indices
+    // ascend), and no per-comparison gathers from the trace.
+    let mut keys: Vec<u64> = range
+        .filter(|&i| proto[i] == 6)
+        .map(|i| (u64::from(src[i]) << 32) | i as u64)
+        .collect();
+    keys.sort_unstable();
+    let idx: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
     let mut groups = Vec::new();
     let mut k = 0;
-    while k < idx.len() {
-        let s = src[idx[k] as usize];
+    while k < keys.len() {
+        let s = (keys[k] >> 32) as u32;
         let mut e = k + 1;
-        while e < idx.len() && src[idx[e] as usize] == s {
+        while e < keys.len() && (keys[e] >> 32) as u32 == s {
             e += 1;
         }
         if th.keeps((e - k) as u64) {
