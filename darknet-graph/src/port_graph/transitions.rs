@@ -41,6 +41,8 @@ pub struct TransitionCounts {
     pending: Vec<u64>,
     /// Radix-sort scratch, reused across compactions.
     scratch: Vec<u64>,
+    /// Per-source gather buffer of port codes (`u32::MAX` = no port).
+    gather: Vec<u32>,
     seen: Vec<u64>,
     n_packets: u64,
 }
@@ -138,6 +140,7 @@ impl TransitionCounts {
             sorted: Vec::new(),
             pending: Vec::new(),
             scratch: Vec::new(),
+            gather: Vec::new(),
             seen: vec![0; N_PORT_CODES / 64],
             n_packets: 0,
         }
@@ -180,13 +183,20 @@ impl TransitionCounts {
     pub fn add_source(&mut self, trace: &Trace, packets: &[u32]) {
         let proto = trace.proto();
         let port = trace.dst_port();
-        let mut prev: Option<u32> = None;
-        for &i in packets {
+        // Gather first (dependency-free loads that overlap their cache misses), then count.
+        let mut gather = std::mem::take(&mut self.gather);
+        gather.clear();
+        gather.extend(packets.iter().map(|&i| {
             let i = i as usize;
-            if let Some(code) = port_code(proto[i], port[i]) {
+            port_code(proto[i], port[i]).unwrap_or(u32::MAX)
+        }));
+        let mut prev: Option<u32> = None;
+        for &code in &gather {
+            if code != u32::MAX {
                 self.push_code(&mut prev, code);
             }
         }
+        self.gather = gather;
         self.maybe_flush();
     }
 

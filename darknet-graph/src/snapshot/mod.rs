@@ -537,13 +537,30 @@ fn build_day(
     let mut host_feats = Vec::with_capacity(groups.len());
     let mut edges = Vec::new();
     let mut scratch: Vec<u32> = Vec::new();
+    let mut lite: Vec<([u32; 5], u32, u32)> = Vec::new();
     for (h, (addr, r)) in groups.iter().enumerate() {
-        let pk = &idx[r.clone()];
+        // Gather the host's columns first in a dependency-free loop (its packets are spread
+        // over the day, so every load is a cache miss; issued together they overlap).
+        lite.clear();
+        lite.extend(idx[r.clone()].iter().map(|&i| {
+            let i = i as usize;
+            (
+                [
+                    u32::from(len[i]),
+                    u32::from(ttl[i]),
+                    u32::from(mss[i]),
+                    u32::from(win[i]),
+                    ts[i],
+                ],
+                map(dport[i]),
+                dst[i],
+            )
+        }));
         hosts.push(*addr);
         let mut f = [0f64; SNAPSHOT_N_FEATURES];
         // Per-port counts (mapped ports), edges, port per-host stats.
         scratch.clear();
-        scratch.extend(pk.iter().map(|&i| map(dport[i as usize])));
+        scratch.extend(lite.iter().map(|l| l.1));
         scratch.sort_unstable();
         let mut per_port = RunningStats::default();
         let mut k = 0;
@@ -569,7 +586,7 @@ fn build_day(
         f[1..6].copy_from_slice(&stats5(&per_port, false));
         // Per-address counts.
         scratch.clear();
-        scratch.extend(pk.iter().map(|&i| dst[i as usize]));
+        scratch.extend(lite.iter().map(|l| l.2));
         scratch.sort_unstable();
         let mut per_addr = RunningStats::default();
         let mut k = 0;
@@ -585,17 +602,10 @@ fn build_day(
         f[7..12].copy_from_slice(&stats5(&per_addr, false));
         // Packet fields, for the host and for the packet's port.
         let mut hf = [RunningStats::default(); 5];
-        for &i in pk {
-            let i = i as usize;
-            let vals = [
-                f64::from(len[i]),
-                f64::from(ttl[i]),
-                f64::from(mss[i]),
-                f64::from(win[i]),
-                f64::from(ts[i]),
-            ];
-            let acc = &mut accs[slot[map(dport[i]) as usize] as usize];
-            for (q, &v) in vals.iter().enumerate() {
+        for (fields, code, _) in &lite {
+            let acc = &mut accs[slot[*code as usize] as usize];
+            for (q, &v) in fields.iter().enumerate() {
+                let v = f64::from(v);
                 hf[q].push(v);
                 acc.fields[q].push(v);
             }
