@@ -139,3 +139,85 @@ fn invalid_configs_name_the_field() {
         }
     }
 }
+
+/// Area under the ROC curve of score `s` for positives `y` (Mann–Whitney, ties half).
+fn auc(s: &[f32], y: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..s.len()).collect();
+    idx.sort_by(|&a, &b| s[a].total_cmp(&s[b]));
+    let (mut rank_sum, mut i) = (0f64, 0);
+    while i < idx.len() {
+        let mut j = i;
+        while j < idx.len() && s[idx[j]] == s[idx[i]] {
+            j += 1;
+        }
+        let r = (i + j + 1) as f64 / 2.0;
+        rank_sum += r * idx[i..j].iter().filter(|&&k| y[k]).count() as f64;
+        i = j;
+    }
+    let p = y.iter().filter(|&&b| b).count() as f64;
+    let n = y.len() as f64 - p;
+    let u = rank_sum - p * (p + 1.0) / 2.0;
+    let a = u / (p * n);
+    a.max(1.0 - a)
+}
+
+/// No single per-host aggregate statistic separates a Paper A label or a Paper B class.
+#[test]
+fn no_single_statistic_separates_classes() {
+    use darknet_core::stats::{HostStatsTable, HOST_FEATURE_NAMES};
+    let s = SynthConfig::paper_a()
+        .hosts(1500)
+        .days(7)
+        .seed(5)
+        .build()
+        .unwrap();
+    let table = HostStatsTable::from_trace(&s.trace());
+    let feats: Vec<_> = table.hosts().iter().map(|h| h.features()).collect();
+    let truth: BTreeMap<_, _> = s.hosts().iter().map(|h| (h.addr, h.labels)).collect();
+    let masks: Vec<u8> = table.hosts().iter().map(|h| truth[&h.addr]).collect();
+    let mut worst = (0.0, String::new());
+    for k in 0..7 {
+        let y: Vec<bool> = masks.iter().map(|m| m >> k & 1 == 1).collect();
+        for (f, name) in HOST_FEATURE_NAMES.iter().enumerate() {
+            let col: Vec<f32> = feats.iter().map(|v| v[f]).collect();
+            let a = auc(&col, &y);
+            if a > worst.0 {
+                worst = (a, format!("label {k} by {name}"));
+            }
+        }
+    }
+    eprintln!("paper A best single-feature AUC: {worst:?}");
+    assert!(worst.0 < 0.97, "{worst:?}");
+
+    let s = SynthConfig::paper_b()
+        .hosts(1500)
+        .days(5)
+        .seed(5)
+        .build()
+        .unwrap();
+    let table = HostStatsTable::from_trace(&s.trace());
+    let feats: Vec<_> = table.hosts().iter().map(|h| h.features()).collect();
+    let truth: BTreeMap<_, _> = s.hosts().iter().map(|h| (h.addr, h.class)).collect();
+    let classes: Vec<&str> = table.hosts().iter().map(|h| truth[&h.addr]).collect();
+    let mut worst = (0.0, String::new());
+    for c in PAPER_B_CLASSES_NAMES {
+        let y: Vec<bool> = classes.iter().map(|&x| x == c).collect();
+        if y.iter().filter(|&&b| b).count() < 10 {
+            continue;
+        }
+        let mut best = (0.0, "");
+        for (f, name) in HOST_FEATURE_NAMES.iter().enumerate() {
+            let col: Vec<f32> = feats.iter().map(|v| v[f]).collect();
+            let a = auc(&col, &y);
+            if a > best.0 {
+                best = (a, name);
+            }
+        }
+        eprintln!("  {c}: {best:?}");
+        if best.0 > worst.0 {
+            worst = (best.0, format!("{c} by {}", best.1));
+        }
+    }
+    eprintln!("paper B best single-feature AUC: {worst:?}");
+    assert!(worst.0 < 0.99, "{worst:?}");
+}

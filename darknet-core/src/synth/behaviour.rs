@@ -273,7 +273,8 @@ pub(crate) fn emit_day<R: Rng>(
             1 + ((gap * ((raw >> 12) & 0xFFFF)) >> 15)
         };
         if ts >= day_start_ns + NANOS_PER_DAY {
-            ts = day_start_ns + NANOS_PER_DAY - 1;
+            // The day is over for this host: a host's timestamps stay strictly increasing.
+            break;
         }
     }
 }

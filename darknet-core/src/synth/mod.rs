@@ -584,8 +584,9 @@ impl SyntheticDarknet {
         for p in parts {
             out.extend_from_slice(&p);
         }
-        // Stable: equal timestamps keep host order, so the output is fully determined.
-        out.sort_by_key(|p| p.ts_ns);
+        // A host's timestamps strictly increase and sources differ between hosts, so
+        // (time, source) is a unique key: any correct sort gives the same bytes.
+        out.sort_unstable_by_key(|p| (p.ts_ns, u32::from(p.src)));
     }
 
     /// Iterates `(day number since 1970-01-01, packets of that day)` over all days; one day in

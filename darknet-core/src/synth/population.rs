@@ -582,7 +582,11 @@ fn unknown_host<R: Rng>(rng: &mut R, spec: &mut HostSpec, days: u32, churn: f32)
             ));
         }
         3 => {
-            // Brute-force look-alike with random order.
+            // Brute-force look-alike with random order, as heavy and persistent as the class.
+            let len = rng.random_range(days / 3..=days);
+            (spec.first_day, spec.last_day) = window(rng, days, len);
+            spec.rate = rng.random_range(300.0..2000.0);
+            spec.spread = 0.9;
             let k = rng.random_range(1..=3);
             spec.components.push(syn(
                 1.0,
