@@ -41,7 +41,7 @@
 //!   (80, x, 80, y, ...: a star graph), Port Scan over web ports is random;
 //! - SSH (22) is a hub around 22 with retries.
 //!
-//! Chains skip a step now and then so they are not the strictly periodic walks Paper A's third
+//! Chains skip a step now and then (1 in 32) so they are not the strictly periodic walks Paper A's third
 //! filter removes (SPEC §4 A3); the periodic walkers among unlabelled hosts are strict.
 //!
 //! # Determinism and speed

@@ -732,11 +732,19 @@ pub(crate) fn paper_a_host<R: Rng>(
     if mask & 1 != 0 {
         // 14 Port Scan: random order; port set sometimes exactly a brute-forcer's or a web set.
         let which = rng.random_range(0..3);
-        let k = rng.random_range(3..=8);
         let ports = match which {
-            0 => pick(rng, &LOGIN_TCP, k.min(5)),
-            1 => pick(rng, &WEB_TCP, k.min(4)),
-            _ => pick(rng, &POPULAR_TCP, k),
+            0 => {
+                let k = rng.random_range(4..=6);
+                pick(rng, &LOGIN_TCP, k)
+            }
+            1 => {
+                let k = rng.random_range(4..=6);
+                pick(rng, &WEB_TCP, k)
+            }
+            _ => {
+                let k = rng.random_range(3..=8);
+                pick(rng, &POPULAR_TCP, k)
+            }
         };
         let r = retries(rng);
         spec.components
@@ -764,8 +772,9 @@ pub(crate) fn paper_a_host<R: Rng>(
         }
     }
     if mask & 4 != 0 {
-        // 18 Brute-Force: fixed chain over login ports with the same retry counts as Port Scan.
-        let k = rng.random_range(3..=5);
+        // 18 Brute-Force: fixed chain over login ports with the same port counts and retry
+        // counts as a Port Scan over login ports.
+        let k = rng.random_range(4..=6);
         let r = retries(rng);
         spec.components.push(syn(
             w(rng),
@@ -810,8 +819,8 @@ pub(crate) fn paper_a_host<R: Rng>(
         spec.components.push(icmp(0.2));
     }
     if mask & 32 != 0 {
-        // 21 Web App Attack: fixed chain over web ports.
-        let k = rng.random_range(3..=5);
+        // 21 Web App Attack: fixed chain over web ports (sizes as a Port Scan over web ports).
+        let k = rng.random_range(4..=6);
         spec.components.push(syn(
             w(rng),
             pick(rng, &WEB_TCP, k),
