@@ -121,6 +121,9 @@ struct Args {
     /// Keep partition 0's classifier instead of training a final one on every labelled host.
     #[arg(long)]
     no_final_model: bool,
+    /// Keep BatchNorm's running statistics from training as they are (no recalibration pass).
+    #[arg(long)]
+    no_bn_recalibration: bool,
     /// Disable the isolated-packet filter.
     #[arg(long)]
     no_isolated_filter: bool,
@@ -182,7 +185,9 @@ fn config(a: &Args) -> PaperAConfig {
         first_size: c.classifier.first_size,
         layers: c.classifier.fc_layers.max(1),
         train: c.classifier.train,
+        bn_recalibration: !a.no_bn_recalibration,
     });
+    c.bn_recalibration = !a.no_bn_recalibration;
     c
 }
 

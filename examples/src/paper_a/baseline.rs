@@ -27,6 +27,10 @@ pub struct MlpConfig {
     pub layers: usize,
     /// Training settings.
     pub train: TrainConfig,
+    /// Recompute BatchNorm running statistics after training as the average of batch
+    /// statistics over one pass of the training rows (see the pipeline's option of the same
+    /// name). Default true.
+    pub bn_recalibration: bool,
 }
 
 impl Default for MlpConfig {
@@ -39,6 +43,7 @@ impl Default for MlpConfig {
                 .batch_size(32)
                 .max_epochs(20)
                 .patience(3),
+            bn_recalibration: true,
         }
     }
 }
@@ -136,6 +141,23 @@ impl MlpConfig {
             },
             progress,
         )?;
+        if self.bn_recalibration {
+            for b in &mut model.blocks {
+                b.bn.running_mean.fill(0.0);
+                b.bn.running_var.fill(1.0);
+            }
+            let idx: Vec<usize> = train.to_vec();
+            for (i, rows) in mini_batches(&idx, bs.max(2), 2).into_iter().enumerate() {
+                let mut h = xs.select(Axis(0), rows);
+                for b in &mut model.blocks {
+                    b.bn.momentum = 1.0 / (i as f64 + 1.0);
+                    h = b.forward(h.view(), Mode::Train)?.0;
+                }
+            }
+            for b in &mut model.blocks {
+                b.bn.momentum = 0.1;
+            }
+        }
         Ok((model, curve))
     }
 }

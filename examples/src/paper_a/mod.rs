@@ -165,6 +165,13 @@ pub struct PaperAConfig {
     /// Train a final classifier on every labelled host (saved in `model/`); otherwise
     /// partition 0's classifier is kept.
     pub final_model: bool,
+    /// After training, recompute every BatchNorm's running statistics as the plain average of
+    /// its batch statistics over one pass of the training data with the final weights
+    /// (PyTorch's `torch.optim.swa_utils.update_bn`) [ours]. With Paper A's learning rate
+    /// (0.005) the running averages lag the moving weights, and the pooled GCN features have
+    /// small variances that BatchNorm scales up, so evaluation-mode scores can differ badly from
+    /// training-mode ones; see [`recalibrate_batchnorm`].
+    pub bn_recalibration: bool,
     /// No messages on stderr.
     pub quiet: bool,
 }
@@ -183,6 +190,7 @@ impl Default for PaperAConfig {
             partitions_to_run: 5,
             ros_percentage: darknet_eval::DEFAULT_ROS_PERCENTAGE,
             final_model: true,
+            bn_recalibration: true,
             quiet: false,
         }
     }
@@ -515,6 +523,41 @@ pub fn describe_dataset(r: &DatasetReport) -> String {
     )
 }
 
+/// Recomputes the running statistics of every BatchNorm of `model` as the plain (cumulative)
+/// average of its batch statistics over one pass of `data` in batches of `batch_size`, with the
+/// final weights, as PyTorch's `torch.optim.swa_utils.update_bn` does. Weights do not change.
+///
+/// # Errors
+/// Batch and forward errors of darknet-nn.
+pub fn recalibrate_batchnorm<D: GraphDataset<f32> + ?Sized>(
+    model: &mut GraphClassifier<f32>,
+    data: &D,
+    batch_size: usize,
+) -> Result<()> {
+    if model.fc.is_empty() || data.n_graphs() < 2 {
+        return Ok(());
+    }
+    let saved: Vec<f64> = model.fc.iter().map(|b| b.bn.momentum).collect();
+    for b in &mut model.fc {
+        b.bn.running_mean.fill(0.0);
+        b.bn.running_var.fill(1.0);
+    }
+    let idx: Vec<usize> = (0..data.n_graphs()).collect();
+    for (i, chunk) in darknet_nn::train::mini_batches(&idx, batch_size.max(2), 2)
+        .into_iter()
+        .enumerate()
+    {
+        for b in &mut model.fc {
+            b.bn.momentum = 1.0 / (i as f64 + 1.0);
+        }
+        model.forward(&data.batch(chunk)?, darknet_nn::Mode::Train)?;
+    }
+    for (b, m) in model.fc.iter_mut().zip(saved) {
+        b.bn.momentum = m;
+    }
+    Ok(())
+}
+
 /// Results of one partition.
 #[derive(Clone, Debug)]
 pub struct PartitionResult {
@@ -566,11 +609,14 @@ pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<Par
         let y_train = y.select(Axis(0), &train);
         let ccfg = cfg.classifier.clone().seed(cfg.seed.wrapping_add(k as u64));
         let bar = epoch_bar(cfg, ccfg.train.max_epochs, &format!("GCN {k}"));
-        let (classifier, gcn_curve) =
+        let (mut classifier, gcn_curve) =
             ccfg.fit(&train_set, y_train.view(), &mut |_: &EpochRecord| {
                 bar.inc(1)
             })?;
         bar.finish_and_clear();
+        if cfg.bn_recalibration {
+            recalibrate_batchnorm(&mut classifier, &train_set, ccfg.train.batch_size)?;
+        }
         let test = GraphSubset::new(&ds.graphs, &fold.test);
         let gcn_scores = classifier.scores_graphs(&test, 256)?.mapv(f64::from);
         let truth = ds.labels.select(Axis(0), &fold.test);
@@ -643,13 +689,17 @@ pub fn train_final(
     let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
     let y = f32_labels(&ds.labels).select(Axis(0), &train);
     let bar = epoch_bar(cfg, cfg.classifier.train.max_epochs, "final GCN");
-    let r = cfg.classifier.clone().seed(cfg.seed).fit(
-        &GraphSubset::new(&ds.graphs, &train),
-        y.view(),
-        &mut |_| bar.inc(1),
-    )?;
+    let set = GraphSubset::new(&ds.graphs, &train);
+    let (mut model, curve) =
+        cfg.classifier
+            .clone()
+            .seed(cfg.seed)
+            .fit(&set, y.view(), &mut |_| bar.inc(1))?;
     bar.finish_and_clear();
-    Ok(r)
+    if cfg.bn_recalibration {
+        recalibrate_batchnorm(&mut model, &set, cfg.classifier.train.batch_size)?;
+    }
+    Ok((model, curve))
 }
 
 /// Everything a run produced.
