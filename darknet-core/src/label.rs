@@ -17,6 +17,18 @@
 //!   its date) or `YYYYMMDD`;
 //! - ground truth: `ip,class` (repeated rows must agree);
 //! - known scanners: `prefix,organization` with `a.b.c.d/len` or a bare address (/32).
+//!
+//! ```
+//! use darknet_core::label::{labels_from_reports, read_abuse_reports, LabelRule};
+//!
+//! let csv = "ip,categories,reporter,date\n\
+//!            192.0.2.1,\"14,18\",1,2021-03-01\n\
+//!            192.0.2.1,14,2,2021-03-02\n";
+//! let reports = read_abuse_reports(csv.as_bytes(), "reports.csv")?;
+//! let labels = labels_from_reports(&reports, &LabelRule::default());
+//! assert_eq!(labels.masks, vec![0b1]); // Port Scan twice; Brute-Force once: dropped
+//! # Ok::<(), darknet_core::CoreError>(())
+//! ```
 
 use crate::error::{CoreError, Result};
 use crate::packet::{day_label, parse_day_label};

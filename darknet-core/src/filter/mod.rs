@@ -1,5 +1,27 @@
 //! Filters of both papers, composable: each takes a trace and a config and returns the kept
 //! trace plus a [`FilterReport`] of what it removed.
+//!
+//! | filter | function | config (defaults) | source |
+//! |---|---|---|---|
+//! | bogon sources | [`bogon_filter`] | [`BogonFilterConfig`] (enabled) | ours |
+//! | isolated packets | [`isolated_filter`] | [`IsolatedConfig`] (7 × 24 h, inclusive) | SPEC A1 |
+//! | vertical scans | [`vertical_scan_filter`] | [`VerticalScanConfig`] (7 days, ≥ 20 TCP / ≥ 15 UDP ports) | SPEC A2 |
+//! | periodic patterns | [`periodic_filter`] | [`PeriodicConfig`] (≥ 4, periods 2..=8, progressions) | SPEC A3 |
+//! | TCP only | [`tcp_only_filter`] | — | SPEC §2.1 |
+//! | packets per host and day | [`min_packets_filter`] | [`MinPacketsConfig`] (≥ 5; `MoreThan` for the code's > 5) | SPEC B1 |
+//!
+//! [`PaperAFilters`] and [`PaperBFilters`] chain them in the papers' order.
+//!
+//! ```
+//! use darknet_core::{PaperAFilters, SynthConfig};
+//!
+//! let trace = SynthConfig::paper_a().hosts(300).days(7).build()?.trace();
+//! let (kept, reports) = PaperAFilters::default().apply(&trace)?;
+//! assert_eq!(reports.len(), 4);
+//! let removed: usize = reports.iter().map(|r| r.packets_removed).sum();
+//! assert_eq!(kept.len() + removed, trace.len());
+//! # Ok::<(), darknet_core::CoreError>(())
+//! ```
 
 mod bogon;
 mod paper_a;

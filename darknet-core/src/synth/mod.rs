@@ -49,6 +49,24 @@
 //! configuration seed, so days can be generated in any order and in parallel (rayon) and the
 //! output is the same bytes on every machine. Nothing iterates a hash map. A day is generated
 //! at a time ([`SyntheticDarknet::day`]), so memory follows one day, not the month.
+//!
+//! # Example
+//! ```
+//! use darknet_core::{SynthConfig, Trace};
+//!
+//! let darknet = SynthConfig::paper_b().hosts(300).days(2).seed(1).build()?;
+//! let day0 = darknet.day(0);
+//! assert!(day0.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns));
+//! // Same seed, same packets.
+//! assert_eq!(day0, SynthConfig::paper_b().hosts(300).days(2).seed(1).build()?.day(0));
+//! // Ground truth: `ip,class` rows and known-scanner prefixes.
+//! let gt = darknet.ground_truth();
+//! let censys = gt.rows().iter().find(|r| r.1 == "censys").unwrap();
+//! assert_eq!(darknet.known_scanners().lookup(censys.0), Some("censys"));
+//! let trace: Trace = darknet.trace();
+//! assert_eq!(trace.days(0).len(), 2);
+//! # Ok::<(), darknet_core::CoreError>(())
+//! ```
 
 mod behaviour;
 mod fingerprint;
