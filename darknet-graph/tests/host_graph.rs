@@ -233,3 +233,51 @@ fn embedding_table_errors() {
     assert!(ok.get(PortKey::tcp(443)).is_none());
     assert_eq!(ok.get(PortKey::udp(53)).unwrap().to_vec(), vec![1.0, 2.0]);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Random packet sequences: at most one node and one edge per packet, edge weights add
+        /// up to the node-changing transitions, features finite, one-hot protocol.
+        #[test]
+        fn host_graph_invariants(
+            pkts in prop::collection::vec((0u8..4, 0u16..4, 0u8..3, 0u8..6, any::<u16>()), 1..40),
+        ) {
+            let ps: Vec<Packet> = pkts
+                .iter()
+                .enumerate()
+                .map(|(k, &(proto, port, flags, dst, sport))| {
+                    let proto = [Tcp, Udp, Icmp, Other(47)][proto as usize];
+                    Packet {
+                        icmp_type: if proto == Icmp { flags } else { 0 },
+                        ..p(k as u64, 1, proto, dst, port, sport, flags)
+                    }
+                })
+                .collect();
+            let t = Trace::from_packets(ps);
+            let idx = t.by_source();
+            let usable = pkts.iter().filter(|x| x.0 < 3).count();
+            match build_host_graph(&t, idx.source(0), idx.packets_of(0), &embeddings()) {
+                Err(GraphError::EmptyHost { .. }) => prop_assert_eq!(usable, 0),
+                Err(e) => prop_assert!(false, "{e}"),
+                Ok(g) => {
+                    prop_assert_eq!(g.n_packets(), usable);
+                    prop_assert!(g.n_nodes() <= usable);
+                    let total: f32 = g.edges().iter().map(|e| e.2).sum();
+                    prop_assert!(total <= (usable - 1) as f32);
+                    for &(i, j, w) in g.edges() {
+                        prop_assert!(i < j && (j as usize) < g.n_nodes() && w >= 1.0);
+                    }
+                    let f = g.features();
+                    prop_assert!(f.iter().all(|v| v.is_finite()));
+                    for row in f.rows() {
+                        prop_assert_eq!(row[9] + row[10] + row[11], 1.0);
+                    }
+                }
+            }
+        }
+    }
+}

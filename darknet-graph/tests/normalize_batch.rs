@@ -171,3 +171,58 @@ fn batch_and_prepare_errors() {
         Err(GraphError::NonFinite { row: 0, col: 1, .. })
     ));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn random_adj(n: usize, edges: &[(usize, usize, f32)]) -> CsMat<f32> {
+        let mut seen = std::collections::BTreeMap::new();
+        for &(a, b, w) in edges {
+            seen.insert((a % n, b % n), w);
+        }
+        let mut t = TriMat::new((n, n));
+        for ((a, b), w) in seen {
+            t.add_triplet(a, b, w);
+        }
+        t.to_csr()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Row normalization: rows sum to one, the transpose is the transpose; symmetric
+        /// normalization of a symmetric matrix is symmetric with entries in [0, 1].
+        #[test]
+        fn normalizations_hold_their_invariants(
+            n in 1usize..10,
+            edges in prop::collection::vec((0usize..10, 0usize..10, 0.0f32..10.0), 0..30),
+        ) {
+            let a = random_adj(n, &edges);
+            let r = normalize_row(&a).unwrap();
+            let d = dense(&r.matrix);
+            for row in d.rows() {
+                prop_assert!((row.sum() - 1.0).abs() < 1e-5);
+            }
+            prop_assert_eq!(dense(&r.transpose), d.t().to_owned());
+            let sym = random_adj(n, &edges.iter().flat_map(|&(i, j, w)| [(i, j, w), (j, i, w)]).collect::<Vec<_>>());
+            // Keep it symmetric after dedup: rebuild from the upper triangle.
+            let mut t = TriMat::new((n, n));
+            for (v, (i, j)) in sym.iter() {
+                if i <= j {
+                    t.add_triplet(i, j, *v);
+                    if i != j {
+                        t.add_triplet(j, i, *v);
+                    }
+                }
+            }
+            let s = normalize_symmetric(&t.to_csr()).unwrap();
+            let ds = dense(&s.matrix);
+            for i in 0..n {
+                for j in 0..n {
+                    prop_assert!((ds[[i, j]] - ds[[j, i]]).abs() < 1e-6);
+                    prop_assert!((0.0..=1.0 + 1e-6).contains(&ds[[i, j]]));
+                }
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! (θ), and quartile weights turn counts into distances (ω: frequent transitions are short).
 //!
 //! - [`transitions`]: mergeable, parallel counting of θ ([`TransitionCounts`],
-//!   [`count_transitions`]).
+//!   [`count_transitions`](transitions::count_transitions)).
 //! - [`weights`]: numpy-compatible quartiles and the ω′ / ω weights.
 //! - [`distances`]: reference ports and shortest-path distances to them.
 //!
