@@ -194,11 +194,12 @@ fn parse_ip(input: &str, line: u64, field: &str, s: &str) -> Result<Ipv4Addr> {
 }
 
 fn parse_date(input: &str, line: u64, s: &str) -> Result<u32> {
-    let digits: String = if s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
-        format!("{}{}{}", &s[0..4], &s[5..7], &s[8..10])
-    } else {
-        s.to_string()
-    };
+    let digits: String =
+        if s.is_ascii() && s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
+            format!("{}{}{}", &s[0..4], &s[5..7], &s[8..10])
+        } else {
+            s.to_string()
+        };
     parse_day_label(&digits).ok_or_else(|| {
         label_err(
             input,

@@ -292,3 +292,52 @@ fn chains_on_the_synthetic_darknet() {
     assert_eq!(rb.len(), 3);
     assert!(kb.proto().iter().all(|&p| p == 6));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn packet() -> impl Strategy<Value = Packet> {
+        (0u64..20 * NANOS_PER_DAY, 0u8..6, 0u16..40, 0u8..3).prop_map(|(ts, s, port, pr)| {
+            p(
+                ts,
+                s,
+                [Protocol::Tcp, Protocol::Udp, Protocol::Icmp][pr as usize],
+                port,
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Every filter keeps a time-sorted sub-multiset and reports exactly what it removed;
+        /// host-level filters remove hosts entirely.
+        #[test]
+        fn reports_add_up(ps in proptest::collection::vec(packet(), 0..120)) {
+            let t = Trace::from_packets(ps);
+            let low = VerticalScanConfig { max_tcp_ports: 6, max_udp_ports: 4, ..Default::default() };
+            let fs = vec![
+                (isolated_filter(&t, &IsolatedConfig { window_ns: NANOS_PER_DAY }).unwrap(), false),
+                (vertical_scan_filter(&t, &low).unwrap(), true),
+                (periodic_filter(&t, &PeriodicConfig::default()).unwrap(), true),
+                (tcp_only_filter(&t), false),
+                (min_packets_filter(&t, &MinPacketsConfig { min_packets: 3, ..Default::default() }).unwrap(), false),
+                (bogon_filter(&t, &BogonFilterConfig::default()), true),
+            ];
+            for (f, whole_hosts) in fs {
+                prop_assert_eq!(f.report.packets_in, t.len());
+                prop_assert_eq!(f.trace.len() + f.report.packets_removed, t.len());
+                prop_assert!(f.report.hosts_removed <= f.report.hosts_in);
+                prop_assert!(f.trace.ts_ns().windows(2).all(|w| w[0] <= w[1]));
+                let kept = f.trace.by_source();
+                prop_assert_eq!(kept.len() + f.report.hosts_removed, t.by_source().len());
+                if whole_hosts {
+                    for (addr, idx) in kept.iter() {
+                        let k = t.by_source().position(addr).unwrap();
+                        prop_assert_eq!(idx.len(), t.by_source().packets_of(k).len());
+                    }
+                }
+            }
+        }
+    }
+}

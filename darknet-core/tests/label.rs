@@ -80,6 +80,7 @@ fn report_errors_name_line_and_field() {
         ("1.1.1.1,,1,2021-03-01", "categories"),
         ("1.1.1.1,14,bob,2021-03-01", "reporter"),
         ("1.1.1.1,14,1,2021-02-30", "date"),
+        ("1.1.1.1,14,1,20é1-03-01xx", "date"),
         ("1.1.1.1,14", "reporter"),
     ] {
         let text = format!("{h}{row}\n");
@@ -196,5 +197,56 @@ fn synthetic_label_files_round_trip() {
     assert_eq!(ks, b.known_scanners());
     for h in b.hosts().iter().filter(|h| h.organization.is_some()) {
         assert_eq!(ks.lookup(h.addr), h.organization);
+    }
+}
+
+struct Broken;
+impl std::io::Write for Broken {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("disk full"))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn writers_report_io_errors_with_the_output_name() {
+    let b = SynthConfig::paper_b().hosts(50).days(1).build().unwrap();
+    let e = write_ground_truth(Broken, &b.ground_truth(), "gt.csv").unwrap_err();
+    assert!(
+        matches!(e, CoreError::Io { ref input, .. } if input == "gt.csv"),
+        "{e}"
+    );
+    let e = write_known_scanners(Broken, &b.known_scanners(), "ks.csv").unwrap_err();
+    assert!(matches!(e, CoreError::Io { .. }));
+    let a = SynthConfig::paper_a().hosts(50).days(1).build().unwrap();
+    assert!(matches!(
+        write_abuse_reports(Broken, a.reports(), "r.csv"),
+        Err(CoreError::Io { .. })
+    ));
+    assert!(matches!(
+        write_multilabels(Broken, &a.multilabels(), "l.csv"),
+        Err(CoreError::Io { .. })
+    ));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Label readers never panic on arbitrary bytes after a valid header.
+        #[test]
+        fn readers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            for header in ["ip,categories,reporter,date\n", "ip,class\n", "prefix,organization\n"] {
+                let mut bytes = header.as_bytes().to_vec();
+                bytes.extend_from_slice(&body);
+                let _ = read_abuse_reports(bytes.as_slice(), "p");
+                let _ = read_ground_truth(bytes.as_slice(), "p");
+                let _ = read_known_scanners(bytes.as_slice(), "p");
+            }
+        }
     }
 }
