@@ -510,3 +510,27 @@ fn trained_models_round_trip_through_persistence() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn incremental_schedules_keep_training_every_day() {
+    // B6: the model after day t differs from the model after day t - 1 (the reference code's
+    // detached optimizer would leave it unchanged).
+    let d = days(5);
+    let cfg = small(TemporalKind::IncrementalGcn);
+    let a = cfg.fit(&d[..3], &mut |_| {}).unwrap().model;
+    let b = cfg.fit(&d[..4], &mut |_| {}).unwrap().model;
+    let (TemporalModel::Gcn(a), TemporalModel::Gcn(b)) = (a, b) else {
+        panic!("GCN models expected")
+    };
+    assert_ne!(a.encoder.gcn, b.encoder.gcn);
+    assert_ne!(a.predictor, b.predictor);
+    // i-GCN-GRU updates both the GCN and the GRU.
+    let cfg = small(TemporalKind::IncrementalGcnGru);
+    let a = cfg.fit(&d[..3], &mut |_| {}).unwrap().model;
+    let b = cfg.fit(&d[..4], &mut |_| {}).unwrap().model;
+    let (TemporalModel::GcnGru(a), TemporalModel::GcnGru(b)) = (a, b) else {
+        panic!("GCN-GRU models expected")
+    };
+    assert_ne!(a.encoder.gcn, b.encoder.gcn);
+    assert_ne!(a.encoder.gru, b.encoder.gru);
+}
