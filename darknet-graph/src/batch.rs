@@ -167,9 +167,35 @@ impl GraphBatch {
         })
     }
 
+    /// The block-diagonal normalized adjacency (its own transpose for host graphs).
+    /// Shape (n_nodes_total, n_nodes_total).
+    pub fn adjacency(&self) -> &CsMat<f32> {
+        &self.adjacency
+    }
+
+    /// Stacked node features. Shape (n_nodes_total, n_features).
+    pub fn features(&self) -> ArrayView2<'_, f32> {
+        self.features.view()
+    }
+
+    /// Node offsets: graph `g` owns rows `offsets()[g]..offsets()[g + 1]`. Shape (n_graphs + 1,).
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// Graph index (position in the batch) of every node. Shape (n_nodes_total,).
+    pub fn membership(&self) -> &[u32] {
+        &self.membership
+    }
+
+    /// Moves the parts out: `(adjacency, features, offsets, membership)`.
+    pub fn into_parts(self) -> (CsMat<f32>, Array2<f32>, Vec<usize>, Vec<u32>) {
+        (self.adjacency, self.features, self.offsets, self.membership)
+    }
+
     /// Number of graphs.
     pub fn n_graphs(&self) -> usize {
-        self.offsets.len() - 1
+        self.offsets.len().saturating_sub(1)
     }
 
     /// Total number of nodes.

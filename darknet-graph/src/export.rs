@@ -127,18 +127,33 @@ where
     F: Fn(Ipv4Addr) -> Option<S>,
     S: AsRef<str>,
 {
-    let snap = set.snapshots.get(t).ok_or(GraphError::IndexOutOfRange {
+    let snap = set.snapshots().get(t).ok_or(GraphError::IndexOutOfRange {
         what: "snapshot",
         index: t,
-        len: set.snapshots.len(),
+        len: set.snapshots().len(),
     })?;
     let path = path.as_ref();
     let mut w = writer(path, false)?;
     let e = csv_err(path);
-    for edge in &snap.edges {
-        let h = snap.node_ids[edge.host as usize];
-        let p = snap.node_ids[edge.port as usize];
-        let l = label(set.hosts[h as usize]);
+    for edge in snap.edges() {
+        // Checked lookups: the sets' fields are public, so an edited set must not panic.
+        let ids = snap.node_ids();
+        let bad = |index: usize, len: usize| GraphError::IndexOutOfRange {
+            what: "snapshot edge endpoint",
+            index,
+            len,
+        };
+        let h = *ids
+            .get(edge.host as usize)
+            .ok_or(bad(edge.host as usize, ids.len()))?;
+        let p = *ids
+            .get(edge.port as usize)
+            .ok_or(bad(edge.port as usize, ids.len()))?;
+        let addr = *set
+            .hosts()
+            .get(h as usize)
+            .ok_or(bad(h as usize, set.hosts().len()))?;
+        let l = label(addr);
         let l = l.as_ref().map_or("unknown", |s| s.as_ref());
         w.write_record([
             h.to_string(),
@@ -161,11 +176,11 @@ pub fn write_snapshot_features_csv(
     t: usize,
     path: impl AsRef<Path>,
 ) -> Result<()> {
-    if t >= set.snapshots.len() {
+    if t >= set.snapshots().len() {
         return Err(GraphError::IndexOutOfRange {
             what: "snapshot",
             index: t,
-            len: set.snapshots.len(),
+            len: set.snapshots().len(),
         });
     }
     let feats = set.global_features(t);
@@ -196,13 +211,13 @@ pub fn write_node_lookup_csv(set: &SnapshotSet, path: impl AsRef<Path>) -> Resul
     let mut w = writer(path, false)?;
     let e = csv_err(path);
     w.write_record(["id", "kind", "value"]).map_err(&e)?;
-    for (i, h) in set.hosts.iter().enumerate() {
+    for (i, h) in set.hosts().iter().enumerate() {
         w.write_record([i.to_string(), "host".into(), h.to_string()])
             .map_err(&e)?;
     }
-    for (j, p) in set.ports.iter().enumerate() {
+    for (j, p) in set.ports().iter().enumerate() {
         w.write_record([
-            (set.hosts.len() + j).to_string(),
+            (set.hosts().len() + j).to_string(),
             "port".into(),
             p.to_string(),
         ])

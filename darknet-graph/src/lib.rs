@@ -46,7 +46,7 @@
 //! // Normalize once, batch many times.
 //! let prepared = prepare_host_graphs(&graphs).unwrap();
 //! let batch = GraphBatch::from_prepared(&prepared, &[0, 0]).unwrap();
-//! assert_eq!(batch.offsets, vec![0, 3, 6]);
+//! assert_eq!(batch.offsets(), vec![0, 3, 6]);
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

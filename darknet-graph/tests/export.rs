@@ -85,6 +85,14 @@ fn snapshot_files() {
         write_snapshot_features_csv(&set, 1, d.join("x")),
         Err(GraphError::IndexOutOfRange { .. })
     ));
+    // An edited set (public fields) gives an error, not a panic.
+    let mut broken = set.clone();
+    broken.snapshots[0].edges[0].port = 99;
+    assert!(matches!(
+        write_snapshot_edges_csv(&broken, 0, label, d.join("x")),
+        Err(GraphError::IndexOutOfRange { index: 99, .. })
+    ));
+    assert_eq!(broken.snapshots[0].adjacency().nnz(), 2, "bad edge skipped");
     std::fs::remove_dir_all(d).unwrap();
 }
 

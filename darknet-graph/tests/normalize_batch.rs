@@ -115,12 +115,12 @@ fn block_diagonal_batch_equals_per_graph_normalization() {
     let order = [2usize, 0, 1, 2];
     let b = GraphBatch::from_prepared(&prepared, &order).unwrap();
     assert_eq!(b.n_graphs(), 4);
-    assert_eq!(b.offsets, vec![0, 3, 6, 7, 10]);
-    assert_eq!(b.membership, vec![0, 0, 0, 1, 1, 1, 2, 3, 3, 3]);
-    assert_eq!(b.features.shape(), &[10, 23]);
-    let big = dense(&b.adjacency);
+    assert_eq!(b.offsets(), vec![0, 3, 6, 7, 10]);
+    assert_eq!(b.membership(), vec![0, 0, 0, 1, 1, 1, 2, 3, 3, 3]);
+    assert_eq!(b.features().shape(), &[10, 23]);
+    let big = dense(b.adjacency());
     for (k, &g) in order.iter().enumerate() {
-        let (lo, hi) = (b.offsets[k], b.offsets[k + 1]);
+        let (lo, hi) = (b.offsets()[k], b.offsets()[k + 1]);
         let own = dense(&normalize_symmetric(&gs[g].adjacency()).unwrap().matrix);
         for i in 0..big.nrows() {
             for j in 0..big.ncols() {
@@ -132,9 +132,12 @@ fn block_diagonal_batch_equals_per_graph_normalization() {
                 }
             }
         }
-        assert_eq!(b.features.slice(ndarray::s![lo..hi, ..]), gs[g].features());
+        assert_eq!(
+            b.features().slice(ndarray::s![lo..hi, ..]),
+            gs[g].features()
+        );
     }
-    assert_eq!(b.adjacency, b.adjacency.transpose_view().to_csr());
+    assert_eq!(*b.adjacency(), b.adjacency().transpose_view().to_csr());
 }
 
 #[test]

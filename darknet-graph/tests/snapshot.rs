@@ -204,30 +204,30 @@ fn features_match_a_direct_computation() {
             .host_threshold(HostThreshold::AtLeast(min))
             .top_k_ports(k);
         let set = build_snapshots(&trace, &cfg).unwrap();
-        assert_eq!(set.snapshots.len(), 2);
-        for (t, snap) in set.snapshots.iter().enumerate() {
-            assert_eq!(snap.day, t as u32);
+        assert_eq!(set.snapshots().len(), 2);
+        for (t, snap) in set.snapshots().iter().enumerate() {
+            assert_eq!(snap.day(), t as u32);
             let (hosts, ports) = direct_day(&trace, t as u64, min, k);
             let (hosts, ports) = (scale(&hosts), scale(&ports));
-            assert_eq!(snap.n_hosts, hosts.len());
+            assert_eq!(snap.n_hosts(), hosts.len());
             assert_eq!(snap.n_ports(), ports.len());
-            for (r, &id) in snap.node_ids.iter().enumerate() {
+            for (r, &id) in snap.node_ids().iter().enumerate() {
                 let want = match set.node(id).unwrap() {
                     Ok(addr) => &hosts[&u32::from(addr)],
                     Err(port) => &ports[&port],
                 };
                 for (c, &w) in want.iter().enumerate() {
-                    assert_abs_diff_eq!(snap.features[[r, c]], w as f32, epsilon = 1e-5);
+                    assert_abs_diff_eq!(snap.features()[[r, c]], w as f32, epsilon = 1e-5);
                 }
             }
             // Edge weights sum to the kept packets; every host row has an edge.
-            let total: u64 = snap.edges.iter().map(|e| e.packets).sum();
+            let total: u64 = snap.edges().iter().map(|e| e.packets).sum();
             let pk = hosts.len();
             assert!(total >= pk as u64 * min);
             let g = set.global_features(t);
             assert_eq!(g.shape(), &[set.n_nodes(), 37]);
-            for (r, &id) in snap.node_ids.iter().enumerate() {
-                assert_eq!(g.row(id as usize), snap.features.row(r));
+            for (r, &id) in snap.node_ids().iter().enumerate() {
+                assert_eq!(g.row(id as usize), snap.features().row(r));
             }
         }
     }
@@ -258,12 +258,12 @@ fn thresholds_top_k_and_global_ids() {
     let trace = Trace::from_packets(ps);
     let paper = build_snapshots(&trace, &SnapshotConfig::default().top_k_ports(2)).unwrap();
     // ≥ 5: day 0 keeps .1 and .2; top-2 ports of day 0: 443 (6), then 22 and 80 tie (2) → 22.
-    assert_eq!(paper.hosts.len(), 3);
-    let s0 = &paper.snapshots[0];
-    assert_eq!(s0.n_hosts, 2);
+    assert_eq!(paper.hosts().len(), 3);
+    let s0 = &paper.snapshots()[0];
+    assert_eq!(s0.n_hosts(), 2);
     // Global ports over both days: 22, 443, 8080, Other.
     assert_eq!(
-        paper.ports,
+        paper.ports(),
         vec![
             PortNode::Port(22),
             PortNode::Port(443),
@@ -271,23 +271,23 @@ fn thresholds_top_k_and_global_ids() {
             PortNode::Other
         ]
     );
-    assert_eq!(s0.node_ids, vec![0, 1, 3, 4, 6]);
+    assert_eq!(s0.node_ids(), vec![0, 1, 3, 4, 6]);
     // Host .1: 22 ×2, Other ×3 (23 and 80 merged); host .2: 443 ×6.
     let e: Vec<(u32, u32, u64)> = s0
-        .edges
+        .edges()
         .iter()
         .map(|e| (e.host, e.port, e.packets))
         .collect();
     assert_eq!(e, vec![(0, 2, 2), (0, 4, 3), (1, 3, 6)]);
-    assert_eq!(paper.snapshots[1].node_ids, vec![2, 5]);
+    assert_eq!(paper.snapshots()[1].node_ids(), vec![2, 5]);
     // The code's "> 5" drops host .1 on day 0.
     let code = build_snapshots(
         &trace,
         &SnapshotConfig::default().host_threshold(HostThreshold::MoreThan(5)),
     )
     .unwrap();
-    assert_eq!(code.snapshots[0].n_hosts, 1);
-    assert_eq!(code.hosts.len(), 2);
+    assert_eq!(code.snapshots()[0].n_hosts(), 1);
+    assert_eq!(code.hosts().len(), 2);
     // Whole-period ranking with K = 1: 443 and 8080 tie at 6 → 443 kept everywhere.
     let whole = build_snapshots(
         &trace,
@@ -296,7 +296,7 @@ fn thresholds_top_k_and_global_ids() {
             .port_ranking(PortRanking::WholePeriod),
     )
     .unwrap();
-    assert_eq!(whole.ports, vec![PortNode::Port(443), PortNode::Other]);
+    assert_eq!(whole.ports(), vec![PortNode::Port(443), PortNode::Other]);
     // Normalized adjacency rows sum to one.
     let n = s0.normalized_adjacency();
     for row in n.matrix.to_dense().rows() {
@@ -321,8 +321,16 @@ fn first_seen_edges_carry_period_totals() {
         .host_threshold(HostThreshold::AtLeast(1))
         .edge_mode(EdgeMode::FirstSeenTotal);
     let set = build_snapshots(&trace, &cfg).unwrap();
-    let e0: Vec<u64> = set.snapshots[0].edges.iter().map(|e| e.packets).collect();
-    let e1: Vec<u64> = set.snapshots[1].edges.iter().map(|e| e.packets).collect();
+    let e0: Vec<u64> = set.snapshots()[0]
+        .edges()
+        .iter()
+        .map(|e| e.packets)
+        .collect();
+    let e1: Vec<u64> = set.snapshots()[1]
+        .edges()
+        .iter()
+        .map(|e| e.packets)
+        .collect();
     assert_eq!(e0, vec![8], "22 first seen on day 0 with 5 + 3 packets");
     assert_eq!(e1, vec![2], "only 23 is new on day 1");
 }
@@ -331,11 +339,11 @@ fn first_seen_edges_carry_period_totals() {
 fn negatives_are_seeded_and_never_positives() {
     let trace = random_trace(2);
     let set = build_snapshots(&trace, &SnapshotConfig::default().top_k_ports(4)).unwrap();
-    for s in &set.snapshots {
+    for s in set.snapshots() {
         let pos: std::collections::HashSet<(u32, u32)> = s.positive_edges().into_iter().collect();
         for ratio in [1.0, 0.5, 3.0] {
             let neg = s.sample_negatives(ratio, 9).unwrap();
-            let avail = s.n_hosts * s.n_ports() - pos.len();
+            let avail = s.n_hosts() * s.n_ports() - pos.len();
             assert_eq!(
                 neg.len(),
                 ((pos.len() as f64 * ratio).round() as usize).min(avail)
@@ -343,7 +351,7 @@ fn negatives_are_seeded_and_never_positives() {
             let uniq: std::collections::HashSet<_> = neg.iter().collect();
             assert_eq!(uniq.len(), neg.len());
             for &(h, p) in &neg {
-                assert!((h as usize) < s.n_hosts && (p as usize) >= s.n_hosts);
+                assert!((h as usize) < s.n_hosts() && (p as usize) >= s.n_hosts());
                 assert!((p as usize) < s.n_nodes());
                 assert!(!pos.contains(&(h, p)));
             }

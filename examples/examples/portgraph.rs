@@ -150,8 +150,8 @@ fn main() -> ExitCode {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             write_node_lookup_csv(&set, dir.join("nodes.csv"))?;
-            for (t, s) in set.snapshots.iter().enumerate() {
-                let day = day_label(s.day);
+            for (t, s) in set.snapshots().iter().enumerate() {
+                let day = day_label(s.day());
                 write_snapshot_edges_csv(
                     &set,
                     t,
@@ -160,7 +160,7 @@ fn main() -> ExitCode {
                 )?;
                 write_snapshot_features_csv(&set, t, dir.join(format!("features_{day}.csv")))?;
             }
-            n_snapshots = set.snapshots.len();
+            n_snapshots = set.snapshots().len();
         }
         bar.inc(2);
         bar.finish_and_clear();

@@ -297,6 +297,33 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Day number (days since 1970-01-01 after the UTC offset).
+    pub fn day(&self) -> u32 {
+        self.day
+    }
+
+    /// Global node id of every local row: active hosts (ascending), then active ports
+    /// (ascending); strictly ascending overall. Shape (n_nodes,).
+    pub fn node_ids(&self) -> &[u32] {
+        &self.node_ids
+    }
+
+    /// Number of active hosts (the first rows).
+    pub fn n_hosts(&self) -> usize {
+        self.n_hosts
+    }
+
+    /// Edges host → port sorted by (host, port), in local rows. Shape (n_edges,).
+    pub fn edges(&self) -> &[SnapshotEdge] {
+        &self.edges
+    }
+
+    /// Scaled node features: [`SNAPSHOT_HOST_FEATURES`] for host rows,
+    /// [`SNAPSHOT_PORT_FEATURES`] for port rows. Shape (n_nodes, 37).
+    pub fn features(&self) -> ndarray::ArrayView2<'_, f32> {
+        self.features.view()
+    }
+
     /// Number of active nodes (hosts + ports).
     pub fn n_nodes(&self) -> usize {
         self.node_ids.len()
@@ -312,7 +339,13 @@ impl Snapshot {
     pub fn adjacency(&self) -> CsMat<f32> {
         let n = self.n_nodes();
         let mut tri = TriMat::with_capacity((n, n), self.edges.len());
-        for e in &self.edges {
+        // Edges outside the node range (only possible after editing the public fields) are
+        // skipped rather than panicking.
+        for e in self
+            .edges
+            .iter()
+            .filter(|e| (e.host as usize) < n && (e.port as usize) < n)
+        {
             tri.add_triplet(e.host as usize, e.port as usize, e.packets as f32);
         }
         tri.to_csr()
@@ -404,6 +437,22 @@ pub struct SnapshotSet {
 }
 
 impl SnapshotSet {
+    /// Global hosts: host id `i` is `hosts()[i]`, ascending addresses. Shape (n_hosts,).
+    pub fn hosts(&self) -> &[Ipv4Addr] {
+        &self.hosts
+    }
+
+    /// Global ports: port id `n_hosts + j` is `ports()[j]`, ascending, `Other` last.
+    /// Shape (n_ports,).
+    pub fn ports(&self) -> &[PortNode] {
+        &self.ports
+    }
+
+    /// One snapshot per day with traffic left after filtering, ascending days.
+    pub fn snapshots(&self) -> &[Snapshot] {
+        &self.snapshots
+    }
+
     /// Number of global nodes N = n_hosts + n_ports.
     pub fn n_nodes(&self) -> usize {
         self.hosts.len() + self.ports.len()
@@ -429,8 +478,11 @@ impl SnapshotSet {
     pub fn global_features(&self, t: usize) -> Array2<f32> {
         let mut out = Array2::zeros((self.n_nodes(), SNAPSHOT_N_FEATURES));
         if let Some(s) = self.snapshots.get(t) {
+            let n = self.n_nodes();
             for (r, &id) in s.node_ids.iter().enumerate() {
-                out.row_mut(id as usize).assign(&s.features.row(r));
+                if (id as usize) < n && r < s.features.nrows() {
+                    out.row_mut(id as usize).assign(&s.features.row(r));
+                }
             }
         }
         out
