@@ -118,45 +118,48 @@ impl VerticalScanConfig {
 /// # Errors
 /// [`CoreError::InvalidConfig`] for an invalid config.
 ///
-/// Complexity: O(n log n).
+/// Complexity: O(n log n) (one sort of per-packet keys).
 pub fn vertical_scan_filter(trace: &Trace, config: &VerticalScanConfig) -> Result<Filtered> {
     config.validate()?;
     let t0 = trace.ts_ns().first().copied().unwrap_or(0);
-    let (ts, proto, port) = (trace.ts_ns(), trace.proto(), trace.dst_port());
-    let mut keep = vec![true; trace.len()];
-    let mut keys: Vec<(u64, u8, u16)> = Vec::new();
-    for (_, idx) in trace.by_source().iter() {
-        keys.clear();
-        keys.extend(idx.iter().filter_map(|&i| {
-            let i = i as usize;
-            matches!(proto[i], 6 | 17).then(|| ((ts[i] - t0) / config.window_ns, proto[i], port[i]))
-        }));
-        keys.sort_unstable();
-        keys.dedup();
-        let mut vertical = false;
-        let mut run = 0usize;
-        for (k, key) in keys.iter().enumerate() {
-            run = if k > 0 && keys[k - 1].0 == key.0 && keys[k - 1].1 == key.1 {
-                run + 1
-            } else {
-                1
-            };
-            let limit = if key.1 == 6 {
-                config.max_tcp_ports
-            } else {
-                config.max_udp_ports
-            };
-            if run >= limit {
-                vertical = true;
-                break;
-            }
+    let (ts, proto, port, src) = (trace.ts_ns(), trace.proto(), trace.dst_port(), trace.src());
+    // One key per TCP/UDP packet: (source, window, protocol, port), sorted and deduplicated,
+    // so each (source, window, protocol) run counts distinct ports without per-host maps.
+    let mut keys: Vec<u128> = (0..trace.len())
+        .filter(|&i| matches!(proto[i], 6 | 17))
+        .map(|i| {
+            let window = u128::from((ts[i] - t0) / config.window_ns);
+            u128::from(src[i]) << 96
+                | window << 17
+                | u128::from(proto[i] == 17) << 16
+                | u128::from(port[i])
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut vertical: Vec<u32> = Vec::new();
+    let mut a = 0;
+    while a < keys.len() {
+        let group = keys[a] >> 16;
+        let mut b = a;
+        while b < keys.len() && keys[b] >> 16 == group {
+            b += 1;
         }
-        if vertical {
-            for &i in idx {
-                keep[i as usize] = false;
-            }
+        let limit = if group & 1 == 1 {
+            config.max_udp_ports
+        } else {
+            config.max_tcp_ports
+        };
+        let host = (keys[a] >> 96) as u32;
+        if b - a >= limit && vertical.last() != Some(&host) {
+            vertical.push(host);
         }
+        a = b;
     }
+    let keep: Vec<bool> = src
+        .iter()
+        .map(|s| vertical.binary_search(s).is_err())
+        .collect();
     Ok(Filtered::from_mask("vertical-scans", trace, &keep))
 }
 
