@@ -402,3 +402,38 @@ const GOLDEN: (usize, u64, usize, u64) = (
     3483,
     12_592_132_585_908_522_774,
 );
+
+/// Per-tool fingerprints appear as documented in `synth::Tool`.
+#[test]
+fn tool_fingerprints() {
+    use darknet_core::Tool;
+    let s = SynthConfig::paper_b()
+        .hosts(800)
+        .days(2)
+        .label_noise(0.0)
+        .build()
+        .unwrap();
+    let tools: BTreeMap<_, _> = s.hosts().iter().map(|h| (h.addr, h.tool)).collect();
+    let mut seen = BTreeMap::new();
+    for p in s
+        .trace()
+        .iter()
+        .filter(|p| p.proto == Protocol::Tcp && p.tcp_flags == tcp_flags::SYN)
+    {
+        let tool = tools[&p.src];
+        *seen.entry(tool.name()).or_insert(0usize) += 1;
+        let o = p.tcp_options;
+        match tool {
+            Tool::Masscan => assert!(p.tcp_window == 1024 && o.mss.is_none() && p.ttl > 200),
+            Tool::Zmap => assert!(p.ip_id == 54321 && o.mss.is_none() && p.ttl > 200),
+            Tool::Nmap => assert!(o.mss == Some(1460) && o.tsval.is_none() && p.ttl <= 64),
+            Tool::Mirai => assert!(p.is_mirai() && o.mss.is_none() && p.ttl <= 64),
+            Tool::Linux => assert!(o.tsval.is_some() && o.sack_permitted && p.ttl <= 64),
+            Tool::Windows => assert!(
+                o.tsval.is_none() && o.window_scale == Some(8) && p.ttl <= 128 && p.ttl > 64
+            ),
+            _ => {}
+        }
+    }
+    assert!(seen.len() >= 6, "{seen:?}");
+}
