@@ -8,6 +8,8 @@ use clap::{Parser, ValueEnum};
 use darknet_core::io::open;
 use darknet_core::{day_label, FilterReport, PaperAFilters, PaperBFilters, SynthConfig, Trace};
 use darknet_examples::{progress, run, CliError};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -46,10 +48,11 @@ struct Args {
     keep_bogons: bool,
 }
 
-fn print_reports(title: &str, reports: &[FilterReport]) {
-    println!("{title}");
+fn print_reports(out: &mut String, title: &str, reports: &[FilterReport]) {
+    let _ = writeln!(out, "{title}");
     for r in reports {
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<22} removed {:>10} of {:>10} packets, {:>8} of {:>8} hosts",
             r.name, r.packets_removed, r.packets_in, r.hosts_removed, r.hosts_in
         );
@@ -59,6 +62,8 @@ fn print_reports(title: &str, reports: &[FilterReport]) {
 fn main() -> ExitCode {
     run("inspect", || {
         let args = Args::parse();
+        // The report is printed at the end in one write, so `inspect ... | head` ends quietly.
+        let mut out = String::new();
         let t0 = Instant::now();
         let trace = if args.inputs.is_empty() {
             let cfg = match args.preset {
@@ -70,7 +75,8 @@ fn main() -> ExitCode {
                 .days(args.days)
                 .seed(args.seed)
                 .build()?;
-            println!(
+            let _ = writeln!(
+                out,
                 "input: synthetic darknet ({:?}, {} hosts, {} days, seed {})",
                 args.preset, args.hosts, args.days, args.seed
             );
@@ -85,37 +91,42 @@ fn main() -> ExitCode {
                 }
                 let skipped = r.skip_counts();
                 if skipped.total() > 0 {
-                    println!("{}: skipped {skipped}", path.display());
+                    let _ = writeln!(out, "{}: skipped {skipped}", path.display());
                 }
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            println!("input: {} file(s)", args.inputs.len());
+            let _ = writeln!(out, "input: {} file(s)", args.inputs.len());
             Trace::from_packets(all)
         };
         let load = t0.elapsed().as_secs_f64();
         let n = trace.len();
-        println!("packets: {n} (loaded in {load:.2} s)");
-        println!("hosts:   {}", trace.by_source().len());
+        let _ = writeln!(out, "packets: {n} (loaded in {load:.2} s)");
+        let _ = writeln!(out, "hosts:   {}", trace.by_source().len());
         let days = trace.days(0);
-        println!("days:    {}", days.len());
+        let _ = writeln!(out, "days:    {}", days.len());
         for (d, r) in &days {
-            println!("  {}  {:>10} packets", day_label(*d), r.len());
+            let _ = writeln!(out, "  {}  {:>10} packets", day_label(*d), r.len());
         }
         // Protocol mix.
         let mut protos = [0usize; 256];
         for &p in trace.proto() {
             protos[p as usize] += 1;
         }
-        print!("protocols:");
+        let _ = write!(out, "protocols:");
         for (num, name) in [(6, "tcp"), (17, "udp"), (1, "icmp")] {
-            print!(
+            let _ = write!(
+                out,
                 " {name} {:.1} %",
                 100.0 * protos[num] as f64 / n.max(1) as f64
             );
         }
         let other = n - protos[6] - protos[17] - protos[1];
-        println!(" other {:.1} %", 100.0 * other as f64 / n.max(1) as f64);
+        let _ = writeln!(
+            out,
+            " other {:.1} %",
+            100.0 * other as f64 / n.max(1) as f64
+        );
         // Top destination ports per protocol (sorted counts, no hash order).
         for (num, name) in [(6u8, "tcp"), (17u8, "udp")] {
             let mut counts = vec![0u64; 65536];
@@ -136,7 +147,8 @@ fn main() -> ExitCode {
                 .take(args.top)
                 .map(|(c, port)| format!("{port} ({:.1} %)", 100.0 * *c as f64 / n.max(1) as f64))
                 .collect();
-            println!(
+            let _ = writeln!(
+                out,
                 "top {name} ports ({} distinct): {}",
                 top.len(),
                 list.join(", ")
@@ -148,24 +160,30 @@ fn main() -> ExitCode {
         b.bogon.enabled = !args.keep_bogons;
         let (kept_a, ra) = a.apply(&trace)?;
         print_reports(
+            &mut out,
             "Paper A filters (bogon, isolated, vertical scans, periodic):",
             &ra,
         );
-        println!(
+        let _ = writeln!(
+            out,
             "  kept {} packets from {} hosts",
             kept_a.len(),
             kept_a.by_source().len()
         );
         let (kept_b, rb) = b.apply(&trace)?;
         print_reports(
+            &mut out,
             "Paper B filters (bogon, TCP only, >= 5 packets per host and day):",
             &rb,
         );
-        println!(
+        let _ = writeln!(
+            out,
             "  kept {} packets from {} hosts",
             kept_b.len(),
             kept_b.by_source().len()
         );
+        // A closed pipe (`| head`) is not an error of the summary.
+        let _ = std::io::stdout().write_all(out.as_bytes());
         Ok::<(), CliError>(())
     })
 }
