@@ -61,6 +61,15 @@ fn read(c: &mut Criterion) {
     let pcap = pcap_bytes(&ps);
     let pcapng = pcapng_bytes(&ps);
     let csv = csv_bytes(&ps);
+    eprintln!(
+        "capture sizes for {n} packets: pcap {} B ({:.1} B/packet), pcapng {} B ({:.1}), csv {} B ({:.1})",
+        pcap.len(),
+        pcap.len() as f64 / n as f64,
+        pcapng.len(),
+        pcapng.len() as f64 / n as f64,
+        csv.len(),
+        csv.len() as f64 / n as f64
+    );
     let mut g = c.benchmark_group("read");
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function(BenchmarkId::new("pcap", n), |b| {
