@@ -658,13 +658,18 @@ fn parse_ts(f: &[u8]) -> Option<u64> {
 
 fn parse_proto(f: &[u8]) -> Option<Protocol> {
     let f = trim(f);
-    match f.to_ascii_lowercase().as_slice() {
-        b"tcp" => Some(Protocol::Tcp),
-        b"udp" => Some(Protocol::Udp),
-        b"icmp" => Some(Protocol::Icmp),
-        _ => parse_uint(f)
+    if f.first().is_some_and(u8::is_ascii_digit) {
+        parse_uint(f)
             .and_then(|v| u8::try_from(v).ok())
-            .map(Protocol::from_number),
+            .map(Protocol::from_number)
+    } else if f.eq_ignore_ascii_case(b"tcp") {
+        Some(Protocol::Tcp)
+    } else if f.eq_ignore_ascii_case(b"udp") {
+        Some(Protocol::Udp)
+    } else if f.eq_ignore_ascii_case(b"icmp") {
+        Some(Protocol::Icmp)
+    } else {
+        None
     }
 }
 

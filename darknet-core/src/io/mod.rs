@@ -49,10 +49,10 @@
 //! # Ok::<(), darknet_core::CoreError>(())
 //! ```
 
-mod csv;
-mod frame;
-mod pcap;
-mod pcapng;
+pub mod csv;
+pub mod frame;
+pub mod pcap;
+pub mod pcapng;
 
 pub use self::csv::{CsvLayout, CsvReader, CsvWriter, EXTENDED_COLUMNS, GNN_FOR_DARKNET_COLUMNS};
 pub use frame::{
