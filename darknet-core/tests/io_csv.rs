@@ -250,6 +250,16 @@ fn packet_reader_detects_csv_and_gzip_csv() {
         .err()
         .unwrap();
     assert!(matches!(err, CoreError::BadMagic { .. }), "{err}");
+    // A UTF-8 byte-order mark and CRLF line ends (spreadsheet exports).
+    let text = "\u{feff}ts,src_ip,dst_ip,proto,dst_port\r\n1.5,192.0.2.1,10.0.0.1,17,53\r\n";
+    let got: Vec<Packet> = PacketReader::new(text.as_bytes(), "excel.csv")
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        (got[0].ts_ns, got[0].proto, got[0].dst_port),
+        (1_500_000_000, Protocol::Udp, 53)
+    );
     // A header-only CSV is zero packets.
     let (bytes, _) = write(CsvLayout::GnnForDarknet, &[]);
     assert_eq!(read(&bytes).unwrap(), vec![]);

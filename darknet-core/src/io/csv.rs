@@ -35,7 +35,7 @@
 //! The header row names the columns; any order and any subset containing `ts`, `src_ip` and
 //! `dst_ip` is read (unknown columns are ignored), comma-, tab- or space-separated (detected from
 //! the header). Missing columns read as zero / absent; without a `proto` column rows are TCP.
-//! Empty fields and `-` are absent. A bad value is [`CoreError::Csv`] naming the input, the
+//! A UTF-8 byte-order mark and CRLF line ends are accepted. Empty fields and `-` are absent. A bad value is [`CoreError::Csv`] naming the input, the
 //! 1-based line and the column, after which the iterator ends.
 
 use super::frame::{SkipCounts, SkipReason};
@@ -388,6 +388,9 @@ impl<R: Read> CsvReader<R> {
         }
         if header.last() == Some(&b'\r') {
             header.pop();
+        }
+        if header.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            header.drain(..3);
         }
         let delim = if header.contains(&b',') {
             b','

@@ -157,9 +157,10 @@ impl<'a> PacketReader<'a> {
                 Some(Inner::Pcap(PcapReader::new(src, input.clone())?))
             } else if le == PCAPNG_SHB {
                 Some(Inner::Pcapng(PcapngReader::new(src, input.clone())?))
-            } else if magic
-                .iter()
-                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+            } else if magic.starts_with(&[0xEF, 0xBB, 0xBF])
+                || magic
+                    .iter()
+                    .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
             {
                 match CsvReader::new(src, input.clone()) {
                     Ok(r) => Some(Inner::Csv(r)),
