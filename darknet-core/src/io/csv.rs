@@ -175,76 +175,94 @@ impl<W: Write> CsvWriter<W> {
     /// # Errors
     /// [`CoreError::Io`].
     pub fn write_packet(&mut self, p: &Packet) -> Result<()> {
-        let l = &mut self.line;
-        let secs = p.ts_ns / 1_000_000_000;
-        let frac = p.ts_ns % 1_000_000_000;
         let tcp = p.proto == Protocol::Tcp;
+        if self.layout == CsvLayout::GnnForDarknet && !tcp {
+            self.skipped += 1;
+            return Ok(());
+        }
+        let l = &mut self.line;
         let o = &p.tcp_options;
-        // Writing into a Vec cannot fail.
-        let _ = match self.layout {
+        push_ts(l, p.ts_ns);
+        l.extend_from_slice(b",2048,");
+        push_ip(l, p.src);
+        l.push(b',');
+        let ports = p.proto.has_ports();
+        if ports {
+            push_u64(l, p.src_port.into());
+        }
+        l.push(b',');
+        push_ip(l, p.dst);
+        l.push(b',');
+        if ports {
+            push_u64(l, p.dst_port.into());
+        }
+        l.push(b',');
+        match self.layout {
             CsvLayout::Extended => {
-                let _ = write!(
-                    l,
-                    "{secs}.{frac:09},2048,{},{},{},{},{},{},{},{},",
-                    p.src,
-                    Opt(p.proto.has_ports().then_some(p.src_port)),
-                    p.dst,
-                    Opt(p.proto.has_ports().then_some(p.dst_port)),
-                    p.proto.number(),
-                    p.ip_len,
-                    p.ttl,
-                    p.ip_id,
-                );
+                for v in [
+                    u64::from(p.proto.number()),
+                    u64::from(p.ip_len),
+                    u64::from(p.ttl),
+                    u64::from(p.ip_id),
+                ] {
+                    push_u64(l, v);
+                    l.push(b',');
+                }
                 if tcp {
-                    let _ = write!(
-                        l,
-                        "{},{},{},{},{},{},{},{},{},",
-                        p.tcp_flags,
-                        p.tcp_seq,
-                        p.tcp_ack,
-                        p.tcp_window,
-                        Opt(o.window_scale),
-                        Opt(o.mss),
-                        Opt(o.tsval),
-                        u8::from(o.sack),
-                        u8::from(o.sack_permitted),
-                    );
+                    for v in [
+                        u64::from(p.tcp_flags),
+                        u64::from(p.tcp_seq),
+                        u64::from(p.tcp_ack),
+                        u64::from(p.tcp_window),
+                    ] {
+                        push_u64(l, v);
+                        l.push(b',');
+                    }
+                    for v in [
+                        o.window_scale.map(u64::from),
+                        o.mss.map(u64::from),
+                        o.tsval.map(u64::from),
+                    ] {
+                        if let Some(v) = v {
+                            push_u64(l, v);
+                        }
+                        l.push(b',');
+                    }
+                    l.extend_from_slice(if o.sack { b"1," } else { b"0," });
+                    l.extend_from_slice(if o.sack_permitted { b"1," } else { b"0," });
                 } else {
                     l.extend_from_slice(b",,,,,,,,,");
                 }
                 if p.proto == Protocol::Icmp {
-                    let _ = write!(l, "{},{},", p.icmp_type, p.icmp_code);
+                    push_u64(l, p.icmp_type.into());
+                    l.push(b',');
+                    push_u64(l, p.icmp_code.into());
+                    l.push(b',');
                 } else {
                     l.extend_from_slice(b",,");
                 }
-                writeln!(l, "{}", u8::from(p.is_mirai()))
+                l.extend_from_slice(if p.is_mirai() { b"1\n" } else { b"0\n" });
             }
             CsvLayout::GnnForDarknet => {
-                if !tcp {
-                    self.skipped += 1;
-                    return Ok(());
-                }
-                writeln!(
-                    l,
-                    "{secs}.{frac:09},2048,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                    p.src,
-                    p.src_port,
-                    p.dst,
-                    p.dst_port,
-                    p.ip_len,
-                    p.tcp_flags,
-                    u8::from(p.is_mirai()),
-                    p.tcp_seq,
-                    p.ttl,
-                    Dash(o.mss),
-                    p.tcp_window,
-                    Dash(o.tsval),
-                    if o.sack { "1" } else { "-" },
-                    if o.sack_permitted { "1" } else { "-" },
-                    day_label(p.day()),
-                )
+                push_u64(l, p.ip_len.into());
+                l.push(b',');
+                push_u64(l, p.tcp_flags.into());
+                l.extend_from_slice(if p.is_mirai() { b",1," } else { b",0," });
+                push_u64(l, p.tcp_seq.into());
+                l.push(b',');
+                push_u64(l, p.ttl.into());
+                l.push(b',');
+                push_dash(l, o.mss.map(u64::from));
+                l.push(b',');
+                push_u64(l, p.tcp_window.into());
+                l.push(b',');
+                push_dash(l, o.tsval.map(u64::from));
+                l.extend_from_slice(if o.sack { b",1," } else { b",-," });
+                l.extend_from_slice(if o.sack_permitted { b"1," } else { b"-," });
+                l.extend_from_slice(day_label(p.day()).as_bytes());
+                l.push(b'\n');
             }
-        };
+        }
         self.flush_line()?;
         self.written += 1;
         Ok(())
@@ -267,28 +285,52 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-/// Displays `Some(v)` as `v` and `None` as an empty field.
-struct Opt<T>(Option<T>);
-
-impl<T: std::fmt::Display> std::fmt::Display for Opt<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Some(v) => v.fmt(f),
-            None => Ok(()),
+/// Appends the decimal digits of `v`.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
         }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `v`, or `-` when absent.
+fn push_dash(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(v) => push_u64(out, v),
+        None => out.push(b'-'),
     }
 }
 
-/// Displays `Some(v)` as `v` and `None` as `-`.
-struct Dash<T>(Option<T>);
-
-impl<T: std::fmt::Display> std::fmt::Display for Dash<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Some(v) => v.fmt(f),
-            None => f.write_str("-"),
-        }
+/// Appends a timestamp as seconds with 9 decimals.
+fn push_ts(out: &mut Vec<u8>, ts_ns: u64) {
+    push_u64(out, ts_ns / 1_000_000_000);
+    out.push(b'.');
+    let mut frac = ts_ns % 1_000_000_000;
+    let mut buf = [b'0'; 9];
+    for d in buf.iter_mut().rev() {
+        *d = b'0' + (frac % 10) as u8;
+        frac /= 10;
     }
+    out.extend_from_slice(&buf);
+}
+
+/// Appends a dotted-quad IPv4 address.
+fn push_ip(out: &mut Vec<u8>, ip: Ipv4Addr) {
+    let [a, b, c, d] = ip.octets();
+    push_u64(out, a.into());
+    out.push(b'.');
+    push_u64(out, b.into());
+    out.push(b'.');
+    push_u64(out, c.into());
+    out.push(b'.');
+    push_u64(out, d.into());
 }
 
 /// Columns the reader understands, in the order of its index table.
@@ -766,6 +808,25 @@ mod tests {
         assert_eq!(parse_ts(b"1.1234567891"), None);
         assert_eq!(parse_ts(b"1e9"), None);
         assert_eq!(parse_ts(b"99999999999999999999"), None);
+    }
+
+    #[test]
+    fn number_formatting_edges() {
+        let mut v = Vec::new();
+        push_u64(&mut v, 0);
+        v.push(b' ');
+        push_u64(&mut v, u64::MAX);
+        v.push(b' ');
+        push_ts(&mut v, 0);
+        v.push(b' ');
+        push_ts(&mut v, u64::MAX);
+        v.push(b' ');
+        push_ip(&mut v, Ipv4Addr::new(0, 10, 200, 255));
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            "0 18446744073709551615 0.000000000 18446744073.709551615 0.10.200.255"
+        );
+        assert_eq!(parse_ts(b"18446744073.709551615"), Some(u64::MAX));
     }
 
     #[test]
