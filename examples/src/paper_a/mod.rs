@@ -325,8 +325,10 @@ pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
     Ok(Ingested { trace, labels })
 }
 
-/// Reads capture files (pcap, pcapng or CSV, detected from their first bytes), or every file
-/// of directories (in name order), into one time-sorted trace. Frames a reader cannot use are
+/// Reads capture files (pcap, pcapng or CSV, detected from their first bytes), or the captures
+/// of directories (in name order: the `.pcap` / `.pcapng` / `.cap` files, or the `.csv` files
+/// when there is none, so label files beside pcaps are not read as traffic), into one
+/// time-sorted trace. Frames a reader cannot use are
 /// skipped and counted by darknet-core's readers.
 ///
 /// # Errors
@@ -342,7 +344,21 @@ pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
                 .filter(|f| f.is_file())
                 .collect();
             entries.sort();
-            files.extend(entries);
+            let ext = |f: &PathBuf, list: &[&str]| {
+                f.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| list.iter().any(|x| e.eq_ignore_ascii_case(x)))
+            };
+            let captures: Vec<PathBuf> = entries
+                .iter()
+                .filter(|f| ext(f, &["pcap", "pcapng", "cap"]))
+                .cloned()
+                .collect();
+            if captures.is_empty() {
+                files.extend(entries.into_iter().filter(|f| ext(f, &["csv"])));
+            } else {
+                files.extend(captures);
+            }
         } else {
             files.push(p.clone());
         }
