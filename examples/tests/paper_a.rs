@@ -242,3 +242,30 @@ fn quick_demo_runs() {
     assert!(d.gcn_f1_samples > 0.0 && d.gcn_f1_samples <= 1.0);
     assert!(d.baseline_f1_samples > 0.0);
 }
+
+#[test]
+fn batchnorm_recalibration_keeps_weights_and_averages_batch_statistics() {
+    use darknet_nn::GraphClassifierConfig;
+    let darknet = tiny_synth(2).build().unwrap();
+    let trace = darknet.trace();
+    let rows = rows_from_reports(darknet.reports(), 2);
+    let emb = darknet_graph::PortEmbeddings::empty(4);
+    let data = paper_a::build_dataset(&trace, &emb, &rows, 5).unwrap();
+    let idx: Vec<usize> = (0..data.graphs.len()).collect();
+    let set = paper_a::GraphSubset::new(&data.graphs.graphs, &idx);
+    let y = data.graphs.labels.mapv(f32::from);
+    let (model, _) = GraphClassifierConfig::default()
+        .first_size(16)
+        .max_epochs(2)
+        .fit(&set, y.view(), &mut |_| {})
+        .unwrap();
+    let mut a = model.clone();
+    paper_a::recalibrate_batchnorm(&mut a, &set, 32).unwrap();
+    let mut b = model.clone();
+    paper_a::recalibrate_batchnorm(&mut b, &set, 32).unwrap();
+    assert_eq!(a, b, "deterministic");
+    assert_eq!(a.gcn, model.gcn, "weights unchanged");
+    assert_eq!(a.output, model.output);
+    assert_ne!(a.fc[0].bn.running_mean, model.fc[0].bn.running_mean);
+    assert_eq!(a.fc[0].bn.momentum, model.fc[0].bn.momentum);
+}

@@ -229,6 +229,14 @@ impl PaperAModel {
     /// (tensor shapes that do not match their JSON config).
     pub fn load(dir: &Path) -> Result<Self> {
         let meta_path = dir.join("pipeline.json");
+        if !meta_path.is_file() {
+            return Err(mismatch(
+                dir,
+                "pipeline.json",
+                "a model directory (OUT/model of a training run)",
+                "no pipeline.json",
+            ));
+        }
         let text = std::fs::read_to_string(&meta_path).map_err(io_err(&meta_path))?;
         let meta: ModelMeta = serde_json::from_str(&text).map_err(json_err(&meta_path))?;
         if meta.kind != "paper_a" {
