@@ -81,7 +81,7 @@ pub use port_graph::transitions::{count_transitions, TransitionCounts};
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
 pub use snapshot::{
-    build_snapshots, EdgeMode, HostThreshold, PortNode, PortRanking, RunningStats, Snapshot,
+    build_snapshots, EdgeMode, HostThreshold, Moments, PortNode, PortRanking, Snapshot,
     SnapshotConfig, SnapshotEdge, SnapshotSet, SNAPSHOT_HOST_FEATURES, SNAPSHOT_N_FEATURES,
     SNAPSHOT_PORT_FEATURES,
 };

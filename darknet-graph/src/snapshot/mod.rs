@@ -19,9 +19,7 @@
 //! ascending id, then active ports by ascending id) and their global ids, so per-day memory
 //! follows the active hosts; [`SnapshotSet::global_features`] scatters into the global layout.
 
-mod stats;
-
-pub use stats::RunningStats;
+pub use darknet_core::stats::Moments;
 
 use crate::error::{GraphError, Result};
 use crate::normalize::{normalize_row, NormalizedAdjacency};
@@ -552,7 +550,7 @@ fn top_ports(counts: &[u64], k: usize) -> Vec<bool> {
     top
 }
 
-fn stats5(s: &RunningStats, order_sum_first: bool) -> [f64; 5] {
+fn stats5(s: &Moments, order_sum_first: bool) -> [f64; 5] {
     if order_sum_first {
         [s.sum(), s.min(), s.max(), s.mean(), s.std()]
     } else {
@@ -562,8 +560,8 @@ fn stats5(s: &RunningStats, order_sum_first: bool) -> [f64; 5] {
 
 #[derive(Clone, Default)]
 struct PortAcc {
-    per_host: RunningStats,
-    fields: [RunningStats; 5],
+    per_host: Moments,
+    fields: [Moments; 5],
 }
 
 fn build_day(
@@ -614,7 +612,7 @@ fn build_day(
         scratch.clear();
         scratch.extend(lite.iter().map(|l| l.1));
         scratch.sort_unstable();
-        let mut per_port = RunningStats::default();
+        let mut per_port = Moments::default();
         let mut k = 0;
         while k < scratch.len() {
             let c = scratch[k];
@@ -640,7 +638,7 @@ fn build_day(
         scratch.clear();
         scratch.extend(lite.iter().map(|l| l.2));
         scratch.sort_unstable();
-        let mut per_addr = RunningStats::default();
+        let mut per_addr = Moments::default();
         let mut k = 0;
         while k < scratch.len() {
             let mut e = k + 1;
@@ -653,7 +651,7 @@ fn build_day(
         f[6] = per_addr.count() as f64;
         f[7..12].copy_from_slice(&stats5(&per_addr, false));
         // Packet fields, for the host and for the packet's port.
-        let mut hf = [RunningStats::default(); 5];
+        let mut hf = [Moments::default(); 5];
         for (fields, code, _) in &lite {
             let acc = &mut accs[slot[*code as usize] as usize];
             for (q, &v) in fields.iter().enumerate() {
