@@ -1,7 +1,0 @@
-//! Criterion benches for the pipeline area (see BENCHMARKS.md for recorded figures).
-use criterion::{criterion_group, criterion_main, Criterion};
-
-fn placeholder(_c: &mut Criterion) {}
-
-criterion_group!(benches, placeholder);
-criterion_main!(benches);
