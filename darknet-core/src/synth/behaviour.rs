@@ -260,6 +260,9 @@ pub(crate) fn emit_day<R: Rng>(
                         65160
                     };
                     p.tcp_seq = (raw >> 32) as u32;
+                    if p.tcp_seq == u32::from(p.dst) {
+                        p.tcp_seq ^= 1; // never Mirai's fingerprint outside the Mirai class
+                    }
                     p.tcp_ack = raw as u32;
                     p.ip_len = 40;
                 }

@@ -156,6 +156,10 @@ impl HeaderState {
                 p.ip_len = 52;
             }
         }
+        // Only Mirai-like hosts carry Mirai's fingerprint: the ground truth labels Mirai by it.
+        if self.tool != Tool::Mirai && p.tcp_seq == u32::from(p.dst) {
+            p.tcp_seq ^= 1;
+        }
     }
 
     /// Fills the IP header fields of a UDP or ICMP probe.

@@ -538,10 +538,10 @@ fn unknown_host<R: Rng>(rng: &mut R, spec: &mut HostSpec, days: u32, churn: f32)
         Tool::Masscan,
         Tool::Zmap,
         Tool::Nmap,
-        Tool::Mirai,
         Tool::Linux,
         Tool::Windows,
     ];
+    // Never Tool::Mirai: a host with Mirai's fingerprint is Mirai-like in the ground truth.
     spec.tool = tools[rng.random_range(0..tools.len())];
     match rng.random_range(0..8) {
         0 => {
