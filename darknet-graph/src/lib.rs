@@ -9,7 +9,8 @@
 //!   [host graphs](host_graph) with 20 + E node features (SPEC §1.5), and
 //!   [batches](batch) of normalized host graphs.
 //! - Paper B: [daily bipartite snapshots](snapshot) (TCP hosts × top-K ports + "other", 37
-//!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5).
+//!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5)
+//!   and the matching daily sender corpora of the i-DarkVec baseline ([`build_corpora`]).
 //! - Both papers: [normalization](normalize) of weighted adjacency matrices, computed once with
 //!   the transpose, and [exports](export) (CSV in the reference code's layouts, `.npy`).
 //!
@@ -81,7 +82,7 @@ pub use port_graph::transitions::{count_transitions, TransitionCounts};
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
 pub use snapshot::{
-    build_snapshots, EdgeMode, HostThreshold, Moments, PortNode, PortRanking, Snapshot,
-    SnapshotConfig, SnapshotEdge, SnapshotSet, SNAPSHOT_HOST_FEATURES, SNAPSHOT_N_FEATURES,
-    SNAPSHOT_PORT_FEATURES,
+    build_corpora, build_snapshots, DayCorpus, EdgeMode, HostThreshold, Moments, PortNode,
+    PortRanking, Snapshot, SnapshotConfig, SnapshotEdge, SnapshotSet, SNAPSHOT_HOST_FEATURES,
+    SNAPSHOT_N_FEATURES, SNAPSHOT_PORT_FEATURES,
 };

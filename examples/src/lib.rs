@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod paper_a;
+pub mod paper_b;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

@@ -21,6 +21,9 @@
 
 pub use darknet_core::stats::Moments;
 
+mod corpus;
+pub use corpus::{build_corpora, DayCorpus};
+
 use crate::error::{GraphError, Result};
 use crate::normalize::{normalize_row, NormalizedAdjacency};
 use darknet_core::Trace;

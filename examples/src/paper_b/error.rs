@@ -1,0 +1,119 @@
+//! The one error type of the Paper B pipeline.
+
+use crate::paper_a::PaperAError;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Errors of [`crate::paper_b`]: those of the library crates it composes, plus the pipeline's
+/// own checks (too few days for the history or the test days, nothing left after filtering, a
+/// day without embeddings, a bad setting).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PaperBError {
+    /// An error of darknet-core (readers, ground truth, generator).
+    #[error(transparent)]
+    Core(#[from] darknet_core::CoreError),
+    /// An error of darknet-graph (snapshots, corpora).
+    #[error(transparent)]
+    Graph(#[from] darknet_graph::GraphError),
+    /// An error of darknet-nn (encoders, training, word2vec, persistence).
+    #[error(transparent)]
+    Nn(#[from] darknet_nn::NnError),
+    /// An error of darknet-eval (kNN, reports).
+    #[error(transparent)]
+    Eval(#[from] darknet_eval::EvalError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A JSON file could not be written.
+    #[error("{path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+    /// Nothing to work on after a stage (for example no host above the threshold on any day).
+    #[error("nothing left after {stage}: {detail}")]
+    EmptyAfter {
+        /// The stage that left nothing.
+        stage: &'static str,
+        /// Counts that explain why.
+        detail: String,
+    },
+    /// The traffic has too few days with snapshots for what was asked.
+    #[error("{found} day(s) with hosts above the threshold, {needed} needed: {reason}")]
+    TooFewDays {
+        /// Days with a snapshot.
+        found: usize,
+        /// Days needed.
+        needed: usize,
+        /// What needs them.
+        reason: String,
+    },
+    /// Embeddings were asked for a day that has none (no snapshot, or no full history).
+    #[error("no embeddings for day {day} ({reason})")]
+    NoEmbeddings {
+        /// The day, `YYYYMMDD`.
+        day: String,
+        /// Why.
+        reason: String,
+    },
+    /// An invalid setting.
+    #[error("invalid setting {field} = {value}: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// Drawing a figure failed.
+    #[error("{path}: cannot draw: {reason}")]
+    Plot {
+        /// The SVG file.
+        path: PathBuf,
+        /// What the plotting library said.
+        reason: String,
+    },
+    /// Reading the captures failed (the shared capture reader's error).
+    #[error("{0}")]
+    Capture(String),
+}
+
+impl From<PaperAError> for PaperBError {
+    /// The capture reader is shared with the Paper A pipeline; its errors keep their library
+    /// source where they have one.
+    fn from(e: PaperAError) -> Self {
+        match e {
+            PaperAError::Core(e) => PaperBError::Core(e),
+            PaperAError::Io { path, source } => PaperBError::Io { path, source },
+            PaperAError::InvalidConfig {
+                field,
+                value,
+                reason,
+            } => PaperBError::InvalidConfig {
+                field,
+                value,
+                reason,
+            },
+            other => PaperBError::Capture(other.to_string()),
+        }
+    }
+}
+
+/// Result alias of the Paper B pipeline.
+pub type Result<T, E = PaperBError> = std::result::Result<T, E>;
+
+pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PaperBError + '_ {
+    move |source| PaperBError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
