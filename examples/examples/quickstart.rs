@@ -5,7 +5,9 @@
 //! Synthesises a small Paper A darknet (multi-label hosts with AbuseIPDB-style reports), builds
 //! the trace, runs Paper A's filters and prints a summary; then runs Paper A's multi-label
 //! pipeline in miniature (port graph, port embeddings, host graphs, GCN classifier vs an MLP
-//! baseline on per-host statistics). `multilabel` and `temporal` run the full pipelines.
+//! baseline on per-host statistics), then Paper B's in miniature (daily bipartite snapshots,
+//! i-GCN and i-GCN-GRU with node features and the i-DarkVec baseline, judged by 3-NN).
+//! `multilabel` and `temporal` run the full pipelines.
 use clap::Parser;
 use darknet_core::label::{PAPER_A_CATEGORIES, PAPER_A_CATEGORY_NAMES};
 use darknet_core::{PaperAFilters, SynthConfig};
@@ -84,6 +86,32 @@ fn main() -> ExitCode {
             a.gcn_f1_samples, a.baseline_f1_samples, a.paper_f1_samples, a.elapsed_secs
         );
         println!("  full run: cargo run --release --example multilabel");
+
+        println!("\nPaper B in miniature (daily host embeddings judged by 3-NN):");
+        let b = darknet_examples::paper_b::quick_demo(args.seed)?;
+        let r = &b.result;
+        let hosts: usize = r.days.iter().map(|d| d.hosts).sum();
+        println!(
+            "  {} days, {:.0} active hosts a day, {} test days",
+            r.days.len(),
+            hosts as f64 / r.days.len().max(1) as f64,
+            r.test_days.len()
+        );
+        for v in &r.variants {
+            let f1 = v
+                .scores
+                .as_ref()
+                .and_then(|s| s.macro_f1.mean)
+                .map_or("n/a".to_string(), |m| format!("{m:.3}"));
+            println!(
+                "  {:<18} macro F1 {f1}  (train {:.2} s)",
+                v.name, v.train_secs
+            );
+        }
+        println!(
+            "  in {:.2} s; full run: cargo run --release --example temporal",
+            b.secs
+        );
         Ok::<(), CliError>(())
     })
 }

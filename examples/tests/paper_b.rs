@@ -4,8 +4,8 @@
 
 use darknet_core::{Packet, Protocol, Trace};
 use darknet_examples::paper_b::{
-    self, load_input, prepare, tiny_synth, train_variant, Ingested, Input, ModelKind,
-    PaperBConfig, PaperBError, Variant,
+    self, load_input, prepare, tiny_synth, train_variant, Ingested, Input, ModelKind, PaperBConfig,
+    PaperBError, Variant,
 };
 use darknet_graph::build_corpora;
 use std::net::Ipv4Addr;
@@ -72,7 +72,9 @@ fn end_to_end_outputs_parse_and_losses_fall() {
     // Embedding CSVs: header src_ip,e0..e7, one row per active host of the day.
     let days = std::fs::read_to_string(out.join("days.csv")).unwrap();
     let day1: Vec<&str> = days.lines().nth(2).unwrap().split(',').collect();
-    let f = out.join("embeddings/igcn_features").join(format!("{}.csv", day1[0]));
+    let f = out
+        .join("embeddings/igcn_features")
+        .join(format!("{}.csv", day1[0]));
     let text = std::fs::read_to_string(&f).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
@@ -88,8 +90,14 @@ fn end_to_end_outputs_parse_and_losses_fall() {
         }
     }
     // i-GCN-GRU embeds from day H = 2 on; the frozen GCN-GRU embeds every day.
-    assert!(!out.join("embeddings/igcngru_features").join(format!("{}.csv", day1[0])).exists());
-    assert!(out.join("embeddings/gcngru_features").join(format!("{}.csv", day1[0])).exists());
+    assert!(!out
+        .join("embeddings/igcngru_features")
+        .join(format!("{}.csv", day1[0]))
+        .exists());
+    assert!(out
+        .join("embeddings/gcngru_features")
+        .join(format!("{}.csv", day1[0]))
+        .exists());
     // Models saved with their configs and loadable.
     let m = out.join("models/igcngru_features");
     let model: darknet_nn::model::temporal::TemporalModel =
@@ -121,12 +129,7 @@ fn incremental_schedules_train_each_day_once_per_epoch_budget() {
             0
         };
         for t in 0..n {
-            let steps: Vec<usize> = run
-                .curve
-                .iter()
-                .filter(|c| c.0 == t)
-                .map(|c| c.1)
-                .collect();
+            let steps: Vec<usize> = run.curve.iter().filter(|c| c.0 == t).map(|c| c.1).collect();
             let want: Vec<usize> = if t >= first { vec![0, 1] } else { vec![] };
             assert_eq!(steps, want, "{} day {t}", v.name());
         }
@@ -180,10 +183,7 @@ fn corpora_follow_the_snapshot_hosts() {
         assert_eq!(words, hosts);
         assert_eq!(c.ports.len(), s.n_ports());
         assert!(c.packets.windows(2).all(|w| w[0] >= w[1]));
-        assert!(c
-            .senders
-            .iter()
-            .all(|l| l.windows(2).all(|w| w[0] != w[1])));
+        assert!(c.senders.iter().all(|l| l.windows(2).all(|w| w[0] != w[1])));
     }
 }
 
@@ -207,7 +207,12 @@ fn bad_input_is_an_error_or_a_warning() {
         for h in 0..12u32 {
             let n = if day == 2 { 2 } else { 8 };
             for k in 0..n {
-                packets.push(pkt(h, 19_000 + day, k + u64::from(h) * 20, 20 + (h as u16 % 5)));
+                packets.push(pkt(
+                    h,
+                    19_000 + day,
+                    k + u64::from(h) * 20,
+                    20 + (h as u16 % 5),
+                ));
             }
         }
     }
@@ -221,9 +226,15 @@ fn bad_input_is_an_error_or_a_warning() {
     let prep = prepare(&ing, &cfg).unwrap();
     assert_eq!(prep.days.len(), 3);
     let w = prep.warnings.join("\n");
-    assert!(w.contains("1 day(s) without any host above the threshold"), "{w}");
+    assert!(
+        w.contains("1 day(s) without any host above the threshold"),
+        "{w}"
+    );
     assert!(w.contains("not_a_paper_b_class (1)"), "{w}");
-    assert!(w.contains("1 of 2 address(es) never above the threshold"), "{w}");
+    assert!(
+        w.contains("1 of 2 address(es) never above the threshold"),
+        "{w}"
+    );
 
     // Fewer days than the history needs.
     let mut c = tiny_config(&[(ModelKind::IGcnGru, true)]);
@@ -247,7 +258,10 @@ fn bad_input_is_an_error_or_a_warning() {
     assert!(paper_b::evaluate_variant(&prep, &run, &cfg, &mut warnings)
         .unwrap()
         .is_none());
-    assert!(warnings[0].contains("no class with enough hosts"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("no class with enough hosts"),
+        "{warnings:?}"
+    );
 
     // A ground-truth file with a bad address names the line and the field.
     let dir = tmp("bad-gt");
@@ -267,7 +281,10 @@ fn bad_input_is_an_error_or_a_warning() {
     let mut c = tiny_config(&[]);
     assert!(matches!(
         c.validate(),
-        Err(PaperBError::InvalidConfig { field: "models", .. })
+        Err(PaperBError::InvalidConfig {
+            field: "models",
+            ..
+        })
     ));
     c = tiny_config(&[(ModelKind::Gcn, true)]);
     c.test_days = Some(0);
