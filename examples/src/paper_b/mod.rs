@@ -743,7 +743,7 @@ pub enum TrainedModel {
     /// A GNN encoder with its edge predictor.
     Gnn(TemporalModel),
     /// i-DarkVec's word2vec (words = source addresses as `u32`).
-    Word2Vec(Word2Vec<u32>),
+    Word2Vec(Box<Word2Vec<u32>>),
 }
 
 /// What training one variant produced.
@@ -917,7 +917,7 @@ fn train_idarkvec(
         curve,
         train_secs,
         embed_secs,
-        model: TrainedModel::Word2Vec(model),
+        model: TrainedModel::Word2Vec(Box::new(model)),
         config: None,
     })
 }
@@ -986,7 +986,7 @@ pub fn evaluate_variant(
     }
     let daily = aggregate_days(&reports)?;
     Ok(Some(VariantScores {
-        macro_f1: daily.macro_f1.clone(),
+        macro_f1: daily.macro_f1,
         daily,
         per_day_macro: per_day,
     }))

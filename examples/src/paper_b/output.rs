@@ -24,10 +24,13 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+/// One class of Paper B's Table 3: code label, support, F1 (mean, std) per column.
+pub type PaperRow = (&'static str, usize, [(f64, f64); 8]);
+
 /// Paper B's Table 3 (SPEC §2.8): per class (code label, support) and F1 mean ± std for, in
 /// order, without node features GCN, i-GCN, GCN-GRU, i-GCN-GRU, then with node features the
 /// same four.
-pub const PAPER_TABLE_3: [(&str, usize, [(f64, f64); 8]); 14] = [
+pub const PAPER_TABLE_3: [PaperRow; 14] = [
     (
         "mirai",
         22_878,

@@ -16,13 +16,14 @@
 //!   product is a row lookup of its weight (no dense identity is built).
 //!
 //! **Node universe.** Ids are global across days; a snapshot stores only its active rows. A GRU
-//! window works on the union of its days' active nodes: on a day where a node of that union is
-//! absent it is an isolated node (self-loop only, zero features, or its one-hot id without
-//! features), exactly the row the reference code's global matrices hold for it, so its hidden
-//! state keeps evolving through the GRU with that constant input. Nodes absent from every day
-//! of a window are not computed (the reference code computes them too, but their embeddings are
-//! never used). BatchNorm's batch is the rows computed (the day's active nodes, or the window's
-//! union), not the reference code's whole universe.
+//! window is computed for the rows that matter: the target day's active nodes when training
+//! (their pairs carry the loss), the embedded day's active nodes when embedding. On a day of
+//! the window where such a node is absent it is an isolated node (self-loop only, zero
+//! features, or its one-hot id without features), exactly the row the reference code's global
+//! matrices hold for it, so its hidden state keeps evolving through the GRU with that constant
+//! input; each day's GCN runs on that day's own graph ([`GcnGruEncoder::forward_rows`]). The
+//! GRU starts from h0 = 0 for every window, as the reference code. BatchNorm's batch is the
+//! rows computed (the day's active nodes), not the reference code's whole universe.
 //!
 //! ```
 //! use darknet_nn::model::temporal::{DaySnapshot, TemporalConfig, TemporalKind};
@@ -50,6 +51,7 @@
 //! ```
 
 mod encoder;
+mod rows;
 mod schedule;
 mod snapshot;
 
@@ -57,6 +59,7 @@ pub use encoder::{
     EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder,
     GcnGruEncoderCache, GcnStack, GcnStackCache, NodeInput, WindowGraph,
 };
+pub use rows::{row_map, RowsCache, RowsDay, RowsWindow};
 pub use schedule::{
     gcn_embed, gcn_step, gru_embed, gru_step, BnInference, DayEmbeddings, GcnGruLinkModel,
     GcnLinkModel, GruTestWindow, LinkModel, Monitor, TemporalConfig, TemporalKind, TemporalModel,

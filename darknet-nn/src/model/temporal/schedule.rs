@@ -1,7 +1,8 @@
 //! Link-prediction training and Paper B's four training schedules (SPEC §2.4, §3.7, B5–B7).
 
-use super::encoder::{EdgePredictor, GcnEncoder, GcnGruEncoder, NodeInput, WindowGraph};
-use super::snapshot::{expand, union_ids, DaySnapshot, Expanded};
+use super::encoder::{EdgePredictor, GcnEncoder, GcnGruEncoder, NodeInput};
+use super::rows::RowsWindow;
+use super::snapshot::DaySnapshot;
 use crate::layers::BatchNorm1d;
 use crate::loss::nll;
 use crate::param::{visit_child_buffers, visit_child_params};
@@ -662,34 +663,6 @@ pub fn gcn_step(
     Ok((loss, acc))
 }
 
-/// The window's graphs re-indexed onto the union of its nodes.
-struct Window<T: Float> {
-    union: Vec<u32>,
-    graphs: Vec<Expanded<T>>,
-}
-
-impl<T: Float> Window<T> {
-    fn new(w: &[&DaySnapshot<T>], use_features: bool) -> Self {
-        let union = union_ids(w);
-        let graphs = w.iter().map(|s| expand(s, &union, use_features)).collect();
-        Self { union, graphs }
-    }
-    fn views(&self, use_features: bool) -> Vec<WindowGraph<'_, T>> {
-        self.graphs
-            .iter()
-            .map(|g| WindowGraph {
-                adj: &g.adj,
-                adj_t: &g.adj_t,
-                input: if use_features {
-                    NodeInput::Features(g.features.view())
-                } else {
-                    NodeInput::Identity(&self.union)
-                },
-            })
-            .collect()
-    }
-}
-
 /// One full-batch optimizer step of a GCN-GRU link model on a window (oldest day first; the
 /// last day's pairs are the targets); returns (loss, accuracy).
 pub fn gru_step(
@@ -703,20 +676,21 @@ pub fn gru_step(
         .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
     check_pairs(target)?;
     model.zero_grad();
-    let w = Window::new(window, use_features);
-    let views = w.views(use_features);
-    let (emb, ec) = model.encoder.forward(&views, Mode::Train)?;
-    let map = &w.graphs[w.graphs.len() - 1].row_map;
+    // The target day's active nodes carry the loss: the GRU runs over them only, each day's
+    // GCN on its own graph (see `rows`).
+    let rw = RowsWindow::new(window, &target.node_ids);
+    let days = rw.days(window);
+    let (emb, ec) = model
+        .encoder
+        .forward_rows(&days, use_features, Mode::Train)?;
     let (src, dst, lab) = target.pairs();
-    let src: Vec<usize> = src.iter().map(|&r| map[r]).collect();
-    let dst: Vec<usize> = dst.iter().map(|&r| map[r]).collect();
     let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
     let (loss, acc, g) = link_loss(lp.view(), &lab)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
     }
     let d_emb = model.predictor.backward(&pc, g.view())?;
-    model.encoder.backward(&views, &ec, d_emb.view())?;
+    model.encoder.backward_rows(&days, &ec, d_emb.view())?;
     adam.step(model)?;
     Ok((loss, acc))
 }
@@ -785,33 +759,20 @@ pub fn gru_embed(
     use_features: bool,
     bn: BnInference,
 ) -> Result<DayEmbeddings> {
-    // The window's node rows plus the day's hosts (which may be absent from a code window).
-    let mut all: Vec<&DaySnapshot<f32>> = window.to_vec();
-    all.push(day);
-    let union = union_ids(&all);
-    let graphs: Vec<Expanded<f32>> = window
-        .iter()
-        .map(|s| expand(s, &union, use_features))
-        .collect();
-    let w = Window { union, graphs };
-    let views = w.views(use_features);
+    // The day's active nodes (hosts, then ports), each window day's GCN on its own graph; a
+    // node of the day absent from a window day is isolated there (see `rows`).
+    let rw = RowsWindow::new(window, &day.node_ids);
+    let days = rw.days(window);
     let enc = &mut model.encoder;
     let (mode, saved) = bn_pass(&enc.bn, bn);
-    let r = enc.forward(&views, mode);
+    let r = enc.forward_rows(&days, use_features, mode);
     bn_restore(&mut enc.bn, saved);
     let e = r?.0;
-    let host_ids = day.host_ids().to_vec();
-    let mut out = Array2::zeros((host_ids.len(), e.ncols()));
-    for (i, id) in host_ids.iter().enumerate() {
-        let u = w
-            .union
-            .binary_search(id)
-            .expect("day's hosts are in the union");
-        out.row_mut(i).assign(&e.row(u));
-    }
     Ok(DayEmbeddings {
-        host_ids,
-        embeddings: out,
+        host_ids: day.host_ids().to_vec(),
+        embeddings: e
+            .slice_axis(ndarray::Axis(0), (0..day.n_hosts).into())
+            .to_owned(),
     })
 }
 

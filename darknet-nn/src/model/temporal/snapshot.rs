@@ -140,6 +140,7 @@ impl<T: Float> DaySnapshot<T> {
 }
 
 /// The sorted union of the global ids of several snapshots.
+#[cfg(test)]
 pub(crate) fn union_ids<T: Float>(snaps: &[&DaySnapshot<T>]) -> Vec<u32> {
     let mut ids: Vec<u32> = snaps
         .iter()
@@ -150,9 +151,11 @@ pub(crate) fn union_ids<T: Float>(snaps: &[&DaySnapshot<T>]) -> Vec<u32> {
     ids
 }
 
-/// A snapshot re-indexed onto a larger sorted id set `union` (a GCN-GRU window): rows of nodes
+/// A snapshot re-indexed onto a larger sorted id set `union` (a GCN-GRU window; the reference
+/// computation the row-restricted window of `rows` is tested against): rows of nodes
 /// inactive that day get only their self-loop (weight 1) and zero features, exactly what the
 /// reference code's global adjacency and features hold for them.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub(crate) struct Expanded<T: Float> {
     /// (n_union, n_union) CSR.
@@ -166,6 +169,7 @@ pub(crate) struct Expanded<T: Float> {
 }
 
 /// Re-indexes `s` onto `union` (which must contain all of `s.node_ids`, sorted).
+#[cfg(test)]
 pub(crate) fn expand<T: Float>(
     s: &DaySnapshot<T>,
     union: &[u32],
