@@ -106,6 +106,12 @@ struct Args {
     /// A small, fast run (smaller darknet and models).
     #[arg(long)]
     quick: bool,
+    /// Train the static GCN on every day, not only the test days (its scores are the same).
+    #[arg(long)]
+    gcn_all_days: bool,
+    /// Smaller GCN layers for small machines: 256,128 instead of Paper B's 1024,512.
+    #[arg(long)]
+    fast: bool,
     /// Write no embedding CSV (reports and models only).
     #[arg(long)]
     no_embeddings: bool,
@@ -168,6 +174,10 @@ fn config(a: &Args) -> Result<PaperBConfig, CliError> {
     set!(a.k, c.knn_k);
     if a.incremental_epochs.is_some() {
         c.temporal.incremental_epochs = a.incremental_epochs;
+    }
+    c.static_gcn_all_days = a.gcn_all_days;
+    if a.fast {
+        c.temporal.gcn_dims = vec![256, 128];
     }
     if !a.gcn_dims.is_empty() {
         c.temporal.gcn_dims = a.gcn_dims.clone();
@@ -247,6 +257,7 @@ fn main() -> ExitCode {
         let out = args.out.clone();
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         let mut bar: Option<indicatif::ProgressBar> = None;
+        let mut started: Option<(String, std::time::Instant)> = None;
         let mut sweep_bar: Option<indicatif::ProgressBar> = None;
         let write_dir = OutputDir {
             dir: &out,
@@ -271,6 +282,7 @@ fn main() -> ExitCode {
                     }
                     RunEvent::VariantStart(name, days) => {
                         bar = Some(progress(days as u64, &name));
+                        started = Some((name, std::time::Instant::now()));
                     }
                     RunEvent::Step(t) => {
                         if let Some(b) = &bar {
@@ -280,6 +292,12 @@ fn main() -> ExitCode {
                     RunEvent::VariantDone => {
                         if let Some(b) = bar.take() {
                             b.finish_and_clear();
+                        }
+                        if let Some((name, t)) = started.take() {
+                            eprintln!(
+                                "temporal: {name} done in {:.1} s",
+                                t.elapsed().as_secs_f64()
+                            );
                         }
                     }
                     RunEvent::SweepPoint(..) => {

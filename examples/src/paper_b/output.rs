@@ -9,7 +9,8 @@
 //! - `report.json`: per variant `per_class_f1` (class → mean, std, support), `macro_f1`,
 //!   `train_seconds`, per-day macro F1; the days, test days, stage times and warnings;
 //! - `report.md`: our figures in the shape of Paper B's Table 3, beside the paper's;
-//! - `training_curves.svg`: link-prediction loss of every GNN variant per step;
+//! - `training_curves.svg` and `training_curves.csv` (`variant,day,epoch,loss`): the
+//!   link-prediction loss of every GNN optimizer step;
 //! - `history_sweep.csv` / `.svg`, `epochs_sweep.csv` / `.svg` when sweeps ran (Figure 4).
 
 use super::error::{io_err, PaperBError, Result};
@@ -792,7 +793,25 @@ pub fn curves_svg(path: &Path, r: &PaperBResult) -> Result<()> {
     root.present().map_err(|x| e(x.to_string()))
 }
 
-/// Writes `report.json`, `report.md`, `training_curves.svg` and the sweeps' CSV and SVG into
+/// Every GNN optimizer step as CSV `variant,day,epoch,loss` (day = `YYYYMMDD` of the snapshot
+/// trained on, the window's last day for GRU models).
+pub fn curves_csv(r: &PaperBResult) -> String {
+    let mut s = String::from("variant,day,epoch,loss\n");
+    for v in r
+        .variants
+        .iter()
+        .filter(|v| v.variant.model != ModelKind::IDarkVec)
+    {
+        for (t, e, l) in &v.curve {
+            let day = r.days.get(*t).map_or("", |d| d.day.as_str());
+            let _ = writeln!(s, "{},{day},{e},{l}", v.name);
+        }
+    }
+    s
+}
+
+/// Writes `report.json`, `report.md`, `training_curves.svg` and `.csv`, and the sweeps' CSV and
+/// SVG into
 /// `dir` (embeddings, models and `days.csv` are written by [`super::run`] as it goes).
 /// Returns the files written.
 ///
@@ -813,6 +832,9 @@ pub fn write_outputs(dir: &Path, r: &PaperBResult) -> Result<Vec<PathBuf>> {
     {
         let p = dir.join("training_curves.svg");
         curves_svg(&p, r)?;
+        files.push(p);
+        let p = dir.join("training_curves.csv");
+        write_file(&p, curves_csv(r).as_bytes())?;
         files.push(p);
     }
     for (param, pts) in &r.sweeps {
