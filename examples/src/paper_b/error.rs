@@ -47,9 +47,10 @@ pub enum PaperBError {
         detail: String,
     },
     /// The traffic has too few days with snapshots for what was asked.
-    #[error("{found} day(s) with hosts above the threshold, {needed} needed: {reason}")]
+    #[error("{found} day(s) available, {needed} needed: {reason}")]
     TooFewDays {
-        /// Days with a snapshot.
+        /// Days available for that purpose (days with a snapshot, or those before the test
+        /// days).
         found: usize,
         /// Days needed.
         needed: usize,

@@ -630,7 +630,9 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
                 found: n_train,
                 needed: h + 1,
                 reason: format!(
-                    "GCN-GRU trains on windows of H + 1 = {} days before the test days",
+                    "GCN-GRU trains on windows of H + 1 = {} days before the {n_test} test \
+                     day(s), and {n_train} of the {n} days with hosts above the threshold \
+                     come before them",
                     h + 1
                 ),
             });
@@ -639,7 +641,11 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
             return Err(PaperBError::TooFewDays {
                 found: n,
                 needed: h + 1,
-                reason: format!("i-GCN-GRU needs a full window of H + 1 = {} days", h + 1),
+                reason: format!(
+                    "i-GCN-GRU needs a full window of H + 1 = {} days with hosts above the \
+                     threshold",
+                    h + 1
+                ),
             });
         }
     }
