@@ -1155,6 +1155,12 @@ pub struct PaperBResult {
     pub n_hosts: usize,
     /// Global port nodes.
     pub n_ports: usize,
+    /// GCN layer sizes and embedding size of the GNN variants.
+    pub gcn_dims: Vec<usize>,
+    /// Embedding size of the GNN variants.
+    pub emb_dim: usize,
+    /// History H of the GRU variants.
+    pub history: usize,
     /// Every variant, in configuration order.
     pub variants: Vec<VariantResult>,
     /// The sweeps that were asked for.
@@ -1273,6 +1279,9 @@ pub fn run_with(
         test_days: prep.test_days.iter().map(|&t| prep.day_label(t)).collect(),
         n_hosts: prep.set.n_hosts(),
         n_ports: prep.set.ports.len(),
+        gcn_dims: cfg.temporal.gcn_dims.clone(),
+        emb_dim: cfg.temporal.emb_dim,
+        history: cfg.temporal.history,
         variants,
         sweeps: done_sweeps,
         stage_secs,

@@ -453,6 +453,9 @@ pub fn report_json(r: &PaperBResult) -> String {
         "test_days": r.test_days,
         "n_hosts": r.n_hosts,
         "n_ports": r.n_ports,
+        "gcn_dims": r.gcn_dims,
+        "emb_dim": r.emb_dim,
+        "history": r.history,
         "sweeps": sweeps,
         "stage_seconds": r.stage_secs.iter().map(|(s, t)| (s.clone(), json!(t))).collect::<Map<_, _>>(),
         "warnings": r.warnings,
@@ -489,6 +492,15 @@ pub fn report_markdown(r: &PaperBResult) -> String {
         r.test_days.len(),
         r.test_days.first().map_or("", String::as_str),
         r.test_days.last().map_or("", String::as_str),
+    );
+    let dims: Vec<String> = r.gcn_dims.iter().map(usize::to_string).collect();
+    let _ = writeln!(
+        s,
+        "GNN encoders: GCN 37 → {} then {} embedding dimensions, history H = {} (Paper B: \
+         37 → 1024 → 512, 128, H = 5).\n",
+        dims.join(" → "),
+        r.emb_dim,
+        r.history
     );
     // Our table.
     s.push_str("## Ours: F1 per class, mean ± std over the test days\n\n| class | support |");
