@@ -284,6 +284,13 @@ fn order_carries_label_information() {
             "label {l}: transition density AUC {:.3}, best aggregate AUC {best:.3}",
             auc(&density, y)
         );
+        // Labels that differ from others only by order (15 Hacking, 18 Brute-Force, 19 Bad Web
+        // Bot, 21 Web App Attack, 22 SSH) are drawn with matched aggregates: no single per-host
+        // statistic ranks them much better than chance (0.58-0.64 with this seed; before the
+        // matching, 0.71-0.82).
+        if [1, 2, 3, 5, 6].contains(&l) {
+            assert!(best < 0.7, "label {l}: best aggregate AUC {best:.3}");
+        }
     }
     // Chains make sparser transition graphs than random order on the same ports: among hosts
     // with at least 4 login-port nodes, the edges between login ports per login node are fewer
@@ -399,8 +406,8 @@ fn golden_digests() {
 const GOLDEN: (usize, u64, usize, u64) = (
     2574,
     2_873_057_320_385_962_347,
-    3483,
-    12_592_132_585_908_522_774,
+    3508,
+    903_281_914_691_260_700,
 );
 
 /// Per-tool fingerprints appear as documented in `synth::Tool`.
