@@ -793,7 +793,13 @@ pub(crate) fn paper_a_host<R: Rng>(
     }
     if mask & 2 != 0 {
         // 15 Hacking: a fixed chain of mixed services at increasing addresses.
-        plans.push(plan(&HACKING_A, None, Order::Chain, AddrOrder::Sequential, 6));
+        plans.push(plan(
+            &HACKING_A,
+            None,
+            Order::Chain,
+            AddrOrder::Sequential,
+            6,
+        ));
     }
     if mask & 4 != 0 {
         // 18 Brute-Force: a fixed chain over login ports.
@@ -801,7 +807,13 @@ pub(crate) fn paper_a_host<R: Rng>(
     }
     if mask & 8 != 0 {
         // 19 Bad Web Bot: hub around 80 (80, x, 80, y, ...).
-        plans.push(plan(&WEB_A, Some(80), Order::Alternate, AddrOrder::Random, 4));
+        plans.push(plan(
+            &WEB_A,
+            Some(80),
+            Order::Alternate,
+            AddrOrder::Random,
+            4,
+        ));
     }
     if mask & 16 != 0 {
         // 20 Exploited Host: Mirai-family TCP (its UDP and ICMP below).
@@ -818,7 +830,13 @@ pub(crate) fn paper_a_host<R: Rng>(
     }
     if mask & 64 != 0 {
         // 22 SSH: hub around 22 (22, 2222, 22, 2200, ...).
-        plans.push(plan(&SSH_A, Some(22), Order::Alternate, AddrOrder::Random, 6));
+        plans.push(plan(
+            &SSH_A,
+            Some(22),
+            Order::Alternate,
+            AddrOrder::Random,
+            6,
+        ));
     }
     share_ports(rng, &mut plans, budget);
     for p in plans {
