@@ -39,7 +39,8 @@
 //!   exactly the login ports;
 //! - Web App Attack (21) walks web ports as a chain, Bad Web Bot (19) uses a hub pattern
 //!   (80, x, 80, y, ...: a star graph), Port Scan over web ports is random;
-//! - Hacking (15) walks mixed services as a chain at increasing addresses;
+//! - Hacking (15) walks mixed services as a chain at addresses that keep increasing from day
+//!   to day (a sweep), which the host graph's address-order feature sees;
 //! - SSH (22) is a hub around 22.
 //!
 //! For this to hold for whole hosts, not only for single behaviours, a Paper A host's
@@ -592,12 +593,14 @@ impl SyntheticDarknet {
                             }
                         }
                         behaviour::emit_day(
-                            spec, &comps, day_start, base, n_addrs, intensity, &mut rng, &mut buf,
+                            spec, &comps, day_index, day_start, base, n_addrs, intensity, &mut rng,
+                            &mut buf,
                         );
                     } else {
                         behaviour::emit_day(
                             spec,
                             &spec.components,
+                            day_index,
                             day_start,
                             base,
                             n_addrs,

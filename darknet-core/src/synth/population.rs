@@ -281,6 +281,7 @@ pub(crate) fn paper_b_host<R: Rng>(
         periodic: false,
         components: Vec::new(),
         port_churn: 0.0,
+        sweep_continues: false,
     };
     let r = rng.random::<f32>();
     match def.label {
@@ -758,6 +759,7 @@ pub(crate) fn paper_a_host<R: Rng>(
         periodic: false,
         components: Vec::new(),
         port_churn: 0.0,
+        sweep_continues: true,
     };
     let len = if rng.random::<f32>() < churn {
         rng.random_range(2..=days.max(2))
