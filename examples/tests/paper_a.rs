@@ -286,7 +286,7 @@ fn captures_in_any_file_order_give_the_sorted_trace() {
         }
         std::fs::write(dir.join(name), w.finish().unwrap()).unwrap();
     }
-    let got = paper_a::read_captures(&[dir.clone()]).unwrap();
+    let got = paper_a::read_captures(std::slice::from_ref(&dir)).unwrap();
     let want = Trace::from_packets(days.concat());
     assert_eq!(got.len(), want.len());
     assert_eq!(got.ts_ns(), want.ts_ns());
