@@ -97,6 +97,49 @@ impl Trace {
         Ok(Trace::from_packets(v))
     }
 
+    /// Appends `packets` (a day of a stream, a file of a capture), keeping the trace sorted by
+    /// time. When they are sorted and none is earlier than the trace's last packet (the usual
+    /// case: day after day) they are pushed as they are, so a stream never has to be held
+    /// twice; otherwise the whole trace is rebuilt with [`Trace::from_packets`]'s stable sort.
+    /// Either way the result equals `Trace::from_packets(old packets, then packets)`.
+    ///
+    /// Complexity: O(k) for k appended packets in order, O((n + k) log(n + k)) otherwise.
+    ///
+    /// ```
+    /// use darknet_core::{SynthConfig, Trace};
+    /// let darknet = SynthConfig::paper_a().hosts(50).days(2).build()?;
+    /// let mut trace = Trace::default();
+    /// for d in 0..2 {
+    ///     trace.extend_packets(&darknet.day(d));
+    /// }
+    /// assert_eq!(trace, darknet.trace());
+    /// # Ok::<(), darknet_core::CoreError>(())
+    /// ```
+    pub fn extend_packets(&mut self, packets: &[Packet]) {
+        let last = self.ts_ns.last().copied().unwrap_or(0);
+        let in_order = packets.first().is_none_or(|p| p.ts_ns >= last)
+            && packets.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns);
+        if in_order {
+            self.reserve(packets.len());
+            for p in packets {
+                self.push_unchecked(p);
+            }
+        } else {
+            let old = std::mem::take(self);
+            *self = Trace::from_packets(old.iter().chain(packets.iter().copied()));
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        macro_rules! rs {
+            ($($c:ident),*) => { $( self.$c.reserve(n); )* };
+        }
+        rs!(
+            ts_ns, src, dst, src_port, dst_port, proto, tcp_flags, ttl, ip_len, ip_id, tcp_window,
+            mss, tsval, tcp_seq, tcp_ack, wscale, opts, icmp_type, icmp_code
+        );
+    }
+
     fn push_unchecked(&mut self, p: &Packet) {
         self.ts_ns.push(p.ts_ns);
         self.src.push(u32::from(p.src));
@@ -399,6 +442,24 @@ mod tests {
         assert_eq!(t.ts_ns(), &[10, 20, 30]);
         assert_eq!(t.packet(0), ps[1]);
         assert_eq!(t.iter().collect::<Vec<_>>(), vec![ps[1], ps[2], ps[0]]);
+    }
+
+    #[test]
+    fn extend_equals_from_packets_in_and_out_of_order() {
+        let a = vec![pkt(10, 1, 80), pkt(20, 2, 22)];
+        let later = vec![pkt(20, 3, 1), pkt(25, 1, 2)];
+        let earlier = vec![pkt(30, 4, 9), pkt(5, 1, 3)];
+        let mut t = Trace::default();
+        t.extend_packets(&a);
+        t.extend_packets(&later);
+        let all: Vec<Packet> = a.iter().chain(&later).copied().collect();
+        assert_eq!(t, Trace::from_packets(all.clone()));
+        t.extend_packets(&earlier);
+        let all: Vec<Packet> = all.iter().chain(&earlier).copied().collect();
+        assert_eq!(t, Trace::from_packets(all));
+        assert_eq!(t.ts_ns(), &[5, 10, 20, 20, 25, 30]);
+        t.extend_packets(&[]);
+        assert_eq!(t.len(), 6);
     }
 
     #[test]

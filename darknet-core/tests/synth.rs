@@ -284,6 +284,13 @@ fn order_carries_label_information() {
             "label {l}: transition density AUC {:.3}, best aggregate AUC {best:.3}",
             auc(&density, y)
         );
+        // Labels that differ from others only by order (15 Hacking, 18 Brute-Force, 19 Bad Web
+        // Bot, 21 Web App Attack, 22 SSH) are drawn with matched aggregates: no single per-host
+        // statistic ranks them much better than chance (0.58-0.64 with this seed; before the
+        // matching, 0.71-0.82).
+        if [1, 2, 3, 5, 6].contains(&l) {
+            assert!(best < 0.7, "label {l}: best aggregate AUC {best:.3}");
+        }
     }
     // Chains make sparser transition graphs than random order on the same ports: among hosts
     // with at least 4 login-port nodes, the edges between login ports per login node are fewer
@@ -331,6 +338,69 @@ fn order_carries_label_information() {
     );
     assert!(brute.len() > 20 && scan.len() > 20);
     assert!(mean(&brute) + 0.2 < mean(&scan));
+}
+
+/// Paper A: Hacking's sequential sweep carries on from day to day, so a port of its chain
+/// sees increasing addresses over several days (the host graph's address-order feature),
+/// which random addressing almost never gives.
+#[test]
+fn paper_a_sweeps_keep_increasing_across_days() {
+    let s = SynthConfig::paper_a()
+        .hosts(800)
+        .days(5)
+        .seed(4)
+        .label_noise(0.0)
+        .build()
+        .unwrap();
+    let t = s.trace();
+    let behaviour: BTreeMap<_, _> = s
+        .hosts()
+        .iter()
+        .map(|h| (h.addr, h.behaviour_labels))
+        .collect();
+    let (mut hacking, mut other) = ((0, 0), (0, 0));
+    for (addr, pk) in t.by_source().iter() {
+        let mut ports: BTreeMap<u16, Vec<(u64, u32)>> = BTreeMap::new();
+        for &i in pk {
+            let i = i as usize;
+            if t.proto()[i] == 6 {
+                ports
+                    .entry(t.dst_port()[i])
+                    .or_default()
+                    .push((t.ts_ns()[i] / NANOS_PER_DAY, t.dst()[i]));
+            }
+        }
+        let multi_day = ports
+            .values()
+            .any(|v| v.first().map(|f| f.0) != v.last().map(|l| l.0));
+        if !multi_day {
+            continue;
+        }
+        let increasing = ports.values().any(|v| {
+            let mut a: Vec<u32> = v.iter().map(|x| x.1).collect();
+            a.dedup();
+            a.len() >= 5
+                && v.first().map(|f| f.0) != v.last().map(|l| l.0)
+                && a.windows(2).all(|w| w[0] < w[1])
+        });
+        let slot = if behaviour[&addr] & 0b10 != 0 {
+            &mut hacking
+        } else {
+            &mut other
+        };
+        slot.0 += usize::from(increasing);
+        slot.1 += 1;
+    }
+    let rate = |x: (usize, usize)| x.0 as f64 / x.1.max(1) as f64;
+    eprintln!("increasing multi-day ports: hacking {hacking:?}, others {other:?}");
+    assert!(hacking.1 > 50 && other.1 > 50);
+    // Seed 4: 96 of 220 Hacking hosts, 31 of 358 others (unreported Hacking look-alikes, and
+    // random addresses by chance); with sweeps restarting every day it was 23 of 220 and 12
+    // of 358.
+    assert!(
+        rate(hacking) > 0.3 && rate(hacking) > 3.0 * rate(other),
+        "{hacking:?} {other:?}"
+    );
 }
 
 /// FNV-1a over a fixed little-endian serialisation of the packets: the same on every machine
@@ -399,8 +469,8 @@ fn golden_digests() {
 const GOLDEN: (usize, u64, usize, u64) = (
     2574,
     2_873_057_320_385_962_347,
-    3483,
-    12_592_132_585_908_522_774,
+    3508,
+    11_336_456_993_474_988_564,
 );
 
 /// Per-tool fingerprints appear as documented in `synth::Tool`.

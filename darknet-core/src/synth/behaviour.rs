@@ -80,7 +80,15 @@ pub(crate) struct HostSpec {
     pub components: Vec<Component>,
     /// Per-day probability of replacing one port of a component (churn).
     pub port_churn: f32,
+    /// Sequential address sweeps carry on from day to day (Paper A: a sweep's addresses keep
+    /// increasing over the month) instead of restarting at a random address each day (Paper
+    /// B). The day's random start is drawn either way, so the other draws do not move.
+    pub sweep_continues: bool,
 }
+
+/// Darknet addresses a continuing sweep advances per day (more than a Paper A host's
+/// sequential probes on a day at intensity 1, so its addresses keep increasing).
+const SWEEP_STRIDE_PER_DAY: u64 = 64;
 
 /// Per (host, day) mutable state during emission.
 struct CompState {
@@ -106,11 +114,13 @@ fn udp_len(port: u16) -> u16 {
 }
 
 /// Emits the packets of `spec` on day `day_index` into `out` (not sorted across hosts, sorted
-/// within the host). `n_addrs` = darknet size, `base` = first darknet address.
+/// within the host). `day_index` counts days from the start day, `n_addrs` = darknet size,
+/// `base` = first darknet address.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn emit_day<R: Rng>(
     spec: &HostSpec,
     comps: &[Component],
+    day_index: u32,
     day_start_ns: u64,
     base: u32,
     n_addrs: u32,
@@ -147,6 +157,17 @@ pub(crate) fn emit_day<R: Rng>(
             cur_addr: 0,
         })
         .collect();
+    if spec.sweep_continues {
+        // Start of the day's sweep from the host and the day, not from the day's draw: a
+        // fixed host offset in the first quarter of the darknet, then a stride per day.
+        let host = u64::from(u32::from(spec.addr).wrapping_mul(2_246_822_519));
+        let day = u64::from(day_index);
+        let n = u64::from(n_addrs);
+        for (k, st) in states.iter_mut().enumerate() {
+            let start = host % (n / 4).max(1) + day * SWEEP_STRIDE_PER_DAY + 7 * k as u64;
+            st.addr = (start % n) as u32;
+        }
+    }
     let total_w: f32 = comps.iter().map(|c| c.weight).sum();
     let mut ci = 0usize;
     let mut run_left = 0u32;

@@ -35,11 +35,24 @@
 //! host's packets, which a host graph sees (its edges are consecutive-packet transitions) and
 //! an MLP on per-host aggregates does not:
 //! - Port Scan (14) visits its ports in random order (a dense transition graph), Brute-Force
-//!   (18) walks login ports as a fixed chain (a cycle graph); Port Scan hosts often use exactly
-//!   the login ports and the same retry counts, so the multisets of ports, flags and counts match;
+//!   (18) walks login ports as a fixed chain (a cycle graph); Port Scan hosts often scan
+//!   exactly the login ports;
 //! - Web App Attack (21) walks web ports as a chain, Bad Web Bot (19) uses a hub pattern
 //!   (80, x, 80, y, ...: a star graph), Port Scan over web ports is random;
-//! - SSH (22) is a hub around 22 with retries.
+//! - Hacking (15) walks mixed services as a chain at addresses that keep increasing from day
+//!   to day (a sweep), which the host graph's address-order feature sees;
+//! - SSH (22) is a hub around 22.
+//!
+//! For this to hold for whole hosts, not only for single behaviours, a Paper A host's
+//! aggregates are drawn BEFORE and independently of its label set: rate, tool, activity, one
+//! retry count for all its TCP behaviours, the number of distinct TCP ports (8 to 12, shared
+//! out among its behaviours, so a host with three labels probes as many ports as a host with
+//! one) and whether it also probes UDP services. So the distinct-port count, packets per
+//! address, protocol shares and flag shares an MLP on per-host statistics reads have the same
+//! distribution with and without each of the labels above; only Exploited Host (20) keeps
+//! protocol and fingerprint marks of its own (UDP 5060/1900, ICMP echo, Mirai's sequence
+//! numbers), and port identities (web ports, the 22 family) still differ, which the port
+//! embeddings can see and per-host statistics only through the port span.
 //!
 //! Chains skip a step now and then (1 in 32) so they are not the strictly periodic walks Paper A's third
 //! filter removes (SPEC §4 A3); the periodic walkers among unlabelled hosts are strict.
@@ -580,12 +593,14 @@ impl SyntheticDarknet {
                             }
                         }
                         behaviour::emit_day(
-                            spec, &comps, day_start, base, n_addrs, intensity, &mut rng, &mut buf,
+                            spec, &comps, day_index, day_start, base, n_addrs, intensity, &mut rng,
+                            &mut buf,
                         );
                     } else {
                         behaviour::emit_day(
                             spec,
                             &spec.components,
+                            day_index,
                             day_start,
                             base,
                             n_addrs,

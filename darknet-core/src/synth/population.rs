@@ -16,8 +16,6 @@ pub(crate) const POPULAR_TCP: [u16; 40] = [
 ];
 /// Login services brute-forcers attack (SPEC §5.3, label 18).
 pub(crate) const LOGIN_TCP: [u16; 8] = [22, 23, 21, 25, 3389, 5900, 1433, 3306];
-/// Web ports (labels 19 and 21).
-pub(crate) const WEB_TCP: [u16; 6] = [80, 443, 8080, 8443, 8000, 8888];
 /// IoT / Mirai-family ports (label 20, Mirai-like class).
 pub(crate) const IOT_TCP: [u16; 5] = [23, 2323, 5555, 37215, 52869];
 /// UDP services probed by scanners and bots.
@@ -283,6 +281,7 @@ pub(crate) fn paper_b_host<R: Rng>(
         periodic: false,
         components: Vec::new(),
         port_churn: 0.0,
+        sweep_continues: false,
     };
     let r = rng.random::<f32>();
     match def.label {
@@ -682,14 +681,58 @@ pub(crate) fn draw_label_set<R: Rng>(rng: &mut R) -> u8 {
     LABEL_SETS[0].0
 }
 
+/// Paper A's own port pools (separate from the tables above so the Paper B preset's output
+/// does not move). Login services (labels 14 and 18).
+const LOGIN_A: [u16; 10] = [22, 23, 21, 25, 3389, 5900, 1433, 3306, 110, 143];
+/// Web ports (labels 14, 19 and 21).
+const WEB_A: [u16; 10] = [80, 443, 8080, 8443, 8000, 8888, 81, 8081, 8008, 3000];
+/// Mixed services of label 15 Hacking.
+const HACKING_A: [u16; 10] = [80, 8080, 445, 1433, 3306, 6379, 9200, 7547, 5555, 8443];
+/// SSH ports of label 22 (hub 22 first).
+const SSH_A: [u16; 6] = [22, 2222, 2200, 222, 2022, 8022];
+/// UDP services any Paper A host may probe besides its TCP behaviours.
+const UDP_A: [u16; 6] = [53, 123, 161, 1900, 137, 11211];
+
+/// Smallest and largest number of distinct TCP ports of a Paper A host with labelled
+/// behaviour; the number is drawn uniformly in this range INDEPENDENTLY of the label set and
+/// shared out among the host's behaviours.
+const PORT_BUDGET_A: (usize, usize) = (8, 12);
+
+/// Probability that a Paper A host with labelled behaviour also probes UDP services,
+/// independent of its labels.
+const UDP_SHARE_A: f32 = 0.35;
+
+/// One TCP behaviour of a Paper A host before its ports are drawn.
+struct Plan {
+    pool: &'static [u16],
+    /// Port visited first and between the others (hub pattern), taken before the budget is
+    /// shared out.
+    hub: Option<u16>,
+    order: Order,
+    addr: AddrOrder,
+    run: u8,
+    ports: Vec<u16>,
+}
+
 /// Builds a Paper A host whose behaviour carries the labels of `mask` (0 = unlabelled host).
 ///
-/// Label components (SPEC §5.3) and the ORDER design: Port Scan visits its ports in random
-/// order; Brute-Force walks its login ports as a fixed chain (with rare skips); SSH and Bad Web
-/// Bot use a hub pattern (back to 22 / 80 between other ports); Web App Attack a fixed chain
-/// over web ports; Hacking a fixed chain of mixed TCP and UDP services. Port Scan hosts draw
-/// from the same login and web ports with the same retry counts, so several labels differ only
-/// in the transition structure, not in the multiset of ports, flags or counts.
+/// Label behaviours (SPEC §5.3) and the ORDER design: Port Scan visits its ports in random
+/// order; Brute-Force walks login ports as a fixed chain (with rare skips); SSH and Bad Web Bot
+/// use a hub pattern (back to 22 / 80 between other ports); Web App Attack a fixed chain over
+/// web ports; Hacking a fixed chain of mixed services at increasing addresses; Exploited Host
+/// Mirai-family ports, UDP 5060/1900 and ICMP echo.
+///
+/// Aggregate matching: what an MLP on per-host statistics sees is drawn independently of the
+/// label set, so that labels differing only by order are separated by the transition structure
+/// (the host graph), not by counts. The host's rate, tool, activity, retry count (shared by all
+/// its TCP behaviours) and number of distinct TCP ports ([`PORT_BUDGET_A`]) are drawn first;
+/// the ports are then shared out round-robin among its TCP behaviours, drawn without
+/// repetition from each behaviour's pool; UDP services are probed with the same probability
+/// ([`UDP_SHARE_A`]) whatever the labels (in a chain for Hacking, at random otherwise). Only
+/// Exploited Host keeps protocol and fingerprint marks of its own (UDP 5060/1900, ICMP,
+/// Mirai's TCP sequence). Port identities still differ by label (web ports, 22-family,
+/// Mirai-family), which the port embeddings see and the per-host statistics only see through
+/// the port span.
 pub(crate) fn paper_a_host<R: Rng>(
     rng: &mut R,
     mask: u8,
@@ -716,6 +759,7 @@ pub(crate) fn paper_a_host<R: Rng>(
         periodic: false,
         components: Vec::new(),
         port_churn: 0.0,
+        sweep_continues: true,
     };
     let len = if rng.random::<f32>() < churn {
         rng.random_range(2..=days.max(2))
@@ -723,126 +767,141 @@ pub(crate) fn paper_a_host<R: Rng>(
         days
     };
     (spec.first_day, spec.last_day) = window(rng, days, len);
-    let retries = |rng: &mut R| rng.random_range(1..=3u8);
     if mask == 0 {
         unlabelled_a(rng, &mut spec);
         return spec;
     }
-    let w = |rng: &mut R| 0.5 + rng.random::<f32>();
+    // Host-level aggregates, drawn before and independently of the labels.
+    let retries = rng.random_range(1..=3u8);
+    let budget = rng.random_range(PORT_BUDGET_A.0..=PORT_BUDGET_A.1);
+    let with_udp = rng.random::<f32>() < UDP_SHARE_A;
+    let plan = |pool: &'static [u16], hub: Option<u16>, order, addr, run| Plan {
+        pool,
+        hub,
+        order,
+        addr,
+        run,
+        ports: Vec::new(),
+    };
+    let mut plans: Vec<Plan> = Vec::new();
     if mask & 1 != 0 {
-        // 14 Port Scan: random order; port set sometimes exactly a brute-forcer's or a web set.
-        let which = rng.random_range(0..3);
-        let ports = match which {
-            0 => {
-                let k = rng.random_range(4..=6);
-                pick(rng, &LOGIN_TCP, k)
-            }
-            1 => {
-                let k = rng.random_range(4..=6);
-                pick(rng, &WEB_TCP, k)
-            }
-            _ => {
-                let k = rng.random_range(3..=8);
-                pick(rng, &POPULAR_TCP, k)
-            }
+        // 14 Port Scan: random order over login, web or popular ports.
+        let pool: &'static [u16] = match rng.random_range(0..3) {
+            0 => &LOGIN_A,
+            1 => &WEB_A,
+            _ => &POPULAR_TCP,
         };
-        let r = retries(rng);
-        spec.components
-            .push(syn(w(rng), ports, Order::Random, r, AddrOrder::Random, 4));
+        plans.push(plan(pool, None, Order::Random, AddrOrder::Random, 4));
     }
     if mask & 2 != 0 {
-        // 15 Hacking: fixed chain of mixed services, TCP and UDP.
-        let k = rng.random_range(3..=6);
-        let ports = pick(
-            rng,
-            &[80, 8080, 445, 1433, 3306, 6379, 9200, 7547, 5555, 8443],
-            k,
-        );
-        spec.components.push(syn(
-            w(rng),
-            ports,
+        // 15 Hacking: a fixed chain of mixed services at increasing addresses.
+        plans.push(plan(
+            &HACKING_A,
+            None,
             Order::Chain,
-            1,
             AddrOrder::Sequential,
             6,
         ));
-        if rng.random::<f32>() < 0.5 {
-            let ports = pick(rng, &[53, 123, 161, 1900], 3);
-            spec.components.push(udp(0.3, ports, Order::Chain));
-        }
     }
     if mask & 4 != 0 {
-        // 18 Brute-Force: fixed chain over login ports with the same port counts and retry
-        // counts as a Port Scan over login ports.
-        let k = rng.random_range(4..=6);
-        let r = retries(rng);
-        spec.components.push(syn(
-            w(rng),
-            pick(rng, &LOGIN_TCP, k),
-            Order::Chain,
-            r,
-            AddrOrder::Random,
-            8,
-        ));
+        // 18 Brute-Force: a fixed chain over login ports.
+        plans.push(plan(&LOGIN_A, None, Order::Chain, AddrOrder::Random, 8));
     }
     if mask & 8 != 0 {
-        // 19 Bad Web Bot: hub pattern around 80 (80, x, 80, y, ...), low rate.
-        let mut ports = vec![80];
-        ports.extend(pick(rng, &[443, 8080, 8000, 8888], 3));
-        spec.components.push(syn(
-            w(rng),
-            ports,
+        // 19 Bad Web Bot: hub around 80 (80, x, 80, y, ...).
+        plans.push(plan(
+            &WEB_A,
+            Some(80),
             Order::Alternate,
-            1,
             AddrOrder::Random,
             4,
         ));
-        spec.rate *= 0.5;
     }
     if mask & 16 != 0 {
-        // 20 Exploited Host: Mirai-family TCP, UDP 5060/1900, ICMP echo.
+        // 20 Exploited Host: Mirai-family TCP (its UDP and ICMP below).
         spec.tool = if rng.random::<f32>() < 0.7 {
             Tool::Mirai
         } else {
             Tool::Linux
         };
-        spec.components.push(syn(
-            w(rng),
-            pick(rng, &IOT_TCP, 4),
-            Order::Random,
-            1,
+        plans.push(plan(&IOT_TCP, None, Order::Random, AddrOrder::Random, 4));
+    }
+    if mask & 32 != 0 {
+        // 21 Web App Attack: a fixed chain over web ports.
+        plans.push(plan(&WEB_A, None, Order::Chain, AddrOrder::Random, 6));
+    }
+    if mask & 64 != 0 {
+        // 22 SSH: hub around 22 (22, 2222, 22, 2200, ...).
+        plans.push(plan(
+            &SSH_A,
+            Some(22),
+            Order::Alternate,
             AddrOrder::Random,
-            4,
+            6,
         ));
+    }
+    share_ports(rng, &mut plans, budget);
+    for p in plans {
+        if p.ports.is_empty() {
+            continue;
+        }
+        let w = 0.5 + rng.random::<f32>();
+        spec.components
+            .push(syn(w, p.ports, p.order, retries, p.addr, p.run));
+    }
+    if mask & 16 != 0 {
         spec.components
             .push(udp(0.4, vec![5060, 1900], Order::Random));
         spec.components.push(icmp(0.2));
     }
-    if mask & 32 != 0 {
-        // 21 Web App Attack: fixed chain over web ports (sizes as a Port Scan over web ports).
-        let k = rng.random_range(4..=6);
-        spec.components.push(syn(
-            w(rng),
-            pick(rng, &WEB_TCP, k),
-            Order::Chain,
-            1,
-            AddrOrder::Random,
-            6,
-        ));
-    }
-    if mask & 64 != 0 {
-        // 22 SSH: hub around 22 (22, 2222, 22, 22222, ...), with retries.
-        let r = retries(rng);
-        spec.components.push(syn(
-            w(rng),
-            vec![22, 2222, 22222, 2200],
-            Order::Alternate,
-            r,
-            AddrOrder::Random,
-            6,
-        ));
+    if with_udp {
+        let k = rng.random_range(2..=3);
+        let order = if mask & 2 != 0 {
+            Order::Chain
+        } else {
+            Order::Random
+        };
+        spec.components.push(udp(0.3, pick(rng, &UDP_A, k), order));
     }
     spec
+}
+
+/// Shares `budget` distinct TCP ports out among `plans`: hub ports first, then one port per
+/// plan in turn (plans in a random order), each drawn uniformly from the plan's pool among the
+/// ports no plan holds yet, until the budget is spent or every pool is exhausted.
+fn share_ports<R: Rng>(rng: &mut R, plans: &mut [Plan], budget: usize) {
+    let mut taken: Vec<u16> = Vec::with_capacity(budget);
+    for p in plans.iter_mut() {
+        if let Some(h) = p.hub {
+            if !taken.contains(&h) {
+                taken.push(h);
+                p.ports.push(h);
+            }
+        }
+    }
+    let mut turn: Vec<usize> = (0..plans.len()).collect();
+    turn.shuffle(rng);
+    let mut free: Vec<u16> = Vec::new();
+    loop {
+        let mut progress = false;
+        for &i in &turn {
+            if taken.len() >= budget {
+                return;
+            }
+            free.clear();
+            free.extend(plans[i].pool.iter().filter(|p| !taken.contains(p)));
+            if free.is_empty() {
+                continue;
+            }
+            let port = free[rng.random_range(0..free.len())];
+            taken.push(port);
+            plans[i].ports.push(port);
+            progress = true;
+        }
+        if !progress {
+            return;
+        }
+    }
 }
 
 /// Unlabelled Paper A hosts: look-alikes of labelled behaviours that nobody reported, and the

@@ -75,9 +75,33 @@ pub struct FilterReport {
 /// # Errors
 /// darknet-core's [`darknet_core::CoreError::InvalidConfig`] for a zero window or threshold.
 pub fn apply_filters(trace: &Trace, config: &FilterConfig) -> Result<(Trace, FilterReport)> {
+    filter_trace(trace.clone(), config, &indicatif::ProgressBar::hidden())
+}
+
+/// [`apply_filters`] on a trace it owns, advancing `bar` by one step per enabled filter (its
+/// length and message are set here).
+///
+/// Memory: each filter reads the current trace and writes the kept packets into a new one,
+/// after which the current one is dropped, so at most two traces (the input and one filter's
+/// output, plus the filter's per-source index of 4 bytes a packet) are alive at a time.
+///
+/// # Errors
+/// As [`apply_filters`].
+pub fn filter_trace(
+    trace: Trace,
+    config: &FilterConfig,
+    bar: &indicatif::ProgressBar,
+) -> Result<(Trace, FilterReport)> {
     let mut report = FilterReport::default();
     let window_ns = u64::from(config.window_days) * NANOS_PER_DAY;
-    let mut t = trace.clone();
+    let enabled = [
+        config.bogon,
+        config.isolated,
+        config.vertical_scan,
+        config.periodic,
+    ];
+    bar.set_length(enabled.iter().filter(|&&e| e).count() as u64);
+    let mut t = trace;
     let mut push = |f: darknet_core::Filtered, t: &mut Trace| {
         report.steps.push(FilterStep {
             name: f.report.name.to_string(),
@@ -87,16 +111,20 @@ pub fn apply_filters(trace: &Trace, config: &FilterConfig) -> Result<(Trace, Fil
             hosts_removed: f.report.hosts_removed,
         });
         *t = f.trace;
+        bar.inc(1);
     };
     if config.bogon {
+        bar.set_message("bogon");
         let f = bogon_filter(&t, &BogonFilterConfig { enabled: true });
         push(f, &mut t);
     }
     if config.isolated {
+        bar.set_message("isolated");
         let f = isolated_filter(&t, &IsolatedConfig { window_ns })?;
         push(f, &mut t);
     }
     if config.vertical_scan {
+        bar.set_message("vertical");
         let cfg = VerticalScanConfig {
             window_ns,
             max_tcp_ports: config.vertical_tcp_ports,
@@ -106,9 +134,11 @@ pub fn apply_filters(trace: &Trace, config: &FilterConfig) -> Result<(Trace, Fil
         push(f, &mut t);
     }
     if config.periodic {
+        bar.set_message("periodic");
         let f = periodic_filter(&t, &PeriodicConfig::default())?;
         push(f, &mut t);
     }
+    bar.finish_and_clear();
     report.packets_out = t.len();
     report.hosts_out = t.by_source().len();
     Ok((t, report))

@@ -37,7 +37,7 @@ pub mod output;
 
 pub use baseline::{Mlp, MlpConfig};
 pub use error::{PaperAError, Result};
-pub use filters::{apply_filters, FilterConfig, FilterReport, FilterStep};
+pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, FilterStep};
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
@@ -297,25 +297,48 @@ pub struct Ingested {
 
 /// Reads the input: generates the synthetic darknet, or reads capture files and the label file.
 ///
+/// Memory: the trace is built as the input streams in, day by day for the synthetic darknet
+/// (one day of `Packet`s, 64 bytes each, is held beside the columnar trace, 47 bytes a packet)
+/// and in chunks of 2^20 packets for captures in time order; see [`read_captures`].
+///
 /// # Errors
 /// Reader and label-file errors; [`PaperAError::EmptyAfter`] for input without packets.
 pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
+    load_input_with(input, min_reports, &indicatif::ProgressBar::hidden())
+}
+
+/// [`load_input`] advancing `bar` by one step per synthetic day or capture file (its length is
+/// set here).
+///
+/// # Errors
+/// As [`load_input`].
+pub fn load_input_with(
+    input: &Input,
+    min_reports: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<Ingested> {
     let (trace, labels) = match input {
         Input::Synthetic(cfg) => {
             let darknet = cfg.build()?;
-            (
-                darknet.trace(),
-                rows_from_reports(darknet.reports(), min_reports),
-            )
+            bar.set_length(u64::from(darknet.n_days()));
+            let mut trace = Trace::default();
+            let mut day = Vec::new();
+            for d in 0..darknet.n_days() {
+                darknet.day_into(d, &mut day);
+                trace.extend_packets(&day);
+                bar.inc(1);
+            }
+            (trace, rows_from_reports(darknet.reports(), min_reports))
         }
         Input::Files { paths, labels } => {
             let rows = match labels {
                 Some(p) => read_label_file(p, min_reports)?,
                 None => LabelRows::empty(),
             };
-            (read_captures(paths)?, rows)
+            (read_captures_with(paths, bar)?, rows)
         }
     };
+    bar.finish_and_clear();
     if trace.is_empty() {
         return Err(PaperAError::EmptyAfter {
             stage: "reading the input",
@@ -331,10 +354,21 @@ pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
 /// time-sorted trace. Frames a reader cannot use are
 /// skipped and counted by darknet-core's readers.
 ///
+/// Memory: packets go into the columnar trace in chunks of 2^20 as they are read, so files in
+/// time order (a file per day, say) are never held twice; the first packet earlier than the
+/// trace so far switches to collecting every packet and sorting once at the end.
+///
 /// # Errors
 /// [`PaperAError::Io`] for an unreadable directory, darknet-core's reader errors (file and
 /// record), [`PaperAError::InvalidConfig`] for no file.
 pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
+    read_captures_with(paths, &indicatif::ProgressBar::hidden())
+}
+
+/// Packets per chunk appended to the trace while reading captures.
+const READ_CHUNK: usize = 1 << 20;
+
+fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Trace> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -370,13 +404,43 @@ pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
             reason: "no capture file found",
         });
     }
-    let mut packets = Vec::new();
+    bar.set_length(files.len() as u64);
+    let mut trace = Trace::default();
+    // Set once a packet arrives earlier than the trace so far: from then on collect, sort once.
+    let mut unsorted: Option<Vec<darknet_core::Packet>> = None;
+    let mut chunk = Vec::new();
+    let flush = |chunk: &mut Vec<darknet_core::Packet>,
+                 trace: &mut Trace,
+                 unsorted: &mut Option<Vec<darknet_core::Packet>>| {
+        if unsorted.is_none() {
+            let last = trace.ts_ns().last().copied().unwrap_or(0);
+            let in_order = chunk.first().is_none_or(|p| p.ts_ns >= last)
+                && chunk.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns);
+            if in_order {
+                trace.extend_packets(chunk);
+            } else {
+                *unsorted = Some(std::mem::take(trace).iter().collect());
+            }
+        }
+        if let Some(all) = unsorted {
+            all.append(chunk);
+        }
+        chunk.clear();
+    };
     for f in &files {
         for p in darknet_core::open(f)? {
-            packets.push(p?);
+            chunk.push(p?);
+            if chunk.len() == READ_CHUNK {
+                flush(&mut chunk, &mut trace, &mut unsorted);
+            }
         }
+        bar.inc(1);
     }
-    Ok(Trace::from_packets(packets))
+    flush(&mut chunk, &mut trace, &mut unsorted);
+    Ok(match unsorted {
+        Some(all) => Trace::from_packets(all),
+        None => trace,
+    })
 }
 
 /// Summary of the port stage.
@@ -411,6 +475,11 @@ pub struct PortStage {
     pub embeddings: PortEmbeddings,
     /// Seconds spent: port graph, reference distances, auto-encoder (training + encoding).
     pub timings: Vec<(String, f64)>,
+}
+
+/// A progress bar of unknown length yet (the stage sets it), hidden when `cfg.quiet`.
+fn bar_unless_quiet(cfg: &PaperAConfig, msg: &str) -> indicatif::ProgressBar {
+    epoch_bar(cfg, 0, msg)
 }
 
 fn epoch_bar(cfg: &PaperAConfig, len: usize, msg: &str) -> indicatif::ProgressBar {
@@ -784,11 +853,15 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
-    let ingested = load_input(input, cfg.min_reports)?;
-    let n_packets_in = ingested.trace.len();
-    let n_hosts_in = ingested.trace.by_source().len();
-    let n_days = ingested.trace.days(0).len();
-    let ls = &ingested.labels.summary;
+    let bar = bar_unless_quiet(cfg, "ingest");
+    let Ingested {
+        trace: raw,
+        labels: ingested_labels,
+    } = load_input_with(input, cfg.min_reports, &bar)?;
+    let n_packets_in = raw.len();
+    let n_hosts_in = raw.by_source().len();
+    let n_days = raw.days(0).len();
+    let ls = &ingested_labels.summary;
     cfg.note(format!("{n_packets_in} packets from {n_hosts_in} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
     if ls.n_outside() > 0 {
         cfg.note(format!(
@@ -798,7 +871,9 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         ));
     }
     lap("ingest", &mut timings);
-    let (trace, filter_report) = apply_filters(&ingested.trace, &cfg.filters)?;
+    // The raw trace moves into the filters and is dropped by the first one.
+    let bar = bar_unless_quiet(cfg, "filters");
+    let (trace, filter_report) = filters::filter_trace(raw, &cfg.filters, &bar)?;
     for s in &filter_report.steps {
         cfg.note(format!(
             "filter {}: removed {} of {} packets, {} of {} hosts",
@@ -832,7 +907,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
     let data = build_dataset(
         &trace,
         &ports.embeddings,
-        &ingested.labels,
+        &ingested_labels,
         cfg.n_partitions,
     )?;
     let dr = data.graphs.report.clone();
@@ -915,7 +990,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         n_packets_in,
         n_hosts_in,
         n_days,
-        labels: ingested.labels.summary.clone(),
+        labels: ingested_labels.summary.clone(),
         filters: filter_report,
         ports: ports.summary,
         autoencoder_curve: ports.curve,
