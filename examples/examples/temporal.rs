@@ -46,7 +46,7 @@ struct Args {
     /// Source hosts of the synthetic darknet over the whole period (default 3,000; --quick 600).
     #[arg(long)]
     synth_hosts: Option<usize>,
-    /// Packet-rate scale of the synthetic darknet (default 0.1).
+    /// Packet-rate scale of the synthetic darknet (default 0.5).
     #[arg(long)]
     synth_intensity: Option<f64>,
     /// Models to train, comma separated: gcn, igcn, gcngru, igcngru, idarkvec.
