@@ -42,6 +42,7 @@ pub mod output;
 
 pub use error::{PaperBError, Result};
 
+use darknet_core::synth::PAPER_B_CLASSES_NAMES as PAPER_B_CLASS_LABELS;
 use darknet_core::{day_label, GroundTruth, SynthConfig, Trace};
 use darknet_eval::{aggregate_days, evaluate_day, DailyF1, KnnConfig, MeanStd, UNKNOWN};
 use darknet_graph::{
@@ -59,22 +60,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The classes of Paper B's Table 2 as the reference code spells them (`unknown` excluded).
-pub const PAPER_B_CLASSES: [&str; 14] = [
-    "mirai",
-    "unk_bruteforcer",
-    "unk_spammer",
-    "shadowserver",
-    "driftnet",
-    "internetcensus",
-    "censys",
-    "rapid7",
-    "onyphe",
-    "netsystems",
-    "shodan",
-    "unk_exploiter",
-    "securitytrails",
-    "intrinsec",
-];
+pub const PAPER_B_CLASSES: &[&str] = PAPER_B_CLASS_LABELS.split_at(14).0;
 
 /// Days of the default synthetic darknet (Paper B: December 2021).
 pub const DEFAULT_DAYS: u32 = 31;

@@ -463,6 +463,27 @@ pub fn report_json(r: &PaperBResult) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
 }
 
+/// `| class | support | <variant> | ... |` and the separator row.
+fn table_header(s: &mut String, r: &PaperBResult) {
+    s.push_str("| class | support |");
+    for v in &r.variants {
+        let _ = write!(s, " {} |", v.name);
+    }
+    s.push_str("\n|---|---|");
+    for _ in &r.variants {
+        s.push_str("---|");
+    }
+    s.push('\n');
+}
+
+/// Paper B's Figure 4 values for a sweep.
+fn paper_sweep(param: SweepParam) -> &'static [(usize, f64)] {
+    match param {
+        SweepParam::History => &PAPER_HISTORY_SWEEP,
+        SweepParam::Epochs => &PAPER_EPOCHS_SWEEP,
+    }
+}
+
 fn cell(m: Option<&MeanStd>) -> String {
     match m.and_then(|m| m.mean.zip(m.std)) {
         Some((a, b)) => format!("{a:.2}±{b:.2}"),
@@ -503,15 +524,8 @@ pub fn report_markdown(r: &PaperBResult) -> String {
         r.history
     );
     // Our table.
-    s.push_str("## Ours: F1 per class, mean ± std over the test days\n\n| class | support |");
-    for v in &r.variants {
-        let _ = write!(s, " {} |", v.name);
-    }
-    s.push_str("\n|---|---|");
-    for _ in &r.variants {
-        s.push_str("---|");
-    }
-    s.push('\n');
+    s.push_str("## Ours: F1 per class, mean ± std over the test days\n\n");
+    table_header(&mut s, r);
     let mut classes: Vec<String> = PAPER_B_CLASSES.iter().map(|c| c.to_string()).collect();
     for v in &r.variants {
         for (c, _, _) in v.scores.iter().flat_map(|x| &x.daily.per_class) {
@@ -552,17 +566,9 @@ pub fn report_markdown(r: &PaperBResult) -> String {
     s.push_str("\n\n");
     // Paper's table for the same columns.
     s.push_str(
-        "## Paper B (Table 3; i-DarkVec from the reference code's notebook), same columns\n\n\
-         | class | support |",
+        "## Paper B (Table 3; i-DarkVec from the reference code's notebook), same columns\n\n",
     );
-    for v in &r.variants {
-        let _ = write!(s, " {} |", v.name);
-    }
-    s.push_str("\n|---|---|");
-    for _ in &r.variants {
-        s.push_str("---|");
-    }
-    s.push('\n');
+    table_header(&mut s, r);
     let paper_cell = |(m, sd): (f64, f64)| format!("{m:.2}±{sd:.2}");
     for (k, (c, sup, cols)) in PAPER_TABLE_3.iter().enumerate() {
         let _ = write!(s, "| {c} | {sup} |");
@@ -590,10 +596,7 @@ pub fn report_markdown(r: &PaperBResult) -> String {
         PAPER_TRAIN_SECS.0, PAPER_TRAIN_SECS.1
     );
     for (p, pts) in &r.sweeps {
-        let paper: &[(usize, f64)] = match p {
-            SweepParam::History => &PAPER_HISTORY_SWEEP,
-            SweepParam::Epochs => &PAPER_EPOCHS_SWEEP,
-        };
+        let paper = paper_sweep(*p);
         let _ = writeln!(
             s,
             "## {} sweep (i-GCN-GRU with features, Figure 4)\n\n| {} | macro F1 (ours) | \
@@ -627,10 +630,7 @@ pub fn report_markdown(r: &PaperBResult) -> String {
 
 /// A sweep as CSV `value,macro_f1_mean,macro_f1_std,n_days,train_seconds,paper_macro_f1`.
 pub fn sweep_csv(param: SweepParam, points: &[SweepPoint]) -> String {
-    let paper: &[(usize, f64)] = match param {
-        SweepParam::History => &PAPER_HISTORY_SWEEP,
-        SweepParam::Epochs => &PAPER_EPOCHS_SWEEP,
-    };
+    let paper = paper_sweep(param);
     let mut s = format!(
         "{},macro_f1_mean,macro_f1_std,n_days,train_seconds,paper_macro_f1\n",
         param.name()
@@ -664,10 +664,7 @@ fn plot_err(path: &Path) -> impl Fn(String) -> PaperBError + '_ {
 /// [`PaperBError::Plot`].
 pub fn sweep_svg(path: &Path, param: SweepParam, points: &[SweepPoint]) -> Result<()> {
     let e = plot_err(path);
-    let paper: &[(usize, f64)] = match param {
-        SweepParam::History => &PAPER_HISTORY_SWEEP,
-        SweepParam::Epochs => &PAPER_EPOCHS_SWEEP,
-    };
+    let paper = paper_sweep(param);
     let xmax = points
         .iter()
         .map(|p| p.value)
