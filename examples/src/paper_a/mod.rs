@@ -167,7 +167,7 @@ pub struct PaperAConfig {
     pub final_model: bool,
     /// After training, recompute every BatchNorm's running statistics as the plain average of
     /// its batch statistics over one pass of the training data with the final weights
-    /// (PyTorch's `torch.optim.swa_utils.update_bn`) [ours]. With Paper A's learning rate
+    /// (PyTorch's `torch.optim.swa_utils.update_bn`) \[ours\]. With Paper A's learning rate
     /// (0.005) the running averages lag the moving weights, and the pooled GCN features have
     /// small variances that BatchNorm scales up, so evaluation-mode scores can differ badly from
     /// training-mode ones; see [`recalibrate_batchnorm`].

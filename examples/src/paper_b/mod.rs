@@ -13,14 +13,15 @@
 //!  → per-class F1 mean ± std over test days, macro F1, training time per variant
 //! ```
 //!
-//! **Recurrent state of absent hosts.** Node ids are global over the period. A GRU window
-//! covers the union of its days' active nodes; on a day of the window where a host is absent
-//! it is an isolated node (self-loop only, zero features, or its one-hot id without
-//! features), so its hidden state keeps evolving through the GRU with that constant input,
-//! exactly as the reference code's global matrices treat it. The GRU starts from h0 = 0 for
-//! every window (the reference code never carries state between calls), so nothing else of
-//! an absent host is remembered; hosts absent from a whole window are not computed, and a day
-//! embeds only its active hosts.
+//! **Recurrent state of absent hosts.** Node ids are global over the period, so a host keeps
+//! its identity from day to day. A GRU window of H + 1 days is computed for the nodes of the
+//! day it trains on or embeds; on a day of the window where such a host is absent it is an
+//! isolated node (self-loop only, zero features, or its one-hot id without features), so its
+//! hidden state keeps evolving through the GRU with that constant input, exactly as the
+//! reference code's global matrices treat it. The GRU starts from h0 = 0 for every window (the
+//! reference code never carries state between calls), so nothing older than the window is
+//! remembered, and a day embeds only its active hosts: a host absent on day t has no embedding
+//! for day t.
 //!
 //! Where SPEC lists a difference between the paper and the reference code (B1, B2, B5, B6,
 //! B7, B10) the paper's reading is the default; [`CodeReadings`] switches each to the code's.
