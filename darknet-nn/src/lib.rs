@@ -104,6 +104,7 @@
 
 pub mod adjacency;
 pub mod batch;
+mod buffer;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
@@ -117,7 +118,7 @@ pub mod persist;
 pub mod train;
 pub mod word2vec;
 
-pub use batch::{Graph, GraphBatch, GraphDataset};
+pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset};
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{

@@ -39,6 +39,7 @@
 use crate::error::check_shape;
 use crate::layers::linear::uniform;
 use crate::layers::sigmoid;
+use crate::param::with_joined;
 use crate::{Float, HasParams, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2, Zip};
@@ -424,7 +425,7 @@ impl<T: Float> HasParams<T> for Gru<T> {
     /// PyTorch `nn.GRU` names: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`.
     fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
         self.cell
-            .visit_params(&mut |name, p| f(&format!("{name}_l0"), p));
+            .visit_params(&mut |name, p| with_joined(&[name, "_l0"], |n| f(n, p)));
     }
 }
 
