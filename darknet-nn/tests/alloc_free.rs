@@ -10,13 +10,19 @@
 //! Sizes are small so every product runs on the calling thread (rayon and matrixmultiply only
 //! spread large products over threads).
 
+use darknet_nn::adjacency::normalize_rows;
 use darknet_nn::batch::{Graph, GraphBatchBuffer, GraphDataset};
-use darknet_nn::kernels::spmm_into;
+use darknet_nn::kernels::{spmm_into, transpose_csr};
 use darknet_nn::layers::{BatchNorm1d, BatchNormCache, LogSoftmax, LogSoftmaxCache, MeanPool};
 use darknet_nn::layers::{MeanPoolCache, Relu, ReluCache};
+use darknet_nn::loss::nll;
 use darknet_nn::loss::{bce_with_logits_into, nll_into};
+use darknet_nn::model::temporal::{
+    gcn_step_with, DaySnapshot, EdgePredictor, EdgePredictorCache, GcnEncoder, GcnGruEncoder,
+    GcnGruEncoderCache, LinkModel, NodeInput, StepWorkspace, WindowGraph,
+};
 use darknet_nn::model::{ClassifierWorkspace, GraphClassifier, GraphClassifierConfig};
-use darknet_nn::{Adam, AdamConfig, Mode};
+use darknet_nn::{Adam, AdamConfig, HasParams, Mode};
 use ndarray::linalg::general_mat_mul;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -190,4 +196,135 @@ fn element_wise_and_sparse_paths_never_allocate_after_warm_up() {
             assert_eq!(n, 0, "pass {pass}");
         }
     }
+}
+
+/// Steps before the steady state: gradients ping-pong between two buffers that swap roles, so
+/// each reaches its largest shape only on the second step.
+const WARM_UP_STEPS: usize = 2;
+
+/// A day graph of `nh` hosts and `np` ports with `ne` edges and as many negatives.
+fn day(seed: u64, nh: usize, np: usize, ne: usize) -> DaySnapshot<f32> {
+    let n = nh + np;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut set = std::collections::BTreeSet::new();
+    while set.len() < ne {
+        set.insert((
+            rng.random_range(0..nh) as u32,
+            (nh + rng.random_range(0..np)) as u32,
+        ));
+    }
+    let pos: Vec<(u32, u32)> = set.iter().copied().collect();
+    let mut t = TriMat::new((n, n));
+    for &(a, b) in &pos {
+        let w = rng.random_range(1..9) as f32;
+        t.add_triplet(a as usize, b as usize, w);
+        t.add_triplet(b as usize, a as usize, w);
+    }
+    let adj = normalize_rows(&t.to_csr()).unwrap();
+    let adj_t = transpose_csr(&adj);
+    let mut neg = Vec::new();
+    while neg.len() < ne {
+        let p = (
+            rng.random_range(0..nh) as u32,
+            (nh + rng.random_range(0..np)) as u32,
+        );
+        if !set.contains(&p) {
+            neg.push(p);
+        }
+    }
+    let f = Array2::from_shape_simple_fn((n, 5), || rng.random_range(0.0f32..1.0));
+    DaySnapshot::new((0..n as u32).collect(), nh, adj, adj_t, f, pos, neg).unwrap()
+}
+
+#[test]
+fn temporal_gcn_steps_allocate_only_inside_dense_products() {
+    let per = per_gemm();
+    let s = day(5, 40, 12, 150);
+    for (features, in_dim, products) in [
+        // Forward: 2 GCN layers, FC, the predictor's 2 node-level products and its output
+        // layer; backward: predictor 6, FC 2, second GCN layer 2, first layer 1.
+        (true, 5, 6 + 11),
+        // Identity input: the first layer is a row lookup (no product either way).
+        (false, s.n_nodes(), 5 + 10),
+    ] {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut model = LinkModel {
+            encoder: GcnEncoder::new(in_dim, &[24, 12], 8, &mut rng),
+            predictor: EdgePredictor::new(8, 6, &mut rng),
+        };
+        let mut adam = Adam::new(AdamConfig::default().weight_decay(5e-3)).unwrap();
+        let mut ws = StepWorkspace::new();
+        for step in 0..5 {
+            let (n, r) = count(|| gcn_step_with(&mut model, &s, features, &mut adam, &mut ws));
+            assert!(r.unwrap().0.is_finite());
+            if step >= WARM_UP_STEPS {
+                assert_eq!(n, products * per, "features {features}, step {step}");
+            }
+        }
+    }
+}
+
+#[test]
+fn gcn_gru_encoder_and_predictor_allocate_only_inside_dense_products() {
+    let per = per_gemm();
+    let days: Vec<DaySnapshot<f32>> = (0..3).map(|t| day(20 + t, 40, 12, 150)).collect();
+    let window: Vec<WindowGraph<'_, f32>> = days
+        .iter()
+        .map(|d| WindowGraph {
+            adj: &d.adj,
+            adj_t: &d.adj_t,
+            input: NodeInput::Features(d.features.view()),
+        })
+        .collect();
+    let target = &days[2];
+    let src: Vec<usize> = target
+        .positives
+        .iter()
+        .chain(&target.negatives)
+        .map(|p| p.0 as usize)
+        .collect();
+    let dst: Vec<usize> = target
+        .positives
+        .iter()
+        .chain(&target.negatives)
+        .map(|p| p.1 as usize)
+        .collect();
+    let labels: Vec<usize> = (0..src.len())
+        .map(|i| (i < target.positives.len()) as usize)
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut enc = GcnGruEncoder::<f32>::new(5, &[24, 12], 8, &mut rng);
+    let mut pred = EdgePredictor::<f32>::new(8, 6, &mut rng);
+    let (mut ec, mut pc) = (GcnGruEncoderCache::default(), EdgePredictorCache::default());
+    let (mut g, mut d_emb) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+    // Per window step: GCN forward 2 and backward 3, GRU cell forward 2 and backward 4;
+    // predictor forward 3 and backward 6.
+    let products = window.len() * 11 + 9;
+    for step in 0..5 {
+        let (n, ()) = count(|| {
+            enc.zero_grad();
+            pred.zero_grad();
+            enc.forward_into(&window, Mode::Train, &mut ec).unwrap();
+            pred.forward_into(ec.embeddings(), &src, &dst, &mut pc)
+                .unwrap();
+            nll_into(pc.log_probs(), &labels, &mut g).unwrap();
+            pred.backward_into(&mut pc, g.view(), &mut d_emb).unwrap();
+            enc.backward_into(&window, &mut ec, d_emb.view()).unwrap();
+        });
+        if step >= WARM_UP_STEPS {
+            assert_eq!(n, products * per, "step {step}");
+        }
+    }
+    // The allocation-free path computes what the allocating one does.
+    let mut enc2 = enc.clone();
+    let (e, c) = enc2.forward(&window, Mode::Eval).unwrap();
+    enc.forward_into(&window, Mode::Eval, &mut ec).unwrap();
+    assert_eq!(e.view(), ec.embeddings());
+    let (lp, _) = pred.forward(e.view(), &src, &dst).unwrap();
+    assert_eq!(nll(lp.view(), &labels).unwrap().0, {
+        pred.forward_into(ec.embeddings(), &src, &dst, &mut pc)
+            .unwrap();
+        nll_into(pc.log_probs(), &labels, &mut g).unwrap()
+    });
+    drop(c);
 }

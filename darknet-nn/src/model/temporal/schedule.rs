@@ -1,9 +1,12 @@
 //! Link-prediction training and Paper B's four training schedules (SPEC §2.4, §3.7, B5–B7).
 
-use super::encoder::{EdgePredictor, GcnEncoder, GcnGruEncoder, NodeInput, WindowGraph};
+use super::encoder::{
+    EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder,
+    GcnGruEncoderCache, NodeInput, WindowGraph,
+};
 use super::snapshot::{expand, union_ids, DaySnapshot, Expanded};
 use crate::layers::BatchNorm1d;
-use crate::loss::nll;
+use crate::loss::nll_into;
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::persist::Persist;
 use crate::train::{check_loss, EarlyStopping, StopDecision};
@@ -489,6 +492,7 @@ impl Runner<'_> {
         let mut out = Vec::with_capacity(snaps.len());
         let mut model = cfg.new_gcn(in_dim, cfg.seed);
         let mut adam = Adam::new(cfg.adam)?;
+        let mut ws = StepWorkspace::new();
         for (t, s) in snaps.iter().enumerate() {
             let t0 = Instant::now();
             let best = if cfg.kind == TemporalKind::Gcn {
@@ -497,7 +501,7 @@ impl Runner<'_> {
                 let mut stop = EarlyStopping::new(cfg.patience, 0.0);
                 let mut best = None;
                 for epoch in 0..cfg.max_epochs {
-                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                     let decision = stopper_update(&mut stop, cfg.monitor, loss, acc);
                     if decision == StopDecision::Improved {
@@ -512,7 +516,7 @@ impl Runner<'_> {
                 best
             } else {
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 None
@@ -538,6 +542,7 @@ impl Runner<'_> {
         let h = cfg.history;
         let mut model = cfg.new_gru(in_dim, cfg.seed);
         let mut adam = Adam::new(cfg.adam)?;
+        let mut ws = StepWorkspace::new();
         let window = |t: usize| -> Vec<&DaySnapshot<f32>> {
             snaps[t.saturating_sub(h)..=t].iter().collect()
         };
@@ -557,7 +562,7 @@ impl Runner<'_> {
             for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
-                    last = gru_step(&mut model, &window(t), feats, &mut adam)?;
+                    last = gru_step_with(&mut model, &window(t), feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, last.0, last.1)?;
                 }
                 if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
@@ -587,7 +592,7 @@ impl Runner<'_> {
                 let w = window(t);
                 let t0 = Instant::now();
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gru_step(&mut model, &w, feats, &mut adam)?;
+                    let (loss, acc) = gru_step_with(&mut model, &w, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 self.train_secs += t0.elapsed().as_secs_f64();
@@ -606,24 +611,22 @@ impl Runner<'_> {
     }
 }
 
-/// Link-prediction loss of `log_probs` (m, 2) against `labels` (m): mean NLL, accuracy at 0.5
-/// on P(edge), and the gradient (m, 2).
-pub(crate) fn link_loss<T: Float>(
+/// Link-prediction loss of `log_probs` (m, 2) against `labels` (m): returns the mean NLL and
+/// the accuracy at 0.5 on P(edge), and writes the gradient (m, 2) into `grad` (reshaped in
+/// place).
+fn link_loss_into<T: Float>(
     log_probs: ArrayView2<'_, T>,
     labels: &[usize],
-) -> Result<(f64, f64, Array2<T>)> {
-    let (loss, grad) = nll(log_probs, labels)?;
+    grad: &mut Array2<T>,
+) -> Result<(f64, f64)> {
+    let loss = nll_into(log_probs, labels, grad)?;
     let correct = log_probs
         .rows()
         .into_iter()
         .zip(labels)
         .filter(|(r, &l)| ((r[1].as_f64().exp() > 0.5) as usize) == l)
         .count();
-    Ok((
-        loss.as_f64(),
-        correct as f64 / labels.len().max(1) as f64,
-        grad,
-    ))
+    Ok((loss.as_f64(), correct as f64 / labels.len().max(1) as f64))
 }
 
 fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
@@ -635,12 +638,48 @@ fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
     Ok(())
 }
 
+/// The buffers of [`gcn_step_with`] and [`gru_step_with`]: encoder and edge-predictor caches,
+/// the link-prediction pairs and labels, and the gradients. Keep one across epochs and days so
+/// the steps reuse every buffer instead of allocating them (the GCN-GRU step still re-indexes
+/// its window's snapshots onto their union of nodes each call).
+#[derive(Debug, Clone, Default)]
+pub struct StepWorkspace {
+    gcn: GcnEncoderCache<f32>,
+    gru: GcnGruEncoderCache<f32>,
+    predictor: EdgePredictorCache<f32>,
+    src: Vec<usize>,
+    dst: Vec<usize>,
+    labels: Vec<usize>,
+    d_log_probs: Array2<f32>,
+    d_emb: Array2<f32>,
+}
+
+impl StepWorkspace {
+    /// An empty workspace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 /// One full-batch optimizer step of a GCN link model on one day; returns (loss, accuracy).
 pub fn gcn_step(
     model: &mut LinkModel<GcnEncoder<f32>>,
     s: &DaySnapshot<f32>,
     use_features: bool,
     adam: &mut Adam<f32>,
+) -> Result<(f64, f64)> {
+    gcn_step_with(model, s, use_features, adam, &mut StepWorkspace::new())
+}
+
+/// [`gcn_step`] with the buffers of `ws`, reused across calls (no allocation per step once
+/// they have grown to the day's size, apart from matrixmultiply's packing buffers). Same
+/// result, bit for bit.
+pub fn gcn_step_with(
+    model: &mut LinkModel<GcnEncoder<f32>>,
+    s: &DaySnapshot<f32>,
+    use_features: bool,
+    adam: &mut Adam<f32>,
+    ws: &mut StepWorkspace,
 ) -> Result<(f64, f64)> {
     check_pairs(s)?;
     model.zero_grad();
@@ -649,15 +688,23 @@ pub fn gcn_step(
     } else {
         NodeInput::Identity(&s.node_ids)
     };
-    let (emb, ec) = model.encoder.forward(&s.adj, input, Mode::Train)?;
-    let (src, dst, lab) = s.pairs();
-    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
-    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    model
+        .encoder
+        .forward_into(&s.adj, input, Mode::Train, &mut ws.gcn)?;
+    s.pairs_into(&mut ws.src, &mut ws.dst, &mut ws.labels);
+    model
+        .predictor
+        .forward_into(ws.gcn.embeddings(), &ws.src, &ws.dst, &mut ws.predictor)?;
+    let (loss, acc) = link_loss_into(ws.predictor.log_probs(), &ws.labels, &mut ws.d_log_probs)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
     }
-    let d_emb = model.predictor.backward(&pc, g.view())?;
-    model.encoder.backward(&s.adj_t, &ec, d_emb.view())?;
+    model
+        .predictor
+        .backward_into(&mut ws.predictor, ws.d_log_probs.view(), &mut ws.d_emb)?;
+    model
+        .encoder
+        .backward_into(&s.adj_t, &mut ws.gcn, ws.d_emb.view())?;
     adam.step(model)?;
     Ok((loss, acc))
 }
@@ -698,6 +745,18 @@ pub fn gru_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
+    gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
+}
+
+/// [`gru_step`] with the model's buffers in `ws`, reused across calls; the window is still
+/// re-indexed onto its union of nodes each call. Same result, bit for bit.
+pub fn gru_step_with(
+    model: &mut LinkModel<GcnGruEncoder<f32>>,
+    window: &[&DaySnapshot<f32>],
+    use_features: bool,
+    adam: &mut Adam<f32>,
+    ws: &mut StepWorkspace,
+) -> Result<(f64, f64)> {
     let target = window
         .last()
         .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
@@ -705,18 +764,27 @@ pub fn gru_step(
     model.zero_grad();
     let w = Window::new(window, use_features);
     let views = w.views(use_features);
-    let (emb, ec) = model.encoder.forward(&views, Mode::Train)?;
+    model
+        .encoder
+        .forward_into(&views, Mode::Train, &mut ws.gru)?;
     let map = &w.graphs[w.graphs.len() - 1].row_map;
-    let (src, dst, lab) = target.pairs();
-    let src: Vec<usize> = src.iter().map(|&r| map[r]).collect();
-    let dst: Vec<usize> = dst.iter().map(|&r| map[r]).collect();
-    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
-    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    target.pairs_into(&mut ws.src, &mut ws.dst, &mut ws.labels);
+    for r in ws.src.iter_mut().chain(ws.dst.iter_mut()) {
+        *r = map[*r];
+    }
+    model
+        .predictor
+        .forward_into(ws.gru.embeddings(), &ws.src, &ws.dst, &mut ws.predictor)?;
+    let (loss, acc) = link_loss_into(ws.predictor.log_probs(), &ws.labels, &mut ws.d_log_probs)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
     }
-    let d_emb = model.predictor.backward(&pc, g.view())?;
-    model.encoder.backward(&views, &ec, d_emb.view())?;
+    model
+        .predictor
+        .backward_into(&mut ws.predictor, ws.d_log_probs.view(), &mut ws.d_emb)?;
+    model
+        .encoder
+        .backward_into(&views, &mut ws.gru, ws.d_emb.view())?;
     adam.step(model)?;
     Ok((loss, acc))
 }
