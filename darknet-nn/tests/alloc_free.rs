@@ -7,6 +7,8 @@
 //! is the only allocation left. Layer-level paths without dense products (BatchNorm, ReLU,
 //! mean pooling, losses, log-softmax, sparse products, batch stacking) must not allocate at all.
 //!
+//! The last test checks that the reusing paths compute exactly what the allocating ones do.
+//!
 //! Sizes are small so every product runs on the calling thread (rayon and matrixmultiply only
 //! spread large products over threads).
 
@@ -327,4 +329,78 @@ fn gcn_gru_encoder_and_predictor_allocate_only_inside_dense_products() {
         nll_into(pc.log_probs(), &labels, &mut g).unwrap()
     });
     drop(c);
+}
+
+/// Parameter values of a model, in visiting order.
+fn weights<M: HasParams<f32>>(m: &mut M) -> Vec<f32> {
+    let mut v = Vec::new();
+    m.visit_params(&mut |_, p| v.extend(p.value.iter().copied()));
+    m.visit_buffers(&mut |_, b| v.extend(b.iter().copied()));
+    v
+}
+
+#[test]
+fn reused_buffers_give_the_same_bits_as_fresh_ones() {
+    use darknet_nn::model::temporal::{gcn_step, gru_step, gru_step_with};
+    let s = day(7, 30, 10, 100);
+    for features in [true, false] {
+        let in_dim = if features { 5 } else { s.n_nodes() };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut a = LinkModel {
+            encoder: GcnEncoder::new(in_dim, &[16, 8], 6, &mut rng),
+            predictor: EdgePredictor::new(6, 4, &mut rng),
+        };
+        let mut b = a.clone();
+        let (mut oa, mut ob) = (
+            Adam::new(AdamConfig::default().learning_rate(0.01)).unwrap(),
+            Adam::new(AdamConfig::default().learning_rate(0.01)).unwrap(),
+        );
+        let mut ws = StepWorkspace::new();
+        for _ in 0..3 {
+            let la = gcn_step(&mut a, &s, features, &mut oa).unwrap();
+            let lb = gcn_step_with(&mut b, &s, features, &mut ob, &mut ws).unwrap();
+            assert_eq!(la, lb);
+        }
+        assert_eq!(weights(&mut a), weights(&mut b));
+    }
+    let days: Vec<DaySnapshot<f32>> = (0..3).map(|t| day(30 + t, 30, 10, 100)).collect();
+    let w: Vec<&DaySnapshot<f32>> = days.iter().collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut a = LinkModel {
+        encoder: GcnGruEncoder::new(5, &[16, 8], 6, &mut rng),
+        predictor: EdgePredictor::new(6, 4, &mut rng),
+    };
+    let mut b = a.clone();
+    let (mut oa, mut ob) = (
+        Adam::new(AdamConfig::default().learning_rate(0.01)).unwrap(),
+        Adam::new(AdamConfig::default().learning_rate(0.01)).unwrap(),
+    );
+    let mut ws = StepWorkspace::new();
+    for _ in 0..3 {
+        let la = gru_step(&mut a, &w, true, &mut oa).unwrap();
+        let lb = gru_step_with(&mut b, &w, true, &mut ob, &mut ws).unwrap();
+        assert_eq!(la, lb);
+    }
+    assert_eq!(weights(&mut a), weights(&mut b));
+    // The classifier: a fresh workspace per epoch or one kept across epochs.
+    let (graphs, labels) = host_graphs(30, 5);
+    let cfg = GraphClassifierConfig::default().first_size(8).batch_size(8);
+    let mut a = GraphClassifier::<f32>::new(cfg, 5, 3, &mut ChaCha8Rng::seed_from_u64(6)).unwrap();
+    let mut b = a.clone();
+    let (mut oa, mut ob) = (
+        Adam::new(AdamConfig::default()).unwrap(),
+        Adam::new(AdamConfig::default()).unwrap(),
+    );
+    let (mut ra, mut rb) = (ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(7));
+    let mut ws = ClassifierWorkspace::new();
+    for _ in 0..2 {
+        let la = a
+            .train_epoch(&graphs, labels.view(), &mut oa, &mut ra)
+            .unwrap();
+        let lb = b
+            .train_epoch_with(&graphs, labels.view(), &mut ob, &mut rb, &mut ws)
+            .unwrap();
+        assert_eq!(la, lb);
+    }
+    assert_eq!(weights(&mut a), weights(&mut b));
 }

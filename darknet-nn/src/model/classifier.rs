@@ -237,11 +237,10 @@ pub struct ClassifierCache<T> {
     tmp: Array2<T>,
 }
 
-/// One GCN layer's cache, its ReLU (whose `y` is the layer's output) and pre-activation.
+/// One GCN layer's cache and its ReLU (whose `y` is the layer's output, rectified in place).
 #[derive(Debug, Clone, Default)]
 struct GcnStep<T> {
     gcn: GcnCache<T>,
-    z: Array2<T>,
     relu: ReluCache<T>,
 }
 
@@ -349,6 +348,7 @@ impl<T: Float> GraphClassifier<T> {
         let mut cache = ClassifierCache::default();
         self.forward_into(batch, mode, &mut cache)?;
         let logits = std::mem::take(&mut cache.logits);
+        cache.tmp = Array2::zeros((0, 0));
         Ok((logits, cache))
     }
 
@@ -373,9 +373,9 @@ impl<T: Float> GraphClassifier<T> {
                 input,
                 &mut step.gcn,
                 &mut cache.tmp,
-                &mut step.z,
+                &mut step.relu.y,
             )?;
-            Relu.forward_into(step.z.view(), &mut step.relu);
+            Relu.apply_inplace(&mut step.relu.y);
         }
         let h = cache
             .gcn
@@ -400,9 +400,16 @@ impl<T: Float> GraphClassifier<T> {
         cache: &ClassifierCache<T>,
         d_logits: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
-        let mut work = cache.clone();
-        self.backward_into(batch, &mut work, d_logits, true)?;
-        Ok(std::mem::take(&mut work.d_a))
+        let mut d = self.output.backward(&cache.output, d_logits)?;
+        for (b, c) in self.fc.iter_mut().zip(&cache.fc).rev() {
+            d = b.backward(c, d.view())?;
+        }
+        d = MeanPool.backward(&cache.pool, d.view())?;
+        for (layer, step) in self.gcn.iter_mut().zip(&cache.gcn).rev() {
+            d = Relu.backward(&step.relu, d.view())?;
+            d = layer.backward(batch.adj_t(), &step.gcn, d.view())?;
+        }
+        Ok(d)
     }
 
     /// Allocation-free backward through every layer: `d_logits` (n_graphs, n_labels); adds to

@@ -40,10 +40,11 @@ pub struct GcnStack<T: Float> {
 #[derive(Debug, Clone)]
 pub struct GcnStackCache<T> {
     first: FirstCache<T>,
-    /// Per later layer: the ReLU before it and its own cache.
+    /// Per later layer: the ReLU before it (whose `y` holds the previous layer's output,
+    /// rectified in place) and its own cache.
     rest: Vec<(ReluCache<T>, GcnCache<T>)>,
-    /// Every layer's output (the last is the stack's).
-    outs: Vec<Array2<T>>,
+    /// The last layer's output (the stack's).
+    out: Array2<T>,
     tmp: Array2<T>,
     d_a: Array2<T>,
     d_b: Array2<T>,
@@ -60,7 +61,7 @@ impl<T: Float> Default for GcnStackCache<T> {
         Self {
             first: FirstCache::Gcn(GcnCache::default()),
             rest: Vec::new(),
-            outs: Vec::new(),
+            out: Array2::zeros((0, 0)),
             tmp: Array2::zeros((0, 0)),
             d_a: Array2::zeros((0, 0)),
             d_b: Array2::zeros((0, 0)),
@@ -69,12 +70,16 @@ impl<T: Float> Default for GcnStackCache<T> {
 }
 
 impl<T: Float> GcnStackCache<T> {
+    /// Frees the temporaries (not needed by `backward`), as the allocating calls return.
+    fn release_scratch(&mut self) {
+        for a in [&mut self.tmp, &mut self.d_a, &mut self.d_b] {
+            *a = Array2::zeros((0, 0));
+        }
+    }
+
     /// The stack's output of the last forward pass, (n, out_dim) (empty before any).
     pub fn output(&self) -> ArrayView2<'_, T> {
-        self.outs.last().map_or(
-            ArrayView2::from_shape((0, 0), &[]).expect("empty shape"),
-            |o| o.view(),
-        )
+        self.out.view()
     }
 }
 
@@ -112,11 +117,8 @@ impl<T: Float> GcnStack<T> {
     ) -> Result<(Array2<T>, GcnStackCache<T>)> {
         let mut cache = GcnStackCache::default();
         self.forward_into(adj, input, &mut cache)?;
-        let out = cache
-            .outs
-            .last()
-            .cloned()
-            .unwrap_or_else(|| Array2::zeros((0, 0)));
+        let out = std::mem::replace(&mut cache.out, Array2::zeros((0, 0)));
+        cache.release_scratch();
         Ok((out, cache))
     }
 
@@ -135,9 +137,13 @@ impl<T: Float> GcnStack<T> {
             });
         };
         let c = cache;
-        c.outs
-            .resize_with(self.layers.len(), || Array2::zeros((0, 0)));
         c.rest.resize_with(self.layers.len() - 1, Default::default);
+        // Layer k writes its output into the ReLU cache of layer k + 1 (rectified in place
+        // there), the last layer into `out`.
+        let first_out = match c.rest.first_mut() {
+            Some((rc, _)) => &mut rc.y,
+            None => &mut c.out,
+        };
         match input {
             NodeInput::Features(x) => {
                 if !matches!(c.first, FirstCache::Gcn(_)) {
@@ -146,7 +152,7 @@ impl<T: Float> GcnStack<T> {
                 let FirstCache::Gcn(gc) = &mut c.first else {
                     unreachable!("set just above")
                 };
-                first.forward_into(adj, x, gc, &mut c.tmp, &mut c.outs[0])?;
+                first.forward_into(adj, x, gc, &mut c.tmp, first_out)?;
             }
             NodeInput::Identity(ids) => {
                 let n = ids.len();
@@ -162,7 +168,7 @@ impl<T: Float> GcnStack<T> {
                 for (mut row, &id) in c.tmp.rows_mut().into_iter().zip(ids) {
                     row.assign(&first.weight.value.row(id as usize));
                 }
-                let h = &mut c.outs[0];
+                let h = first_out;
                 reshape2(h, n, first.out_dim());
                 spmm_into(adj, c.tmp.view(), h.view_mut())?;
                 *h += &first.bias.value;
@@ -176,10 +182,14 @@ impl<T: Float> GcnStack<T> {
             }
         }
         for (k, layer) in self.layers[1..].iter().enumerate() {
-            let (done, rest) = c.outs.split_at_mut(k + 1);
-            let (rc, gc) = &mut c.rest[k];
-            Relu.forward_into(done[k].view(), rc);
-            layer.forward_into(adj, rc.y.view(), gc, &mut c.tmp, &mut rest[0])?;
+            let (head, tail) = c.rest.split_at_mut(k + 1);
+            let (rc, gc) = &mut head[k];
+            Relu.apply_inplace(&mut rc.y);
+            let out = match tail.first_mut() {
+                Some((next, _)) => &mut next.y,
+                None => &mut c.out,
+            };
+            layer.forward_into(adj, rc.y.view(), gc, &mut c.tmp, out)?;
         }
         Ok(())
     }
@@ -194,8 +204,20 @@ impl<T: Float> GcnStack<T> {
         cache: &GcnStackCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<()> {
-        let mut work = cache.clone();
-        self.backward_into(adj_t, &mut work, d_out)
+        check_layers(self.layers.len(), cache.rest.len())?;
+        let mut d = d_out.to_owned();
+        for (k, (rc, gc)) in cache.rest.iter().enumerate().rev() {
+            let dx = self.layers[k + 1].backward(adj_t, gc, d.view())?;
+            d = Relu.backward(rc, dx.view())?;
+        }
+        let first = &mut self.layers[0];
+        match &cache.first {
+            FirstCache::Gcn(gc) => first.backward_params(adj_t, gc, d.view()),
+            FirstCache::Identity(ids) => {
+                let mut dxw = Array2::zeros((0, 0));
+                identity_backward(first, adj_t, ids, d.view(), &mut dxw)
+            }
+        }
     }
 
     /// Allocation-free backward: as [`GcnStack::backward`], with the cache's temporaries
@@ -207,14 +229,7 @@ impl<T: Float> GcnStack<T> {
         d_out: ArrayView2<'_, T>,
     ) -> Result<()> {
         let c = cache;
-        if c.rest.len() + 1 != self.layers.len() {
-            return Err(NnError::ShapeMismatch {
-                op: "GcnStack::backward",
-                what: "cache layers",
-                expected: vec![self.layers.len()],
-                actual: vec![c.rest.len() + 1],
-            });
-        }
+        check_layers(self.layers.len(), c.rest.len())?;
         reshape2(&mut c.d_a, d_out.nrows(), d_out.ncols());
         c.d_a.assign(&d_out);
         for (k, (rc, gc)) in c.rest.iter().enumerate().rev() {
@@ -234,25 +249,51 @@ impl<T: Float> GcnStack<T> {
                 first.backward_into(adj_t, gc, c.d_a.view(), &mut c.tmp, None)?
             }
             FirstCache::Identity(ids) => {
-                let n = ids.len();
-                check_shape(
-                    "GcnStack::backward",
-                    "d_out",
-                    &[n, first.out_dim()],
-                    c.d_a.shape(),
-                )?;
-                add_column_sums(first.bias.grad_mut().view_mut(), c.d_a.view());
-                reshape2(&mut c.tmp, n, first.out_dim());
-                spmm_into(adj_t, c.d_a.view(), c.tmp.view_mut())?;
-                let g = first.weight.grad_mut();
-                for (row, &id) in c.tmp.rows().into_iter().zip(ids) {
-                    let mut gr = g.row_mut(id as usize);
-                    gr += &row;
-                }
+                identity_backward(first, adj_t, ids, c.d_a.view(), &mut c.tmp)?
             }
         }
         Ok(())
     }
+}
+
+/// A stack cache must come from a stack with as many layers.
+fn check_layers(n_layers: usize, n_rest: usize) -> Result<()> {
+    if n_rest + 1 != n_layers {
+        return Err(NnError::ShapeMismatch {
+            op: "GcnStack::backward",
+            what: "cache layers",
+            expected: vec![n_layers],
+            actual: vec![n_rest + 1],
+        });
+    }
+    Ok(())
+}
+
+/// Parameter gradients of a first layer fed the identity: `db += Σ d`, and the rows `ids` of
+/// `dW` receive `Âᵀ d` (`dxw` is the temporary for it).
+fn identity_backward<T: Float>(
+    first: &mut Gcn<T>,
+    adj_t: &CsMat<T>,
+    ids: &[u32],
+    d: ArrayView2<'_, T>,
+    dxw: &mut Array2<T>,
+) -> Result<()> {
+    let n = ids.len();
+    check_shape(
+        "GcnStack::backward",
+        "d_out",
+        &[n, first.out_dim()],
+        d.shape(),
+    )?;
+    add_column_sums(first.bias.grad_mut().view_mut(), d);
+    reshape2(dxw, n, first.out_dim());
+    spmm_into(adj_t, d, dxw.view_mut())?;
+    let g = first.weight.grad_mut();
+    for (row, &id) in dxw.rows().into_iter().zip(ids) {
+        let mut gr = g.row_mut(id as usize);
+        gr += &row;
+    }
+    Ok(())
 }
 
 fn check_ids(ids: &[u32], n: usize) -> Result<()> {
@@ -327,6 +368,7 @@ impl<T: Float> GcnEncoder<T> {
         let mut cache = GcnEncoderCache::default();
         self.forward_into(adj, input, mode, &mut cache)?;
         let e = std::mem::take(&mut cache.emb);
+        cache.gcn.release_scratch();
         Ok((e, cache))
     }
 
@@ -342,8 +384,8 @@ impl<T: Float> GcnEncoder<T> {
         let c = cache;
         self.gcn.forward_into(adj, input, &mut c.gcn)?;
         self.fc
-            .forward_into(c.gcn.output(), &mut c.fc, &mut c.tmp)?;
-        Relu.forward_into(c.tmp.view(), &mut c.relu);
+            .forward_into(c.gcn.output(), &mut c.fc, &mut c.relu.y)?;
+        Relu.apply_inplace(&mut c.relu.y);
         self.bn
             .forward_into(c.relu.y.view(), mode, &mut c.bn, &mut c.emb)
     }
@@ -355,8 +397,10 @@ impl<T: Float> GcnEncoder<T> {
         cache: &GcnEncoderCache<T>,
         d_emb: ArrayView2<'_, T>,
     ) -> Result<()> {
-        let mut work = cache.clone();
-        self.backward_into(adj_t, &mut work, d_emb)
+        let d = self.bn.backward(&cache.bn, d_emb)?;
+        let d = Relu.backward(&cache.relu, d.view())?;
+        let d = self.fc.backward(&cache.fc, d.view())?;
+        self.gcn.backward(adj_t, &cache.gcn, d.view())
     }
 
     /// Allocation-free backward: as [`GcnEncoder::backward`], reusing the cache's temporaries.
@@ -457,6 +501,13 @@ impl<T: Float> GcnGruEncoder<T> {
         let mut cache = GcnGruEncoderCache::default();
         self.forward_into(window, mode, &mut cache)?;
         let e = std::mem::take(&mut cache.emb);
+        for g in &mut cache.gcn {
+            g.release_scratch();
+            // The GRU's step caches keep their own copy of each step's input.
+            g.out = Array2::zeros((0, 0));
+        }
+        cache.hs.clear();
+        cache.gru_buf = GruBuffers::default();
         Ok((e, cache))
     }
 
@@ -507,8 +558,18 @@ impl<T: Float> GcnGruEncoder<T> {
         cache: &GcnGruEncoderCache<T>,
         d_emb: ArrayView2<'_, T>,
     ) -> Result<()> {
-        let mut work = cache.clone();
-        self.backward_into(window, &mut work, d_emb)
+        check_shape(
+            "GcnGruEncoder::backward",
+            "window",
+            &[cache.gcn.len()],
+            &[window.len()],
+        )?;
+        let d = self.bn.backward(&cache.bn, d_emb)?;
+        let (dxs, _) = self.gru.backward(&cache.gru, None, Some(d.view()))?;
+        for ((g, c), dx) in window.iter().zip(&cache.gcn).zip(&dxs) {
+            self.gcn.backward(g.adj_t, c, dx.view())?;
+        }
+        Ok(())
     }
 
     /// Allocation-free backward: as [`GcnGruEncoder::backward`], reusing the cache's
@@ -593,7 +654,7 @@ pub struct EdgePredictorCache<T: Float> {
     /// backward, (n, hidden) each.
     p: Array2<T>,
     q: Array2<T>,
-    /// Pair pre-activations / logits in forward, gradients in backward.
+    /// Logits in forward, pair gradients in backward.
     tmp: Array2<T>,
     tmp2: Array2<T>,
 }
@@ -627,6 +688,9 @@ impl<T: Float> EdgePredictor<T> {
         let mut cache = EdgePredictorCache::default();
         self.forward_into(emb, src, dst, &mut cache)?;
         let lp = cache.ls.y.clone();
+        for a in [&mut cache.p, &mut cache.q, &mut cache.tmp2] {
+            *a = Array2::zeros((0, 0));
+        }
         Ok((lp, cache))
     }
 
@@ -659,13 +723,13 @@ impl<T: Float> EdgePredictor<T> {
         reshape2(&mut c.q, emb.nrows(), hidden);
         general_mat_mul(T::one(), &emb, &w_src.t(), T::zero(), &mut c.p);
         general_mat_mul(T::one(), &emb, &w_dst.t(), T::zero(), &mut c.q);
-        reshape2(&mut c.tmp, src.len(), hidden);
-        for ((mut row, &a), &b) in c.tmp.rows_mut().into_iter().zip(src).zip(dst) {
+        reshape2(&mut c.relu.y, src.len(), hidden);
+        for ((mut row, &a), &b) in c.relu.y.rows_mut().into_iter().zip(src).zip(dst) {
             row.assign(&c.p.row(a));
             row += &c.q.row(b);
             row += &self.fc1.bias.value;
         }
-        Relu.forward_into(c.tmp.view(), &mut c.relu);
+        Relu.apply_inplace(&mut c.relu.y);
         self.fc2
             .forward_into(c.relu.y.view(), &mut c.fc2, &mut c.tmp2)?;
         LogSoftmax.forward_into(c.tmp2.view(), &mut c.ls);
@@ -685,9 +749,12 @@ impl<T: Float> EdgePredictor<T> {
         cache: &EdgePredictorCache<T>,
         d_log_probs: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
-        let mut work = cache.clone();
+        let d = LogSoftmax.backward(&cache.ls, d_log_probs)?;
+        let d = self.fc2.backward(&cache.fc2, d.view())?;
+        let d_pre = Relu.backward(&cache.relu, d.view())?;
+        let (mut s, mut t) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
         let mut d_emb = Array2::zeros((0, 0));
-        self.backward_into(&mut work, d_log_probs, &mut d_emb)?;
+        self.fc1_backward(cache, d_pre.view(), &mut s, &mut t, &mut d_emb);
         Ok(d_emb)
     }
 
@@ -703,12 +770,28 @@ impl<T: Float> EdgePredictor<T> {
         LogSoftmax.backward_into(&c.ls, d_log_probs, &mut c.tmp2)?;
         self.fc2.backward_into(&c.fc2, c.tmp2.view(), &mut c.tmp)?;
         Relu.backward_inplace(&c.relu, c.tmp.view_mut())?;
-        let d_pre = &c.tmp;
+        let (mut s, mut t) = (std::mem::take(&mut c.p), std::mem::take(&mut c.q));
+        self.fc1_backward(c, c.tmp.view(), &mut s, &mut t, d_emb);
+        (c.p, c.q) = (s, t);
+        Ok(())
+    }
+}
+
+impl<T: Float> EdgePredictor<T> {
+    /// The first layer's backward from the pair gradients `d_pre` (m, hidden): bias and weight
+    /// gradients, and `d_emb` (n, emb_dim); `s` and `t` receive the per-node sums of the pair
+    /// gradients as source and as destination (n, hidden).
+    fn fc1_backward(
+        &mut self,
+        c: &EdgePredictorCache<T>,
+        d_pre: ArrayView2<'_, T>,
+        s: &mut Array2<T>,
+        t: &mut Array2<T>,
+        d_emb: &mut Array2<T>,
+    ) {
         let (n, e) = c.emb.dim();
         let hidden = self.fc1.out_dim();
-        add_column_sums(self.fc1.bias.grad_mut().view_mut(), d_pre.view());
-        // Per-node sums of the pair gradients, as source and as destination.
-        let (s, t) = (&mut c.p, &mut c.q);
+        add_column_sums(self.fc1.bias.grad_mut().view_mut(), d_pre);
         reshape2_zeroed(s, n, hidden);
         reshape2_zeroed(t, n, hidden);
         for ((row, &a), &b) in d_pre.rows().into_iter().zip(&c.src).zip(&c.dst) {
@@ -726,7 +809,6 @@ impl<T: Float> EdgePredictor<T> {
         reshape2(d_emb, n, e);
         general_mat_mul(T::one(), &*s, &w_src, T::zero(), d_emb);
         general_mat_mul(T::one(), &*t, &w_dst, T::one(), d_emb);
-        Ok(())
     }
 }
 

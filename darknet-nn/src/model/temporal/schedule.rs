@@ -668,7 +668,28 @@ pub fn gcn_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
-    gcn_step_with(model, s, use_features, adam, &mut StepWorkspace::new())
+    // The allocating layer calls free their temporaries as they go: for a single step this
+    // touches less memory than a fresh `StepWorkspace`, which keeps every buffer for reuse.
+    check_pairs(s)?;
+    model.zero_grad();
+    let input = if use_features {
+        NodeInput::Features(s.features.view())
+    } else {
+        NodeInput::Identity(&s.node_ids)
+    };
+    let (emb, ec) = model.encoder.forward(&s.adj, input, Mode::Train)?;
+    let (mut src, mut dst, mut lab) = (Vec::new(), Vec::new(), Vec::new());
+    s.pairs_into(&mut src, &mut dst, &mut lab);
+    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
+    let mut g = Array2::zeros((0, 0));
+    let (loss, acc) = link_loss_into(lp.view(), &lab, &mut g)?;
+    if !loss.is_finite() {
+        return Ok((loss, acc));
+    }
+    let d_emb = model.predictor.backward(&pc, g.view())?;
+    model.encoder.backward(&s.adj_t, &ec, d_emb.view())?;
+    adam.step(model)?;
+    Ok((loss, acc))
 }
 
 /// [`gcn_step`] with the buffers of `ws`, reused across calls (no allocation per step once
@@ -745,7 +766,31 @@ pub fn gru_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
-    gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
+    // As `gcn_step`: allocating calls, temporaries freed as they go.
+    let target = window
+        .last()
+        .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
+    check_pairs(target)?;
+    model.zero_grad();
+    let w = Window::new(window, use_features);
+    let views = w.views(use_features);
+    let (emb, ec) = model.encoder.forward(&views, Mode::Train)?;
+    let map = &w.graphs[w.graphs.len() - 1].row_map;
+    let (mut src, mut dst, mut lab) = (Vec::new(), Vec::new(), Vec::new());
+    target.pairs_into(&mut src, &mut dst, &mut lab);
+    for r in src.iter_mut().chain(dst.iter_mut()) {
+        *r = map[*r];
+    }
+    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
+    let mut g = Array2::zeros((0, 0));
+    let (loss, acc) = link_loss_into(lp.view(), &lab, &mut g)?;
+    if !loss.is_finite() {
+        return Ok((loss, acc));
+    }
+    let d_emb = model.predictor.backward(&pc, g.view())?;
+    model.encoder.backward(&views, &ec, d_emb.view())?;
+    adam.step(model)?;
+    Ok((loss, acc))
 }
 
 /// [`gru_step`] with the model's buffers in `ws`, reused across calls; the window is still
