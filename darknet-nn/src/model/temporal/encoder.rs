@@ -130,29 +130,50 @@ impl<T: Float> GcnStack<T> {
         input: NodeInput<'_, T>,
         cache: &mut GcnStackCache<T>,
     ) -> Result<()> {
+        let c = cache;
+        self.forward_core(
+            adj,
+            input,
+            &mut c.first,
+            &mut c.rest,
+            &mut c.tmp,
+            &mut c.out,
+        )
+    }
+
+    /// The forward pass on the cache's parts: per-layer caches (`first_cache`, `rest`), the
+    /// temporary `tmp` and the output `out`, so several caches can share one temporary.
+    fn forward_core(
+        &self,
+        adj: &CsMat<T>,
+        input: NodeInput<'_, T>,
+        first_cache: &mut FirstCache<T>,
+        rest: &mut Vec<(ReluCache<T>, GcnCache<T>)>,
+        tmp: &mut Array2<T>,
+        out: &mut Array2<T>,
+    ) -> Result<()> {
         const OP: &str = "GcnStack::forward";
         let Some(first) = self.layers.first() else {
             return Err(NnError::Empty {
                 what: "GCN stack without layers".to_string(),
             });
         };
-        let c = cache;
-        c.rest.resize_with(self.layers.len() - 1, Default::default);
+        rest.resize_with(self.layers.len() - 1, Default::default);
         // Layer k writes its output into the ReLU cache of layer k + 1 (rectified in place
         // there), the last layer into `out`.
-        let first_out = match c.rest.first_mut() {
+        let first_out = match rest.first_mut() {
             Some((rc, _)) => &mut rc.y,
-            None => &mut c.out,
+            None => &mut *out,
         };
         match input {
             NodeInput::Features(x) => {
-                if !matches!(c.first, FirstCache::Gcn(_)) {
-                    c.first = FirstCache::Gcn(GcnCache::default());
+                if !matches!(*first_cache, FirstCache::Gcn(_)) {
+                    *first_cache = FirstCache::Gcn(GcnCache::default());
                 }
-                let FirstCache::Gcn(gc) = &mut c.first else {
+                let FirstCache::Gcn(gc) = first_cache else {
                     unreachable!("set just above")
                 };
-                first.forward_into(adj, x, gc, &mut c.tmp, first_out)?;
+                first.forward_into(adj, x, gc, tmp, first_out)?;
             }
             NodeInput::Identity(ids) => {
                 let n = ids.len();
@@ -164,15 +185,15 @@ impl<T: Float> GcnStack<T> {
                 }
                 check_shape(OP, "adj", &[n, n], &[adj.rows(), adj.cols()])?;
                 check_ids(ids, first.in_dim())?;
-                reshape2(&mut c.tmp, n, first.out_dim());
-                for (mut row, &id) in c.tmp.rows_mut().into_iter().zip(ids) {
+                reshape2(tmp, n, first.out_dim());
+                for (mut row, &id) in tmp.rows_mut().into_iter().zip(ids) {
                     row.assign(&first.weight.value.row(id as usize));
                 }
                 let h = first_out;
                 reshape2(h, n, first.out_dim());
-                spmm_into(adj, c.tmp.view(), h.view_mut())?;
+                spmm_into(adj, tmp.view(), h.view_mut())?;
                 *h += &first.bias.value;
-                match &mut c.first {
+                match first_cache {
                     FirstCache::Identity(v) => {
                         v.clear();
                         v.extend_from_slice(ids);
@@ -182,14 +203,14 @@ impl<T: Float> GcnStack<T> {
             }
         }
         for (k, layer) in self.layers[1..].iter().enumerate() {
-            let (head, tail) = c.rest.split_at_mut(k + 1);
+            let (head, tail) = rest.split_at_mut(k + 1);
             let (rc, gc) = &mut head[k];
             Relu.apply_inplace(&mut rc.y);
-            let out = match tail.first_mut() {
+            let dest = match tail.first_mut() {
                 Some((next, _)) => &mut next.y,
-                None => &mut c.out,
+                None => &mut *out,
             };
-            layer.forward_into(adj, rc.y.view(), gc, &mut c.tmp, out)?;
+            layer.forward_into(adj, rc.y.view(), gc, tmp, dest)?;
         }
         Ok(())
     }
@@ -229,28 +250,36 @@ impl<T: Float> GcnStack<T> {
         d_out: ArrayView2<'_, T>,
     ) -> Result<()> {
         let c = cache;
-        check_layers(self.layers.len(), c.rest.len())?;
-        reshape2(&mut c.d_a, d_out.nrows(), d_out.ncols());
-        c.d_a.assign(&d_out);
-        for (k, (rc, gc)) in c.rest.iter().enumerate().rev() {
-            self.layers[k + 1].backward_into(
-                adj_t,
-                gc,
-                c.d_a.view(),
-                &mut c.tmp,
-                Some(&mut c.d_b),
-            )?;
-            Relu.backward_inplace(rc, c.d_b.view_mut())?;
-            std::mem::swap(&mut c.d_a, &mut c.d_b);
+        self.backward_core(
+            adj_t, &c.first, &c.rest, d_out, &mut c.tmp, &mut c.d_a, &mut c.d_b,
+        )
+    }
+
+    /// The backward pass on the cache's parts (see [`GcnStack::forward_core`]): `tmp`, `d_a`
+    /// and `d_b` are the temporaries.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_core(
+        &mut self,
+        adj_t: &CsMat<T>,
+        first_cache: &FirstCache<T>,
+        rest: &[(ReluCache<T>, GcnCache<T>)],
+        d_out: ArrayView2<'_, T>,
+        tmp: &mut Array2<T>,
+        d_a: &mut Array2<T>,
+        d_b: &mut Array2<T>,
+    ) -> Result<()> {
+        check_layers(self.layers.len(), rest.len())?;
+        reshape2(d_a, d_out.nrows(), d_out.ncols());
+        d_a.assign(&d_out);
+        for (k, (rc, gc)) in rest.iter().enumerate().rev() {
+            self.layers[k + 1].backward_into(adj_t, gc, d_a.view(), tmp, Some(&mut *d_b))?;
+            Relu.backward_inplace(rc, d_b.view_mut())?;
+            std::mem::swap(d_a, d_b);
         }
         let first = &mut self.layers[0];
-        match &c.first {
-            FirstCache::Gcn(gc) => {
-                first.backward_into(adj_t, gc, c.d_a.view(), &mut c.tmp, None)?
-            }
-            FirstCache::Identity(ids) => {
-                identity_backward(first, adj_t, ids, c.d_a.view(), &mut c.tmp)?
-            }
+        match first_cache {
+            FirstCache::Gcn(gc) => first.backward_into(adj_t, gc, d_a.view(), tmp, None)?,
+            FirstCache::Identity(ids) => identity_backward(first, adj_t, ids, d_a.view(), tmp)?,
         }
         Ok(())
     }
@@ -369,6 +398,8 @@ impl<T: Float> GcnEncoder<T> {
         self.forward_into(adj, input, mode, &mut cache)?;
         let e = std::mem::take(&mut cache.emb);
         cache.gcn.release_scratch();
+        // The FC layer's cache holds its own copy of the stack's output.
+        cache.gcn.out = Array2::zeros((0, 0));
         Ok((e, cache))
     }
 
@@ -457,7 +488,13 @@ pub struct GcnGruEncoder<T: Float> {
 /// `Default` is an empty cache for [`GcnGruEncoder::forward_into`], which refills it in place.
 #[derive(Debug, Clone, Default)]
 pub struct GcnGruEncoderCache<T: Float> {
+    /// Per step: the GCN layers' caches (their own temporaries unused: the steps share
+    /// `stack_out`, `stack_tmp`, `stack_da` and `stack_db`).
     gcn: Vec<GcnStackCache<T>>,
+    stack_out: Array2<T>,
+    stack_tmp: Array2<T>,
+    stack_da: Array2<T>,
+    stack_db: Array2<T>,
     gru: GruCache<T>,
     bn: BatchNormCache<T>,
     /// Hidden states: `hs[t]` after step t; `h0` the zero initial state.
@@ -501,10 +538,8 @@ impl<T: Float> GcnGruEncoder<T> {
         let mut cache = GcnGruEncoderCache::default();
         self.forward_into(window, mode, &mut cache)?;
         let e = std::mem::take(&mut cache.emb);
-        for g in &mut cache.gcn {
-            g.release_scratch();
-            // The GRU's step caches keep their own copy of each step's input.
-            g.out = Array2::zeros((0, 0));
+        for a in [&mut cache.stack_out, &mut cache.stack_tmp] {
+            *a = Array2::zeros((0, 0));
         }
         cache.hs.clear();
         cache.gru_buf = GruBuffers::default();
@@ -530,16 +565,25 @@ impl<T: Float> GcnGruEncoder<T> {
         c.gcn.resize_with(steps, GcnStackCache::default);
         c.gru.steps.resize_with(steps, Default::default);
         c.hs.resize_with(steps, || Array2::zeros((0, 0)));
-        for (g, gc) in window.iter().zip(c.gcn.iter_mut()) {
-            self.gcn.forward_into(g.adj, g.input, gc)?;
-        }
-        let rows = c.gcn[0].output().nrows();
-        reshape2_zeroed(&mut c.h0, rows, self.gru.hidden_size());
-        for t in 0..steps {
+        // Step t's GCN output feeds step t's GRU cell (which keeps its own copy), so one output
+        // buffer and one temporary serve every step.
+        for (t, g) in window.iter().enumerate() {
+            let gc = &mut c.gcn[t];
+            self.gcn.forward_core(
+                g.adj,
+                g.input,
+                &mut gc.first,
+                &mut gc.rest,
+                &mut c.stack_tmp,
+                &mut c.stack_out,
+            )?;
+            if t == 0 {
+                reshape2_zeroed(&mut c.h0, c.stack_out.nrows(), self.gru.hidden_size());
+            }
             let (done, rest) = c.hs.split_at_mut(t);
             let h = done.last().unwrap_or(&c.h0);
             self.gru.cell.forward_into(
-                c.gcn[t].output(),
+                c.stack_out.view(),
                 h.view(),
                 &mut c.gru.steps[t],
                 &mut c.gru_buf,
@@ -604,8 +648,16 @@ impl<T: Float> GcnGruEncoder<T> {
             )?;
             std::mem::swap(&mut c.dh_a, &mut c.dh_b);
         }
-        for ((g, gc), dx) in window.iter().zip(c.gcn.iter_mut()).zip(&c.dxs) {
-            self.gcn.backward_into(g.adj_t, gc, dx.view())?;
+        for ((g, gc), dx) in window.iter().zip(&c.gcn).zip(&c.dxs) {
+            self.gcn.backward_core(
+                g.adj_t,
+                &gc.first,
+                &gc.rest,
+                dx.view(),
+                &mut c.stack_tmp,
+                &mut c.stack_da,
+                &mut c.stack_db,
+            )?;
         }
         Ok(())
     }
