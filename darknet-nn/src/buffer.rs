@@ -12,7 +12,7 @@
 //! bit-identical results to the allocating ones.
 
 use crate::Float;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Slice, Zip};
 
 /// Width of the column blocks whose partial sums live on the stack.
 pub(crate) const BLOCK: usize = 64;
@@ -56,14 +56,13 @@ pub(crate) fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, d: ArrayV
     while c0 < cols {
         let w = BLOCK.min(cols - c0);
         let mut s = [T::zero(); BLOCK];
-        for row in d.rows() {
-            for (k, sk) in s[..w].iter_mut().enumerate() {
-                *sk += row[c0 + k];
-            }
+        let mut sv = ArrayViewMut1::from(&mut s[..w]);
+        for row in d.slice_axis(Axis(1), Slice::from(c0..c0 + w)).rows() {
+            Zip::from(&mut sv).and(&row).for_each(|a, &v| *a += v);
         }
-        for (k, &sk) in s[..w].iter().enumerate() {
-            acc[c0 + k] += sk;
-        }
+        Zip::from(acc.slice_axis_mut(Axis(0), Slice::from(c0..c0 + w)))
+            .and(&sv)
+            .for_each(|a, &v| *a += v);
         c0 += w;
     }
 }
@@ -71,7 +70,6 @@ pub(crate) fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, d: ArrayV
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Axis;
 
     #[test]
     fn reshape_keeps_the_allocation_when_it_fits() {

@@ -33,7 +33,10 @@
 use crate::buffer::{reshape1, reshape2, BLOCK};
 use crate::error::check_shape;
 use crate::{Float, HasParams, Mode, NnError, Param, ParamMut, Result};
-use ndarray::{arr0, Array0, Array1, Array2, ArrayView2, ArrayViewMutD, Axis, Ix1, Slice, Zip};
+use ndarray::{
+    arr0, Array0, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMutD, Axis, Ix1,
+    Slice, Zip,
+};
 
 /// Batch normalisation over d features with learnable affine parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,20 +147,24 @@ impl<T: Float> BatchNorm1d<T> {
             match mode {
                 Mode::Train => {
                     // Mean and biased variance in row order, as `mean_axis` and the row loop.
+                    let mut mv = ArrayViewMut1::from(&mut mean[..w]);
                     for row in xb.rows() {
-                        for (m, &v) in mean[..w].iter_mut().zip(row) {
-                            *m += v;
-                        }
+                        Zip::from(&mut mv).and(&row).for_each(|m, &v| *m += v);
                     }
                     for m in &mut mean[..w] {
                         *m = *m / nf;
                     }
                     let mut var = [T::zero(); BLOCK];
+                    let mut vv = ArrayViewMut1::from(&mut var[..w]);
+                    let mv = ArrayView1::from(&mean[..w]);
                     for row in xb.rows() {
-                        for ((v, &xi), &m) in var[..w].iter_mut().zip(row).zip(&mean[..w]) {
-                            let dv = xi - m;
-                            *v += dv * dv;
-                        }
+                        Zip::from(&mut vv)
+                            .and(&row)
+                            .and(&mv)
+                            .for_each(|v, &xi, &m| {
+                                let dv = xi - m;
+                                *v += dv * dv;
+                            });
                     }
                     for k in 0..w {
                         let j = c0 + k;
@@ -180,15 +187,21 @@ impl<T: Float> BatchNorm1d<T> {
                 self.weight.value.slice_axis(Axis(0), cols),
                 self.bias.value.slice_axis(Axis(0), cols),
             );
+            let mv = ArrayView1::from(&mean[..w]);
             Zip::from(cache.x_hat.slice_axis_mut(Axis(1), cols).rows_mut())
                 .and(y.slice_axis_mut(Axis(1), cols).rows_mut())
                 .and(xb.rows())
                 .for_each(|mut xh, mut yr, xr| {
-                    for k in 0..w {
-                        let h = (xr[k] - mean[k]) * inv[k];
-                        xh[k] = h;
-                        yr[k] = h * g[k] + b[k];
-                    }
+                    Zip::from(&mut xh)
+                        .and(&xr)
+                        .and(&mv)
+                        .and(&inv)
+                        .for_each(|h, &xi, &m, &s| *h = (xi - m) * s);
+                    Zip::from(&mut yr)
+                        .and(&xh)
+                        .and(&g)
+                        .and(&b)
+                        .for_each(|o, &h, &gk, &bk| *o = h * gk + bk);
                 });
             c0 += w;
         }
@@ -267,10 +280,16 @@ impl<T: Float> BatchNorm1d<T> {
             let xh = cache.x_hat.slice_axis(Axis(1), cols);
             // Σ dy and Σ dy ⊙ x̂ per column, in row order from zero (as `sum_axis`).
             let (mut d_beta, mut d_gamma) = ([T::zero(); BLOCK], [T::zero(); BLOCK]);
-            for (dr, xr) in db.rows().into_iter().zip(xh.rows()) {
-                for k in 0..w {
-                    d_beta[k] += dr[k];
-                    d_gamma[k] += dr[k] * xr[k];
+            {
+                let mut bv = ArrayViewMut1::from(&mut d_beta[..w]);
+                let mut gv = ArrayViewMut1::from(&mut d_gamma[..w]);
+                for (dr, xr) in db.rows().into_iter().zip(xh.rows()) {
+                    Zip::from(&mut bv).and(&mut gv).and(&dr).and(&xr).for_each(
+                        |bk, gk, &dv, &xv| {
+                            *bk += dv;
+                            *gk += dv * xv;
+                        },
+                    );
                 }
             }
             let mut scale = [T::zero(); BLOCK];
@@ -279,25 +298,38 @@ impl<T: Float> BatchNorm1d<T> {
             }
             let mut out = dx.slice_axis_mut(Axis(1), cols);
             match cache.mode {
-                Mode::Eval => Zip::from(out.rows_mut())
-                    .and(db.rows())
-                    .for_each(|mut o, dr| {
-                        for k in 0..w {
-                            o[k] = dr[k] * scale[k];
-                        }
-                    }),
+                Mode::Eval => {
+                    let sv = ArrayView1::from(&scale[..w]);
+                    Zip::from(out.rows_mut())
+                        .and(db.rows())
+                        .for_each(|mut o, dr| {
+                            Zip::from(&mut o)
+                                .and(&dr)
+                                .and(&sv)
+                                .for_each(|o, &dv, &sk| *o = dv * sk)
+                        })
+                }
                 Mode::Train => {
                     // dx = γ inv_std / n · (n dy − Σdy − x̂ Σ(dy x̂))
                     for s in &mut scale[..w] {
                         *s = *s / n;
                     }
+                    let sv = ArrayView1::from(&scale[..w]);
+                    let bv = ArrayView1::from(&d_beta[..w]);
+                    let gv = ArrayView1::from(&d_gamma[..w]);
                     Zip::from(out.rows_mut())
                         .and(db.rows())
                         .and(xh.rows())
                         .for_each(|mut o, dr, xr| {
-                            for k in 0..w {
-                                o[k] = (dr[k] * n - d_beta[k] - xr[k] * d_gamma[k]) * scale[k];
-                            }
+                            Zip::from(&mut o)
+                                .and(&dr)
+                                .and(&xr)
+                                .and(&bv)
+                                .and(&gv)
+                                .and(&sv)
+                                .for_each(|o, &dv, &xv, &bk, &gk, &sk| {
+                                    *o = (dv * n - bk - xv * gk) * sk
+                                });
                         });
                 }
             }
