@@ -152,7 +152,7 @@ impl<T: Float> BatchNorm1d<T> {
                         Zip::from(&mut mv).and(&row).for_each(|m, &v| *m += v);
                     }
                     for m in &mut mean[..w] {
-                        *m = *m / nf;
+                        *m /= nf;
                     }
                     let mut var = [T::zero(); BLOCK];
                     let mut vv = ArrayViewMut1::from(&mut var[..w]);
@@ -175,9 +175,9 @@ impl<T: Float> BatchNorm1d<T> {
                     }
                 }
                 Mode::Eval => {
-                    for k in 0..w {
+                    for (k, m) in mean[..w].iter_mut().enumerate() {
                         let j = c0 + k;
-                        mean[k] = self.running_mean[j];
+                        *m = self.running_mean[j];
                         cache.inv_std[j] = T::one() / (self.running_var[j] + eps).sqrt();
                     }
                 }
@@ -293,8 +293,8 @@ impl<T: Float> BatchNorm1d<T> {
                 }
             }
             let mut scale = [T::zero(); BLOCK];
-            for k in 0..w {
-                scale[k] = self.weight.value[c0 + k] * cache.inv_std[c0 + k];
+            for (k, sk) in scale[..w].iter_mut().enumerate() {
+                *sk = self.weight.value[c0 + k] * cache.inv_std[c0 + k];
             }
             let mut out = dx.slice_axis_mut(Axis(1), cols);
             match cache.mode {
@@ -312,7 +312,7 @@ impl<T: Float> BatchNorm1d<T> {
                 Mode::Train => {
                     // dx = γ inv_std / n · (n dy − Σdy − x̂ Σ(dy x̂))
                     for s in &mut scale[..w] {
-                        *s = *s / n;
+                        *s /= n;
                     }
                     let sv = ArrayView1::from(&scale[..w]);
                     let bv = ArrayView1::from(&d_beta[..w]);
