@@ -75,11 +75,11 @@ impl Relu {
         mut d: ArrayViewMut2<'_, T>,
     ) -> Result<()> {
         check_shape("Relu::backward", "d_out", cache.y.shape(), d.shape())?;
-        Zip::from(&mut d).and(&cache.y).for_each(|g, &y| {
-            if y <= T::zero() {
-                *g = T::zero();
-            }
-        });
+        // An unconditional select (not a conditional store) so the loop vectorises and does not
+        // branch on the signs.
+        Zip::from(&mut d)
+            .and(&cache.y)
+            .for_each(|g, &y| *g = if y > T::zero() { *g } else { T::zero() });
         Ok(())
     }
 }
