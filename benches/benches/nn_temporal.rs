@@ -1,6 +1,6 @@
 //! Paper B's temporal models and word2vec: one GCN training epoch on a day graph of the paper's
-//! size, one GCN-GRU step over a window of H + 1 = 6 such graphs, word2vec words per second
-//! (one thread vs all threads).
+//! size, one GCN-GRU step over a window of H + 1 = 6 such graphs (each with fresh buffers and
+//! with a reused `StepWorkspace`), word2vec words per second (one thread vs all threads).
 //!
 //! Inputs are seeded synthetic graphs of the paper's average snapshot (6,400 nodes, 49k
 //! host–port edges, 37 features, as many negatives as positives), built outside the timed
@@ -10,7 +10,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use darknet_nn::adjacency::normalize_rows;
 use darknet_nn::kernels::transpose_csr;
 use darknet_nn::model::temporal::{
-    gcn_step, gru_step, DaySnapshot, EdgePredictor, GcnEncoder, GcnGruEncoder, LinkModel,
+    gcn_step, gcn_step_with, gru_step, gru_step_with, DaySnapshot, EdgePredictor, GcnEncoder,
+    GcnGruEncoder, LinkModel, StepWorkspace,
 };
 use darknet_nn::{Adam, AdamConfig, Word2VecConfig};
 use ndarray::Array2;
@@ -101,6 +102,16 @@ fn bench_gcn_epoch(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new(name, "6400n_49k_edges"), |b| {
             b.iter(|| gcn_step(&mut model, &day, features, &mut opt).expect("step"))
         });
+        // The same step with its buffers kept across steps, as the schedules do.
+        let mut ws = StepWorkspace::new();
+        g.bench_function(
+            BenchmarkId::new(format!("{name}_reused_workspace"), "6400n_49k_edges"),
+            |b| {
+                b.iter(|| {
+                    gcn_step_with(&mut model, &day, features, &mut opt, &mut ws).expect("step")
+                })
+            },
+        );
     }
     g.finish();
 }
@@ -118,6 +129,11 @@ fn bench_gru_step(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("h5", "6x6400n_49k_edges"), |b| {
         b.iter(|| gru_step(&mut model, &window, true, &mut opt).expect("step"))
     });
+    let mut ws = StepWorkspace::new();
+    g.bench_function(
+        BenchmarkId::new("h5_reused_workspace", "6x6400n_49k_edges"),
+        |b| b.iter(|| gru_step_with(&mut model, &window, true, &mut opt, &mut ws).expect("step")),
+    );
     g.finish();
 }
 

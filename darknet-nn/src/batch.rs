@@ -18,6 +18,7 @@
 //! ```
 
 use crate::adjacency::normalize_symmetric;
+use crate::buffer::reshape2;
 use crate::error::{check_finite, check_shape};
 use crate::kernels::transpose_csr;
 use crate::layers::pool::check_offsets;
@@ -149,66 +150,186 @@ impl<T: Float> GraphBatch<T> {
     /// [`NnError::TargetOutOfRange`] for an index past the end, [`NnError::ShapeMismatch`] for
     /// differing feature widths.
     pub fn stack(graphs: &[Graph<T>], indices: &[usize]) -> Result<Self> {
-        const OP: &str = "GraphBatch::stack";
-        let Some(&first) = indices.first() else {
-            return Err(NnError::EmptyBatch { op: OP });
-        };
-        for (row, &i) in indices.iter().enumerate() {
-            if i >= graphs.len() {
-                return Err(NnError::TargetOutOfRange {
-                    op: OP,
-                    row,
-                    value: i,
-                    n_classes: graphs.len(),
-                });
-            }
+        let mut buf = GraphBatchBuffer::new();
+        buf.stack(graphs, indices)?;
+        Ok(buf.batch)
+    }
+}
+
+/// A [`GraphBatch`] refilled in place batch after batch, so a training loop stacks every
+/// batch into the same allocations (they grow to the largest batch seen, then stay).
+///
+/// Fill it with [`GraphDataset::batch_into`] (or [`GraphBatchBuffer::stack`]) and read it with
+/// [`GraphBatchBuffer::batch`].
+///
+/// ```
+/// use darknet_nn::batch::{Graph, GraphBatchBuffer, GraphDataset};
+/// use ndarray::Array2;
+/// use sprs::TriMat;
+/// let mut t = TriMat::new((2, 2));
+/// t.add_triplet(0, 1, 1.0f32);
+/// t.add_triplet(1, 0, 1.0);
+/// let graphs = vec![Graph::new(&t.to_csr(), Array2::ones((2, 3))).unwrap(); 3];
+/// let mut buf = GraphBatchBuffer::new();
+/// graphs.batch_into(&[2, 0], &mut buf).unwrap();
+/// assert_eq!(buf.batch().offsets, vec![0, 2, 4]);
+/// assert_eq!(buf.batch(), &graphs.batch(&[2, 0]).unwrap());
+/// ```
+#[derive(Debug, Clone)]
+pub struct GraphBatchBuffer<T> {
+    batch: GraphBatch<T>,
+    /// The one-element index pointer of the placeholder matrix swapped in while a matrix is
+    /// refilled (kept so the swap does not allocate).
+    spare_indptr: Vec<usize>,
+    /// Storage of the transposed block matrix while the batch has none.
+    spare_t: Option<CsMat<T>>,
+}
+
+impl<T: Float> Default for GraphBatchBuffer<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn empty_csr<T: Float>() -> CsMat<T> {
+    CsMat::new((0, 0), vec![0], Vec::new(), Vec::new())
+}
+
+impl<T: Float> GraphBatchBuffer<T> {
+    /// An empty buffer (its batch has no graph until filled).
+    pub fn new() -> Self {
+        Self {
+            batch: GraphBatch {
+                adj: empty_csr(),
+                adj_t: None,
+                features: Array2::zeros((0, 0)),
+                offsets: vec![0],
+            },
+            spare_indptr: vec![0],
+            spare_t: None,
         }
-        let nf = graphs[first].features.ncols();
-        let mut offsets = vec![0usize];
-        let any_asym = indices.iter().any(|&i| graphs[i].adj_t.is_some());
+    }
+
+    /// The batch of the last fill.
+    pub fn batch(&self) -> &GraphBatch<T> {
+        &self.batch
+    }
+
+    /// Replaces the batch by one built elsewhere (the default [`GraphDataset::batch_into`]).
+    pub fn set(&mut self, batch: GraphBatch<T>) {
+        self.batch = batch;
+    }
+
+    /// Stacks `graphs[indices[0]], graphs[indices[1]], ...` in place: the same batch as
+    /// [`GraphBatch::stack`], reusing this buffer's allocations.
+    ///
+    /// Errors as [`GraphBatch::stack`] (the buffer's content is unspecified then).
+    pub fn stack(&mut self, graphs: &[Graph<T>], indices: &[usize]) -> Result<()> {
+        let nf = check_stack(graphs, indices)?;
+        let b = &mut self.batch;
+        b.offsets.clear();
+        b.offsets.push(0);
         for &i in indices {
-            let g = &graphs[i];
-            check_shape(OP, "features", &[g.n_nodes(), nf], g.features.shape())?;
-            if g.n_nodes() == 0 {
-                return Err(NnError::EmptyBatch { op: OP });
-            }
-            offsets.push(offsets[offsets.len() - 1] + g.n_nodes());
+            let last = b.offsets[b.offsets.len() - 1];
+            b.offsets.push(last + graphs[i].n_nodes());
         }
-        let n = offsets[offsets.len() - 1];
-        let block = |pick: &dyn Fn(&Graph<T>) -> &CsMat<T>| -> CsMat<T> {
-            let nnz = indices.iter().map(|&i| pick(&graphs[i]).nnz()).sum();
-            let (mut indptr, mut idx, mut data) = (
-                Vec::with_capacity(n + 1),
-                Vec::with_capacity(nnz),
-                Vec::with_capacity(nnz),
+        let n = b.offsets[b.offsets.len() - 1];
+        let any_asym = indices.iter().any(|&i| graphs[i].adj_t.is_some());
+        refill_block(
+            &mut b.adj,
+            &mut self.spare_indptr,
+            graphs,
+            indices,
+            &b.offsets,
+            |g| &g.adj,
+        );
+        if any_asym {
+            let mut t = b
+                .adj_t
+                .take()
+                .or_else(|| self.spare_t.take())
+                .unwrap_or_else(empty_csr);
+            refill_block(
+                &mut t,
+                &mut self.spare_indptr,
+                graphs,
+                indices,
+                &b.offsets,
+                |g| g.adj_t.as_ref().unwrap_or(&g.adj),
             );
-            indptr.push(0usize);
-            for (b, &i) in indices.iter().enumerate() {
-                for row in pick(&graphs[i]).outer_iterator() {
-                    for (c, &v) in row.iter() {
-                        idx.push(c + offsets[b]);
-                        data.push(v);
-                    }
-                    indptr.push(idx.len());
-                }
-            }
-            CsMat::new((n, n), indptr, idx, data)
-        };
-        let adj = block(&|g| &g.adj);
-        let adj_t = any_asym.then(|| block(&|g| g.adj_t.as_ref().unwrap_or(&g.adj)));
-        let mut features = Array2::zeros((n, nf));
-        for (b, &i) in indices.iter().enumerate() {
-            features
-                .slice_axis_mut(Axis(0), Slice::from(offsets[b]..offsets[b + 1]))
+            b.adj_t = Some(t);
+        } else if let Some(t) = b.adj_t.take() {
+            self.spare_t = Some(t);
+        }
+        reshape2(&mut b.features, n, nf);
+        for (k, &i) in indices.iter().enumerate() {
+            b.features
+                .slice_axis_mut(Axis(0), Slice::from(b.offsets[k]..b.offsets[k + 1]))
                 .assign(&graphs[i].features);
         }
-        Ok(Self {
-            adj,
-            adj_t,
-            features,
-            offsets,
-        })
+        Ok(())
     }
+}
+
+/// Checks the indices and feature widths of a stack; returns the feature width.
+fn check_stack<T: Float>(graphs: &[Graph<T>], indices: &[usize]) -> Result<usize> {
+    const OP: &str = "GraphBatch::stack";
+    let Some(&first) = indices.first() else {
+        return Err(NnError::EmptyBatch { op: OP });
+    };
+    for (row, &i) in indices.iter().enumerate() {
+        if i >= graphs.len() {
+            return Err(NnError::TargetOutOfRange {
+                op: OP,
+                row,
+                value: i,
+                n_classes: graphs.len(),
+            });
+        }
+    }
+    let nf = graphs[first].features.ncols();
+    for &i in indices {
+        let g = &graphs[i];
+        check_shape(OP, "features", &[g.n_nodes(), nf], g.features.shape())?;
+        if g.n_nodes() == 0 {
+            return Err(NnError::EmptyBatch { op: OP });
+        }
+    }
+    Ok(nf)
+}
+
+/// Rebuilds `m` in place as the block-diagonal matrix of `pick(graphs[i])` for `i` in
+/// `indices`, reusing its storage (a placeholder built on `spare` is swapped in meanwhile).
+fn refill_block<T: Float>(
+    m: &mut CsMat<T>,
+    spare: &mut Vec<usize>,
+    graphs: &[Graph<T>],
+    indices: &[usize],
+    offsets: &[usize],
+    pick: impl Fn(&Graph<T>) -> &CsMat<T>,
+) {
+    spare.clear();
+    spare.push(0);
+    let placeholder = CsMat::new((0, 0), std::mem::take(spare), Vec::new(), Vec::new());
+    let (mut indptr, mut idx, mut data) = std::mem::replace(m, placeholder).into_raw_storage();
+    indptr.clear();
+    idx.clear();
+    data.clear();
+    indptr.push(0usize);
+    for (b, &i) in indices.iter().enumerate() {
+        for row in pick(&graphs[i]).outer_iterator() {
+            for (c, &v) in row.iter() {
+                idx.push(c + offsets[b]);
+                data.push(v);
+            }
+            indptr.push(idx.len());
+        }
+    }
+    let n = offsets[offsets.len() - 1];
+    let built = CsMat::try_new((n, n), indptr, idx, data)
+        .map_err(|(_, _, _, e)| e)
+        .expect("blocks of valid CSR matrices form a valid CSR matrix");
+    *spare = std::mem::replace(m, built).into_raw_storage().0;
 }
 
 /// A collection of graphs a training loop can draw batches from.
@@ -219,6 +340,13 @@ pub trait GraphDataset<T: Float> {
     fn n_features(&self) -> usize;
     /// The batch of the graphs at `indices`, in that order.
     fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>>;
+    /// The same batch as [`GraphDataset::batch`], written into `out`. The default builds a new
+    /// batch and moves it in; datasets that can refill the buffer in place (slices and vectors
+    /// of [`Graph`]) override it so training loops do not allocate per batch.
+    fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
+        out.set(self.batch(indices)?);
+        Ok(())
+    }
 }
 
 impl<T: Float> GraphDataset<T> for [Graph<T>] {
@@ -231,6 +359,9 @@ impl<T: Float> GraphDataset<T> for [Graph<T>] {
     fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
         GraphBatch::stack(self, indices)
     }
+    fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
+        out.stack(self, indices)
+    }
 }
 
 impl<T: Float> GraphDataset<T> for Vec<Graph<T>> {
@@ -242,6 +373,9 @@ impl<T: Float> GraphDataset<T> for Vec<Graph<T>> {
     }
     fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
         GraphBatch::stack(self, indices)
+    }
+    fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
+        out.stack(self, indices)
     }
 }
 
@@ -289,6 +423,27 @@ mod tests {
         assert!(c.adj_t.is_some());
         let batch = GraphBatch::stack(&[a, c], &[0, 1]).unwrap();
         assert_eq!(batch.adj_t().to_dense(), batch.adj.to_dense().t());
+    }
+
+    #[test]
+    fn buffer_refills_equal_fresh_stacks() {
+        let a = Graph::new(&path(2, false), Array2::ones((2, 1))).unwrap();
+        let b = Graph::new(&path(4, false), Array2::from_elem((4, 1), 2.0)).unwrap();
+        let c = Graph::new(&path(3, true), Array2::from_elem((3, 1), 3.0)).unwrap();
+        let graphs = vec![a, b, c];
+        let mut buf = GraphBatchBuffer::new();
+        for idx in [&[0usize, 1][..], &[2, 0], &[1], &[1, 2, 0], &[0]] {
+            graphs.batch_into(idx, &mut buf).unwrap();
+            assert_eq!(
+                buf.batch(),
+                &GraphBatch::stack(&graphs, idx).unwrap(),
+                "{idx:?}"
+            );
+        }
+        assert!(matches!(
+            graphs.batch_into(&[3], &mut buf),
+            Err(NnError::TargetOutOfRange { .. })
+        ));
     }
 
     #[test]

@@ -20,6 +20,16 @@
 //! Nothing is stored in the layer between the two calls, so one layer can be applied to several
 //! inputs (one GCN over H snapshots) and back-propagated through each with its own cache.
 //!
+//! **Hot loops reuse buffers.** Next to `forward` / `backward`, the layers and models used in
+//! training have `forward_into` / `backward_into` variants that write into a cache, outputs and
+//! temporaries owned by the caller and reshaped in place: a cache kept between steps (a
+//! `Default` value to start) makes every later step allocation-free once its buffers have
+//! reached the largest batch, with results identical bit for bit to the allocating calls.
+//! [`GraphClassifierConfig::fit`] and Paper B's schedules do this through
+//! [`model::ClassifierWorkspace`] and [`model::temporal::StepWorkspace`]; the only allocation
+//! left per step is the packing buffer matrixmultiply takes for each dense product
+//! (`tests/alloc_free.rs` counts them).
+//!
 //! Layers are generic over the element type [`Float`]: `f32` for learning, `f64` for the
 //! finite-difference checks of [`gradcheck`]. Shapes follow PyTorch (Linear weight is
 //! (out_dim, in_dim)), and saved tensors use PyTorch's `state_dict` names.
@@ -104,6 +114,7 @@
 
 pub mod adjacency;
 pub mod batch;
+mod buffer;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
@@ -117,7 +128,7 @@ pub mod persist;
 pub mod train;
 pub mod word2vec;
 
-pub use batch::{Graph, GraphBatch, GraphDataset};
+pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset};
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{

@@ -17,6 +17,7 @@
 //! assert_eq!(grad, array![[-0.5]]);
 //! ```
 
+use crate::buffer::{reshape2, reshape2_zeroed};
 use crate::error::{check_finite, check_shape};
 use crate::layers::sigmoid;
 use crate::{Float, NnError, Result};
@@ -40,6 +41,19 @@ pub fn bce_with_logits<T: Float>(
     targets: ArrayView2<'_, T>,
     pos_weight: Option<ArrayView1<'_, T>>,
 ) -> Result<(T, Array2<T>)> {
+    let mut grad = Array2::zeros((0, 0));
+    let loss = bce_with_logits_into(logits, targets, pos_weight, &mut grad)?;
+    Ok((loss, grad))
+}
+
+/// [`bce_with_logits`] writing the gradient into `grad` (reshaped to (n, L) in place, reused
+/// across calls): returns the loss. Errors as [`bce_with_logits`].
+pub fn bce_with_logits_into<T: Float>(
+    logits: ArrayView2<'_, T>,
+    targets: ArrayView2<'_, T>,
+    pos_weight: Option<ArrayView1<'_, T>>,
+    grad: &mut Array2<T>,
+) -> Result<T> {
     const OP: &str = "bce_with_logits";
     check_shape(OP, "targets", logits.shape(), targets.shape())?;
     if let Some(pw) = &pos_weight {
@@ -50,7 +64,7 @@ pub fn bce_with_logits<T: Float>(
     }
     check_finite(OP, "logits", logits.iter())?;
     let n = T::of(logits.len() as f64);
-    let mut grad = Array2::zeros(logits.raw_dim());
+    reshape2(grad, logits.nrows(), logits.ncols());
     let mut total = T::zero();
     for ((row_x, row_y), mut row_g) in logits
         .rows()
@@ -65,7 +79,7 @@ pub fn bce_with_logits<T: Float>(
             *g = ((T::one() - y) * s - pw * y * (T::one() - s)) / n;
         }
     }
-    Ok((total / n, grad))
+    Ok(total / n)
 }
 
 /// Negative log-likelihood on log-probabilities (the output of
@@ -76,6 +90,18 @@ pub fn bce_with_logits<T: Float>(
 ///
 /// Errors also: [`NnError::TargetOutOfRange`].
 pub fn nll<T: Float>(log_probs: ArrayView2<'_, T>, targets: &[usize]) -> Result<(T, Array2<T>)> {
+    let mut grad = Array2::zeros((0, 0));
+    let loss = nll_into(log_probs, targets, &mut grad)?;
+    Ok((loss, grad))
+}
+
+/// [`nll`] writing the gradient into `grad` (reshaped to (n, C) in place, reused across
+/// calls): returns the loss. Errors as [`nll`].
+pub fn nll_into<T: Float>(
+    log_probs: ArrayView2<'_, T>,
+    targets: &[usize],
+    grad: &mut Array2<T>,
+) -> Result<T> {
     const OP: &str = "nll";
     check_shape(OP, "targets", &[log_probs.nrows()], &[targets.len()])?;
     if targets.is_empty() {
@@ -84,7 +110,7 @@ pub fn nll<T: Float>(log_probs: ArrayView2<'_, T>, targets: &[usize]) -> Result<
     check_finite(OP, "log_probs", log_probs.iter())?;
     let c = log_probs.ncols();
     let n = T::of(targets.len() as f64);
-    let mut grad = Array2::zeros(log_probs.raw_dim());
+    reshape2_zeroed(grad, log_probs.nrows(), c);
     let mut total = T::zero();
     for (i, &t) in targets.iter().enumerate() {
         if t >= c {
@@ -98,7 +124,7 @@ pub fn nll<T: Float>(log_probs: ArrayView2<'_, T>, targets: &[usize]) -> Result<
         total -= log_probs[[i, t]];
         grad[[i, t]] = -T::one() / n;
     }
-    Ok((total / n, grad))
+    Ok(total / n)
 }
 
 /// Mean squared error over all n·d elements: `(1/nd) Σ (p − y)²`, gradient `2 (p − y) / nd`.

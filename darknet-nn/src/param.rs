@@ -161,12 +161,15 @@ pub trait HasParams<T: Float> {
 }
 
 /// Visits `child`'s parameters with names prefixed by `prefix.` (helper for containers).
+///
+/// The joined names are built on the stack (no allocation for names up to 256 bytes), so
+/// optimizers and gradient zeroing can visit a model every step without allocating.
 pub fn visit_child_params<T: Float, M: HasParams<T> + ?Sized>(
     prefix: &str,
     child: &mut M,
     f: &mut dyn FnMut(&str, ParamMut<'_, T>),
 ) {
-    child.visit_params(&mut |name, p| f(&format!("{prefix}.{name}"), p));
+    child.visit_params(&mut |name, p| with_joined(&[prefix, ".", name], |n| f(n, p)));
 }
 
 /// Visits `child`'s buffers with names prefixed by `prefix.` (helper for containers).
@@ -175,19 +178,52 @@ pub fn visit_child_buffers<T: Float, M: HasParams<T> + ?Sized>(
     child: &mut M,
     f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
 ) {
-    child.visit_buffers(&mut |name, b| f(&format!("{prefix}.{name}"), b));
+    child.visit_buffers(&mut |name, b| with_joined(&[prefix, ".", name], |n| f(n, b)));
+}
+
+/// Calls `f` with the concatenation of `parts`, built in a stack buffer when it fits in 256
+/// bytes (parameter names always do), else in a `String`.
+pub(crate) fn with_joined<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 256];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len > buf.len() {
+        return f(&parts.concat());
+    }
+    let mut at = 0;
+    for p in parts {
+        buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+        at += p.len();
+    }
+    // Concatenated `str`s are valid UTF-8.
+    f(std::str::from_utf8(&buf[..len]).expect("concatenation of str is UTF-8"))
+}
+
+/// Calls `f` with the decimal digits of `i`, formatted on the stack.
+pub(crate) fn with_index<R>(i: usize, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut v = i;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    f(std::str::from_utf8(&buf[at..]).expect("ASCII digits"))
 }
 
 impl<T: Float, M: HasParams<T>> HasParams<T> for Vec<M> {
     /// Elements are named by index: `"0.weight"`, `"1.weight"`, ...
     fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
         for (i, m) in self.iter_mut().enumerate() {
-            visit_child_params(&i.to_string(), m, f);
+            with_index(i, |k| visit_child_params(k, m, f));
         }
     }
     fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
         for (i, m) in self.iter_mut().enumerate() {
-            visit_child_buffers(&i.to_string(), m, f);
+            with_index(i, |k| visit_child_buffers(k, m, f));
         }
     }
 }

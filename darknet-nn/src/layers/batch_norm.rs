@@ -13,6 +13,11 @@
 //! Backward (training): `dx = (1/n) · inv_std · (n·dx̂ − Σ dx̂ − x̂ Σ(dx̂ ⊙ x̂))` with
 //! `dx̂ = dy ⊙ γ`; evaluation: `dx = dy ⊙ γ · inv_std`. `dγ += Σ dy ⊙ x̂`, `dβ += Σ dy`.
 //!
+//! Allocation-free variants for training loops: [`BatchNorm1d::forward_into`] and
+//! [`BatchNorm1d::backward_into`] write into a cache and output kept between steps, reshaped in
+//! place; per-column statistics are computed in blocks of 64 columns on the stack; results are
+//! bit-identical to [`BatchNorm1d::forward`] and [`BatchNorm1d::backward`].
+//!
 //! ```
 //! use darknet_nn::{layers::BatchNorm1d, Mode};
 //! use ndarray::array;
@@ -25,9 +30,13 @@
 //! assert!((bn.running_var[0] - 1.1).abs() < 1e-12);
 //! ```
 
+use crate::buffer::{reshape1, reshape2, BLOCK};
 use crate::error::check_shape;
 use crate::{Float, HasParams, Mode, NnError, Param, ParamMut, Result};
-use ndarray::{arr0, Array0, Array1, Array2, ArrayView2, ArrayViewMutD, Axis, Ix1, Zip};
+use ndarray::{
+    arr0, Array0, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMutD, Axis, Ix1,
+    Slice, Zip,
+};
 
 /// Batch normalisation over d features with learnable affine parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +58,9 @@ pub struct BatchNorm1d<T: Float> {
 }
 
 /// What [`BatchNorm1d::backward`] needs.
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`BatchNorm1d::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct BatchNormCache<T> {
     /// Normalized input x̂, (n, d).
     pub x_hat: Array2<T>,
@@ -88,61 +99,116 @@ impl<T: Float> BatchNorm1d<T> {
         x: ArrayView2<'_, T>,
         mode: Mode,
     ) -> Result<(Array2<T>, BatchNormCache<T>)> {
+        let mut cache = BatchNormCache::default();
+        let mut y = Array2::zeros((0, 0));
+        self.forward_into(x, mode, &mut cache, &mut y)?;
+        Ok((y, cache))
+    }
+
+    /// Allocation-free forward: `x` (n, d) → `y` (reshaped to (n, d) in place), the cache
+    /// refilled in place; in training mode also updates the running statistics. Errors as
+    /// [`BatchNorm1d::forward`] (nothing is updated then).
+    pub fn forward_into(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        mode: Mode,
+        cache: &mut BatchNormCache<T>,
+        y: &mut Array2<T>,
+    ) -> Result<()> {
         const OP: &str = "BatchNorm1d::forward";
         check_shape(OP, "x", &[x.nrows(), self.dim()], x.shape())?;
         let n = x.nrows();
         if n == 0 {
             return Err(NnError::EmptyBatch { op: OP });
         }
+        if mode == Mode::Train && n < 2 {
+            return Err(NnError::BatchTooSmall {
+                op: OP,
+                needed: 2,
+                got: n,
+            });
+        }
+        let d = self.dim();
         let eps = T::of(self.eps);
-        let (mean, inv_std) = match mode {
-            Mode::Train => {
-                if n < 2 {
-                    return Err(NnError::BatchTooSmall {
-                        op: OP,
-                        needed: 2,
-                        got: n,
-                    });
+        reshape1(&mut cache.inv_std, d);
+        reshape2(&mut cache.x_hat, n, d);
+        reshape2(y, n, d);
+        cache.mode = mode;
+        let nf = T::of(n as f64);
+        let mo = T::of(self.momentum);
+        let keep = T::one() - mo;
+        let unbias = T::of(n as f64 / (n as f64 - 1.0));
+        let mut c0 = 0;
+        while c0 < d {
+            let w = BLOCK.min(d - c0);
+            let cols = Slice::from(c0..c0 + w);
+            let xb = x.slice_axis(Axis(1), cols);
+            let mut mean = [T::zero(); BLOCK];
+            match mode {
+                Mode::Train => {
+                    // Mean and biased variance in row order, as `mean_axis` and the row loop.
+                    let mut mv = ArrayViewMut1::from(&mut mean[..w]);
+                    for row in xb.rows() {
+                        Zip::from(&mut mv).and(&row).for_each(|m, &v| *m += v);
+                    }
+                    for m in &mut mean[..w] {
+                        *m /= nf;
+                    }
+                    let mut var = [T::zero(); BLOCK];
+                    let mut vv = ArrayViewMut1::from(&mut var[..w]);
+                    let mv = ArrayView1::from(&mean[..w]);
+                    for row in xb.rows() {
+                        Zip::from(&mut vv)
+                            .and(&row)
+                            .and(&mv)
+                            .for_each(|v, &xi, &m| {
+                                let dv = xi - m;
+                                *v += dv * dv;
+                            });
+                    }
+                    for k in 0..w {
+                        let j = c0 + k;
+                        let v = var[k] / nf;
+                        self.running_mean[j] = keep * self.running_mean[j] + mo * mean[k];
+                        self.running_var[j] = keep * self.running_var[j] + mo * v * unbias;
+                        cache.inv_std[j] = T::one() / (v + eps).sqrt();
+                    }
                 }
-                let mean = x.mean_axis(Axis(0)).expect("n > 0");
-                let mut var = Array1::<T>::zeros(self.dim());
-                for row in x.rows() {
-                    Zip::from(&mut var)
-                        .and(&row)
-                        .and(&mean)
-                        .for_each(|v, &xi, &m| {
-                            let d = xi - m;
-                            *v += d * d;
-                        });
+                Mode::Eval => {
+                    for (k, m) in mean[..w].iter_mut().enumerate() {
+                        let j = c0 + k;
+                        *m = self.running_mean[j];
+                        cache.inv_std[j] = T::one() / (self.running_var[j] + eps).sqrt();
+                    }
                 }
-                var /= T::of(n as f64);
-                let mo = T::of(self.momentum);
-                let keep = T::one() - mo;
-                let unbias = T::of(n as f64 / (n as f64 - 1.0));
-                Zip::from(&mut self.running_mean)
-                    .and(&mean)
-                    .for_each(|r, &m| *r = keep * *r + mo * m);
-                Zip::from(&mut self.running_var)
-                    .and(&var)
-                    .for_each(|r, &v| *r = keep * *r + mo * v * unbias);
-                self.num_batches_tracked += T::one();
-                (mean, var.mapv(|v| T::one() / (v + eps).sqrt()))
             }
-            Mode::Eval => (
-                self.running_mean.clone(),
-                self.running_var.mapv(|v| T::one() / (v + eps).sqrt()),
-            ),
-        };
-        let x_hat = (&x - &mean) * &inv_std;
-        let y = &x_hat * &self.weight.value + &self.bias.value;
-        Ok((
-            y,
-            BatchNormCache {
-                x_hat,
-                inv_std,
-                mode,
-            },
-        ))
+            let inv = cache.inv_std.slice_axis(Axis(0), cols);
+            let (g, b) = (
+                self.weight.value.slice_axis(Axis(0), cols),
+                self.bias.value.slice_axis(Axis(0), cols),
+            );
+            let mv = ArrayView1::from(&mean[..w]);
+            Zip::from(cache.x_hat.slice_axis_mut(Axis(1), cols).rows_mut())
+                .and(y.slice_axis_mut(Axis(1), cols).rows_mut())
+                .and(xb.rows())
+                .for_each(|mut xh, mut yr, xr| {
+                    Zip::from(&mut xh)
+                        .and(&xr)
+                        .and(&mv)
+                        .and(&inv)
+                        .for_each(|h, &xi, &m, &s| *h = (xi - m) * s);
+                    Zip::from(&mut yr)
+                        .and(&xh)
+                        .and(&g)
+                        .and(&b)
+                        .for_each(|o, &h, &gk, &bk| *o = h * gk + bk);
+                });
+            c0 += w;
+        }
+        if mode == Mode::Train {
+            self.num_batches_tracked += T::one();
+        }
+        Ok(())
     }
 
     /// Evaluation-mode forward without a cache and without `&mut self`: `x` (n, d) → (n, d),
@@ -172,6 +238,19 @@ impl<T: Float> BatchNorm1d<T> {
         cache: &BatchNormCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        let mut dx = Array2::zeros((0, 0));
+        self.backward_into(cache, d_out, &mut dx)?;
+        Ok(dx)
+    }
+
+    /// Allocation-free backward: `d_out` (n, d) → `dx` (reshaped to (n, d) in place); adds to
+    /// γ's and β's gradients. Errors as [`BatchNorm1d::backward`].
+    pub fn backward_into(
+        &mut self,
+        cache: &BatchNormCache<T>,
+        d_out: ArrayView2<'_, T>,
+        dx: &mut Array2<T>,
+    ) -> Result<()> {
         check_shape(
             "BatchNorm1d::backward",
             "cache.x_hat",
@@ -190,22 +269,81 @@ impl<T: Float> BatchNorm1d<T> {
             cache.x_hat.shape(),
             d_out.shape(),
         )?;
-        let n = T::of(d_out.nrows() as f64);
-        let d_beta = d_out.sum_axis(Axis(0));
-        let d_gamma = (&d_out * &cache.x_hat).sum_axis(Axis(0));
-        let scale = &self.weight.value * &cache.inv_std;
-        let dx = match cache.mode {
-            Mode::Eval => &d_out * &scale,
-            Mode::Train => {
-                // dx = γ inv_std / n · (n dy − Σdy − x̂ Σ(dy x̂))
-                let mut dx = &d_out * n - &d_beta;
-                dx -= &(&cache.x_hat * &d_gamma);
-                dx * &(scale / n)
+        let (rows, d) = d_out.dim();
+        let n = T::of(rows as f64);
+        reshape2(dx, rows, d);
+        let mut c0 = 0;
+        while c0 < d {
+            let w = BLOCK.min(d - c0);
+            let cols = Slice::from(c0..c0 + w);
+            let db = d_out.slice_axis(Axis(1), cols);
+            let xh = cache.x_hat.slice_axis(Axis(1), cols);
+            // Σ dy and Σ dy ⊙ x̂ per column, in row order from zero (as `sum_axis`).
+            let (mut d_beta, mut d_gamma) = ([T::zero(); BLOCK], [T::zero(); BLOCK]);
+            {
+                let mut bv = ArrayViewMut1::from(&mut d_beta[..w]);
+                let mut gv = ArrayViewMut1::from(&mut d_gamma[..w]);
+                for (dr, xr) in db.rows().into_iter().zip(xh.rows()) {
+                    Zip::from(&mut bv).and(&mut gv).and(&dr).and(&xr).for_each(
+                        |bk, gk, &dv, &xv| {
+                            *bk += dv;
+                            *gk += dv * xv;
+                        },
+                    );
+                }
             }
-        };
-        *self.weight.grad_mut() += &d_gamma;
-        *self.bias.grad_mut() += &d_beta;
-        Ok(dx)
+            let mut scale = [T::zero(); BLOCK];
+            for (k, sk) in scale[..w].iter_mut().enumerate() {
+                *sk = self.weight.value[c0 + k] * cache.inv_std[c0 + k];
+            }
+            let mut out = dx.slice_axis_mut(Axis(1), cols);
+            match cache.mode {
+                Mode::Eval => {
+                    let sv = ArrayView1::from(&scale[..w]);
+                    Zip::from(out.rows_mut())
+                        .and(db.rows())
+                        .for_each(|mut o, dr| {
+                            Zip::from(&mut o)
+                                .and(&dr)
+                                .and(&sv)
+                                .for_each(|o, &dv, &sk| *o = dv * sk)
+                        })
+                }
+                Mode::Train => {
+                    // dx = γ inv_std / n · (n dy − Σdy − x̂ Σ(dy x̂))
+                    for s in &mut scale[..w] {
+                        *s /= n;
+                    }
+                    let sv = ArrayView1::from(&scale[..w]);
+                    let bv = ArrayView1::from(&d_beta[..w]);
+                    let gv = ArrayView1::from(&d_gamma[..w]);
+                    Zip::from(out.rows_mut())
+                        .and(db.rows())
+                        .and(xh.rows())
+                        .for_each(|mut o, dr, xr| {
+                            Zip::from(&mut o)
+                                .and(&dr)
+                                .and(&xr)
+                                .and(&bv)
+                                .and(&gv)
+                                .and(&sv)
+                                .for_each(|o, &dv, &xv, &bk, &gk, &sk| {
+                                    *o = (dv * n - bk - xv * gk) * sk
+                                });
+                        });
+                }
+            }
+            let gw = self.weight.grad_mut();
+            for k in 0..w {
+                gw[c0 + k] += d_gamma[k];
+            }
+            let gb = self.bias.grad_mut();
+            for k in 0..w {
+                gb[c0 + k] += d_beta[k];
+            }
+            c0 += w;
+        }
+        Ok(())
     }
 }
 

@@ -13,6 +13,11 @@
 //! passed to `backward` precomputed ([`crate::kernels::transpose_csr`]; for the symmetric
 //! normalization it is `Â` itself).
 //!
+//! Allocation-free variants for training loops: [`Gcn::forward_into`] and
+//! [`Gcn::backward_into`] write into caller-owned arrays (the cache, the output, one temporary
+//! for the intermediate dense product), reshaped in place and reused across steps; results are
+//! bit-identical to [`Gcn::forward`] and [`Gcn::backward`].
+//!
 //! Initialisation (reference code): weight and bias from `U(−1/√out_dim, 1/√out_dim)`, weight
 //! first (row-major), then bias.
 //!
@@ -34,12 +39,13 @@
 //! assert!((&y - &array![[4.0], [4.0]]).iter().all(|d| d.abs() < 1e-12));
 //! ```
 
+use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
 use crate::kernels::spmm_into;
 use crate::layers::linear::uniform;
 use crate::{Float, HasParams, NnError, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayView2, Ix1, Ix2};
 use rand::Rng;
 use sprs::CsMat;
 
@@ -65,6 +71,25 @@ pub enum GcnCache<T> {
         /// The input X, (n, in_dim).
         x: Array2<T>,
     },
+}
+
+impl<T> Default for GcnCache<T> {
+    /// An empty cache for [`Gcn::forward_into`], which refills it in place.
+    fn default() -> Self {
+        GcnCache::AggregateFirst {
+            ax: Array2::from_shape_vec((0, 0), Vec::new()).expect("empty shape"),
+        }
+    }
+}
+
+impl<T> GcnCache<T> {
+    /// The cached array, whatever the variant (moved out, leaving the cache empty).
+    fn take_array(&mut self) -> Array2<T> {
+        match std::mem::take(self) {
+            GcnCache::AggregateFirst { ax } => ax,
+            GcnCache::TransformFirst { x } => x,
+        }
+    }
 }
 
 impl<T: Float> Gcn<T> {
@@ -104,23 +129,49 @@ impl<T: Float> Gcn<T> {
         adj: &CsMat<T>,
         x: ArrayView2<'_, T>,
     ) -> Result<(Array2<T>, GcnCache<T>)> {
+        let mut cache = GcnCache::default();
+        let (mut out, mut tmp) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        self.forward_into(adj, x, &mut cache, &mut tmp, &mut out)?;
+        Ok((out, cache))
+    }
+
+    /// Allocation-free forward pass: `adj` (n, n) CSR, `x` (n, in_dim) → `out` (n, out_dim).
+    ///
+    /// `cache`, `tmp` (the `X W` product of the transform-first order, (n, out_dim)) and `out`
+    /// are reshaped in place and reused across calls: keep them between steps.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] (x width, adjacency size), [`NnError::NotCsr`].
+    pub fn forward_into(
+        &self,
+        adj: &CsMat<T>,
+        x: ArrayView2<'_, T>,
+        cache: &mut GcnCache<T>,
+        tmp: &mut Array2<T>,
+        out: &mut Array2<T>,
+    ) -> Result<()> {
         const OP: &str = "Gcn::forward";
         check_shape(OP, "x", &[x.nrows(), self.in_dim()], x.shape())?;
         Self::check_adj(OP, "adj", adj, x.nrows())?;
         let n = x.nrows();
+        let mut kept = cache.take_array();
+        reshape2(out, n, self.out_dim());
         if self.in_dim() <= self.out_dim() {
-            let mut ax = Array2::zeros((n, self.in_dim()));
+            reshape2(&mut kept, n, self.in_dim());
+            let ax = &mut kept;
             spmm_into(adj, x, ax.view_mut())?;
-            let mut out = ax.dot(&self.weight.value);
-            out += &self.bias.value;
-            Ok((out, GcnCache::AggregateFirst { ax }))
+            general_mat_mul(T::one(), ax, &self.weight.value, T::zero(), out);
+            *out += &self.bias.value;
+            *cache = GcnCache::AggregateFirst { ax: kept };
         } else {
-            let xw = x.dot(&self.weight.value);
-            let mut out = Array2::zeros((n, self.out_dim()));
-            spmm_into(adj, xw.view(), out.view_mut())?;
-            out += &self.bias.value;
-            Ok((out, GcnCache::TransformFirst { x: x.to_owned() }))
+            reshape2(tmp, n, self.out_dim());
+            general_mat_mul(T::one(), &x, &self.weight.value, T::zero(), tmp);
+            spmm_into(adj, tmp.view(), out.view_mut())?;
+            *out += &self.bias.value;
+            reshape2(&mut kept, n, self.in_dim());
+            kept.assign(&x);
+            *cache = GcnCache::TransformFirst { x: kept };
         }
+        Ok(())
     }
 
     /// Backward pass: `adj_t` = `Âᵀ` (n, n) CSR, `d_out` (n, out_dim) → `dx` (n, in_dim); adds to
@@ -133,9 +184,9 @@ impl<T: Float> Gcn<T> {
         cache: &GcnCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
-        Ok(self
-            .backward_impl(adj_t, cache, d_out, true)?
-            .expect("input gradient requested"))
+        let (mut dx, mut tmp) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        self.backward_into(adj_t, cache, d_out, &mut tmp, Some(&mut dx))?;
+        Ok(dx)
     }
 
     /// Backward pass for the parameters only (first layer of a model: the input gradient is not
@@ -147,16 +198,24 @@ impl<T: Float> Gcn<T> {
         cache: &GcnCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<()> {
-        self.backward_impl(adj_t, cache, d_out, false).map(|_| ())
+        let mut tmp = Array2::zeros((0, 0));
+        self.backward_into(adj_t, cache, d_out, &mut tmp, None)
     }
 
-    fn backward_impl(
+    /// Allocation-free backward pass: `adj_t` = `Âᵀ` (n, n) CSR, `d_out` (n, out_dim); adds to
+    /// the weight and bias gradients and, when `dx` is given, writes the input gradient into it
+    /// (reshaped to (n, in_dim)). `tmp` holds the intermediate dense product ((n, in_dim) or
+    /// (n, out_dim)); it and `dx` are reshaped in place and reused across calls.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`], [`NnError::NotCsr`].
+    pub fn backward_into(
         &mut self,
         adj_t: &CsMat<T>,
         cache: &GcnCache<T>,
         d_out: ArrayView2<'_, T>,
-        need_dx: bool,
-    ) -> Result<Option<Array2<T>>> {
+        tmp: &mut Array2<T>,
+        dx: Option<&mut Array2<T>>,
+    ) -> Result<()> {
         const OP: &str = "Gcn::backward";
         let cached = match cache {
             GcnCache::AggregateFirst { ax } => ax,
@@ -166,28 +225,30 @@ impl<T: Float> Gcn<T> {
         check_shape(OP, "cache", &[n, self.in_dim()], cached.shape())?;
         check_shape(OP, "d_out", &[n, self.out_dim()], d_out.shape())?;
         Self::check_adj(OP, "adj_t", adj_t, n)?;
-        *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
+        add_column_sums(self.bias.grad_mut().view_mut(), d_out);
         match cache {
             GcnCache::AggregateFirst { ax } => {
                 general_mat_mul(T::one(), &ax.t(), &d_out, T::one(), self.weight.grad_mut());
-                if !need_dx {
-                    return Ok(None);
-                }
-                let d_ax = d_out.dot(&self.weight.value.t());
-                let mut dx = Array2::zeros((n, self.in_dim()));
-                spmm_into(adj_t, d_ax.view(), dx.view_mut())?;
-                Ok(Some(dx))
+                let Some(dx) = dx else {
+                    return Ok(());
+                };
+                reshape2(tmp, n, self.in_dim());
+                general_mat_mul(T::one(), &d_out, &self.weight.value.t(), T::zero(), tmp);
+                reshape2(dx, n, self.in_dim());
+                spmm_into(adj_t, tmp.view(), dx.view_mut())?;
             }
             GcnCache::TransformFirst { x } => {
-                let mut d_xw = Array2::zeros((n, self.out_dim()));
-                spmm_into(adj_t, d_out, d_xw.view_mut())?;
-                general_mat_mul(T::one(), &x.t(), &d_xw, T::one(), self.weight.grad_mut());
-                if !need_dx {
-                    return Ok(None);
-                }
-                Ok(Some(d_xw.dot(&self.weight.value.t())))
+                reshape2(tmp, n, self.out_dim());
+                spmm_into(adj_t, d_out, tmp.view_mut())?;
+                general_mat_mul(T::one(), &x.t(), &*tmp, T::one(), self.weight.grad_mut());
+                let Some(dx) = dx else {
+                    return Ok(());
+                };
+                reshape2(dx, n, self.in_dim());
+                general_mat_mul(T::one(), &*tmp, &self.weight.value.t(), T::zero(), dx);
             }
         }
+        Ok(())
     }
 }
 

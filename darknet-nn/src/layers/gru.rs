@@ -36,9 +36,11 @@
 //! assert!(hs[4].iter().all(|v| v.abs() < 1.0));
 //! ```
 
+use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
 use crate::layers::linear::uniform;
 use crate::layers::sigmoid;
+use crate::param::with_joined;
 use crate::{Float, HasParams, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2, Zip};
@@ -59,7 +61,9 @@ pub struct GruCell<T: Float> {
 
 /// What [`GruCell::backward`] needs from one forward step; every array is (n, hidden) except
 /// `x` (n, input_size).
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`GruCell::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct GruCellCache<T> {
     /// The step's input, (n, input_size).
     pub x: Array2<T>,
@@ -73,6 +77,14 @@ pub struct GruCellCache<T> {
     pub n: Array2<T>,
     /// `W_hn h + b_hn`, (n, hidden).
     pub hn: Array2<T>,
+}
+
+/// Temporaries of [`GruCell::forward_into`] and [`GruCell::backward_into`]: the gate
+/// pre-activations and their gradients, (n, 3·hidden) each. Keep one between steps.
+#[derive(Debug, Clone, Default)]
+pub struct GruBuffers<T> {
+    gi: Array2<T>,
+    gh: Array2<T>,
 }
 
 impl<T: Float> GruCell<T> {
@@ -167,6 +179,79 @@ impl<T: Float> GruCell<T> {
         Ok((h_new, cache))
     }
 
+    /// Allocation-free step: `x` (n, input_size), `h` (n, hidden) → `h_new` (reshaped to
+    /// (n, hidden) in place); the cache and the temporaries `buf` are refilled in place. Same
+    /// results as [`GruCell::forward`], bit for bit.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] for a wrong width or row count.
+    pub fn forward_into(
+        &self,
+        x: ArrayView2<'_, T>,
+        h: ArrayView2<'_, T>,
+        cache: &mut GruCellCache<T>,
+        buf: &mut GruBuffers<T>,
+        h_new: &mut Array2<T>,
+    ) -> Result<()> {
+        self.check("GruCell::forward", &x, &h)?;
+        let hs = self.hidden_size();
+        let rows = x.nrows();
+        reshape2(&mut buf.gi, rows, 3 * hs);
+        reshape2(&mut buf.gh, rows, 3 * hs);
+        general_mat_mul(
+            T::one(),
+            &x,
+            &self.weight_ih.value.t(),
+            T::zero(),
+            &mut buf.gi,
+        );
+        buf.gi += &self.bias_ih.value;
+        general_mat_mul(
+            T::one(),
+            &h,
+            &self.weight_hh.value.t(),
+            T::zero(),
+            &mut buf.gh,
+        );
+        buf.gh += &self.bias_hh.value;
+        for a in [
+            &mut cache.r,
+            &mut cache.z,
+            &mut cache.n,
+            &mut cache.hn,
+            &mut *h_new,
+        ] {
+            reshape2(a, rows, hs);
+        }
+        reshape2(&mut cache.x, rows, x.ncols());
+        cache.x.assign(&x);
+        reshape2(&mut cache.h, rows, hs);
+        cache.h.assign(&h);
+        let (gi_r, gi_rest) = buf.gi.view().split_at(Axis(1), hs);
+        let (gi_z, gi_n) = gi_rest.split_at(Axis(1), hs);
+        let (gh_r, gh_rest) = buf.gh.view().split_at(Axis(1), hs);
+        let (gh_z, gh_n) = gh_rest.split_at(Axis(1), hs);
+        Zip::from(&mut cache.r)
+            .and(&gi_r)
+            .and(&gh_r)
+            .for_each(|r, &a, &b| *r = sigmoid(a + b));
+        Zip::from(&mut cache.z)
+            .and(&gi_z)
+            .and(&gh_z)
+            .for_each(|z, &a, &b| *z = sigmoid(a + b));
+        cache.hn.assign(&gh_n);
+        Zip::from(&mut cache.n)
+            .and(&gi_n)
+            .and(&cache.r)
+            .and(&cache.hn)
+            .for_each(|n, &a, &r, &b| *n = (a + r * b).tanh());
+        Zip::from(h_new)
+            .and(&cache.z)
+            .and(&cache.n)
+            .and(&h)
+            .for_each(|o, &z, &n, &h| *o = (T::one() - z) * n + z * h);
+        Ok(())
+    }
+
     /// One step without a cache (inference): same shapes as [`GruCell::forward`].
     pub fn infer(&self, x: ArrayView2<'_, T>, h: ArrayView2<'_, T>) -> Result<Array2<T>> {
         self.check("GruCell::infer", &x, &h)?;
@@ -185,6 +270,66 @@ impl<T: Float> GruCell<T> {
                 }
             });
         Ok(h_new)
+    }
+
+    /// Allocation-free backward of one step: `d_h_new` (n, hidden) → `dx` (n, input_size) and
+    /// `dh` (n, hidden), both reshaped in place; adds to the four parameter gradients. `buf`
+    /// holds the gate gradients. Same results as [`GruCell::backward`], bit for bit.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `d_h_new` is not (n, hidden).
+    pub fn backward_into(
+        &mut self,
+        cache: &GruCellCache<T>,
+        d_h_new: ArrayView2<'_, T>,
+        buf: &mut GruBuffers<T>,
+        dx: &mut Array2<T>,
+        dh: &mut Array2<T>,
+    ) -> Result<()> {
+        check_shape(
+            "GruCell::backward",
+            "d_h_new",
+            cache.h.shape(),
+            d_h_new.shape(),
+        )?;
+        let hs = self.hidden_size();
+        let rows = cache.h.nrows();
+        reshape2(&mut buf.gi, rows, 3 * hs);
+        reshape2(&mut buf.gh, rows, 3 * hs);
+        reshape2(dh, rows, hs);
+        {
+            let (dgi_r, rest) = buf.gi.view_mut().split_at(Axis(1), hs);
+            let (dgi_z, dgi_n) = rest.split_at(Axis(1), hs);
+            let (dgh_r, rest) = buf.gh.view_mut().split_at(Axis(1), hs);
+            let (dgh_z, dgh_n) = rest.split_at(Axis(1), hs);
+            step_backward(
+                cache,
+                d_h_new,
+                [dgi_r, dgi_z, dgi_n],
+                [dgh_r, dgh_z, dgh_n],
+                dh.view_mut(),
+            );
+        }
+        let (d_gi, d_gh) = (&buf.gi, &buf.gh);
+        general_mat_mul(
+            T::one(),
+            &d_gi.t(),
+            &cache.x,
+            T::one(),
+            self.weight_ih.grad_mut(),
+        );
+        general_mat_mul(
+            T::one(),
+            &d_gh.t(),
+            &cache.h,
+            T::one(),
+            self.weight_hh.grad_mut(),
+        );
+        add_column_sums(self.bias_ih.grad_mut().view_mut(), d_gi.view());
+        add_column_sums(self.bias_hh.grad_mut().view_mut(), d_gh.view());
+        reshape2(dx, rows, self.input_size());
+        general_mat_mul(T::one(), d_gi, &self.weight_ih.value, T::zero(), dx);
+        general_mat_mul(T::one(), d_gh, &self.weight_hh.value, T::one(), dh);
+        Ok(())
     }
 
     /// Backward of one step: `d_h_new` (n, hidden) → (`dx` (n, input_size), `dh` (n, hidden));
@@ -294,7 +439,7 @@ pub struct Gru<T: Float> {
 }
 
 /// What [`Gru::backward`] needs: one cell cache per step.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct GruCache<T> {
     /// Per-step caches, in time order.
     pub steps: Vec<GruCellCache<T>>,
@@ -424,7 +569,7 @@ impl<T: Float> HasParams<T> for Gru<T> {
     /// PyTorch `nn.GRU` names: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`.
     fn visit_params(&mut self, f: &mut dyn FnMut(&str, ParamMut<'_, T>)) {
         self.cell
-            .visit_params(&mut |name, p| f(&format!("{name}_l0"), p));
+            .visit_params(&mut |name, p| with_joined(&[name, "_l0"], |n| f(n, p)));
     }
 }
 

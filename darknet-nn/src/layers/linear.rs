@@ -7,6 +7,10 @@
 //!
 //! Backward: `dx = dy W`, `dW += dyᵀ x`, `db += Σ_rows dy`.
 //!
+//! Allocation-free variants for training loops: [`Linear::forward_into`],
+//! [`Linear::infer_into`] and [`Linear::backward_into`] write into caller-owned arrays (and a
+//! cache kept between steps), reshaped in place, with the same results bit for bit.
+//!
 //! Initialisation (PyTorch default, `kaiming_uniform_(a = √5)`): every weight and bias element
 //! drawn from `U(−1/√in_dim, 1/√in_dim)`, weights first (row-major) then bias, from the caller's
 //! generator.
@@ -26,10 +30,11 @@
 //! assert_eq!(lin.weight.grad(), &array![[3.0, 1.0]]);
 //! ```
 
+use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
 use crate::{Float, HasParams, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayView2, Ix1, Ix2};
 use rand::Rng;
 
 /// A fully connected layer: weight (out_dim, in_dim), bias (out_dim).
@@ -42,7 +47,9 @@ pub struct Linear<T: Float> {
 }
 
 /// What [`Linear::backward`] needs from the forward pass: the input, (n, in_dim).
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`Linear::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct LinearCache<T> {
     /// The forward input, shape (n, in_dim).
     pub x: Array2<T>,
@@ -96,21 +103,49 @@ impl<T: Float> Linear<T> {
     ///
     /// Errors: [`crate::NnError::ShapeMismatch`] if `x` has not `in_dim` columns.
     pub fn forward(&self, x: ArrayView2<'_, T>) -> Result<(Array2<T>, LinearCache<T>)> {
-        let y = self.infer(x)?;
-        Ok((y, LinearCache { x: x.to_owned() }))
+        let mut cache = LinearCache::default();
+        let mut y = Array2::zeros((0, 0));
+        self.forward_into(x, &mut cache, &mut y)?;
+        Ok((y, cache))
+    }
+
+    /// Allocation-free forward pass: `x` (n, in_dim) → `y` (n, out_dim), both `y` and the
+    /// cache (which receives a copy of `x`) reshaped in place and reused across calls.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `x` has not `in_dim` columns.
+    pub fn forward_into(
+        &self,
+        x: ArrayView2<'_, T>,
+        cache: &mut LinearCache<T>,
+        y: &mut Array2<T>,
+    ) -> Result<()> {
+        self.infer_into(x, y)?;
+        reshape2(&mut cache.x, x.nrows(), x.ncols());
+        cache.x.assign(&x);
+        Ok(())
     }
 
     /// Forward pass without a cache (inference): `x` (n, in_dim) → (n, out_dim).
     pub fn infer(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        let mut y = Array2::zeros((0, 0));
+        self.infer_into(x, &mut y)?;
+        Ok(y)
+    }
+
+    /// Inference into `y` (reshaped to (n, out_dim) in place): `x` (n, in_dim).
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `x` has not `in_dim` columns.
+    pub fn infer_into(&self, x: ArrayView2<'_, T>, y: &mut Array2<T>) -> Result<()> {
         check_shape(
             "Linear::forward",
             "x",
             &[x.nrows(), self.in_dim()],
             x.shape(),
         )?;
-        let mut y = x.dot(&self.weight.value.t());
-        y += &self.bias.value;
-        Ok(y)
+        reshape2(y, x.nrows(), self.out_dim());
+        general_mat_mul(T::one(), &x, &self.weight.value.t(), T::zero(), y);
+        *y += &self.bias.value;
+        Ok(())
     }
 
     /// Backward pass: `d_out` (n, out_dim) → `dx` (n, in_dim); adds to the weight and bias
@@ -120,8 +155,25 @@ impl<T: Float> Linear<T> {
         cache: &LinearCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        let mut dx = Array2::zeros((0, 0));
+        self.backward_into(cache, d_out, &mut dx)?;
+        Ok(dx)
+    }
+
+    /// Allocation-free backward pass: `d_out` (n, out_dim) → `dx` (reshaped to (n, in_dim) in
+    /// place); adds to the weight and bias gradients.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `d_out` or the cache do not match.
+    pub fn backward_into(
+        &mut self,
+        cache: &LinearCache<T>,
+        d_out: ArrayView2<'_, T>,
+        dx: &mut Array2<T>,
+    ) -> Result<()> {
         self.backward_params(cache, d_out)?;
-        Ok(d_out.dot(&self.weight.value))
+        reshape2(dx, d_out.nrows(), self.in_dim());
+        general_mat_mul(T::one(), &d_out, &self.weight.value, T::zero(), dx);
+        Ok(())
     }
 
     /// Backward pass for the parameters only (first layer of a model, whose input gradient is
@@ -150,7 +202,7 @@ impl<T: Float> Linear<T> {
             T::one(),
             self.weight.grad_mut(),
         );
-        *self.bias.grad_mut() += &d_out.sum_axis(Axis(0));
+        add_column_sums(self.bias.grad_mut().view_mut(), d_out);
         Ok(())
     }
 }

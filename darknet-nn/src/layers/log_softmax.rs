@@ -12,6 +12,7 @@
 //! assert!((y[[0, 0]] + std::f64::consts::LN_2).abs() < 1e-12);
 //! ```
 
+use crate::buffer::reshape2;
 use crate::error::check_shape;
 use crate::{Float, Result};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -21,7 +22,9 @@ use ndarray::{Array2, ArrayView2, Axis};
 pub struct LogSoftmax;
 
 /// What [`LogSoftmax::backward`] needs: the output `y` (n, C).
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`LogSoftmax::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct LogSoftmaxCache<T> {
     /// The forward output (log-probabilities), (n, C).
     pub y: Array2<T>,
@@ -37,6 +40,48 @@ impl LogSoftmax {
             row.mapv_inplace(|v| v - lse);
         }
         (y.clone(), LogSoftmaxCache { y })
+    }
+
+    /// Allocation-free forward: writes the log-probabilities of `x` (n, C) into `cache.y`
+    /// (reshaped in place), which is also the output: read it from there.
+    pub fn forward_into<T: Float>(&self, x: ArrayView2<'_, T>, cache: &mut LogSoftmaxCache<T>) {
+        reshape2(&mut cache.y, x.nrows(), x.ncols());
+        cache.y.assign(&x);
+        for mut row in cache.y.rows_mut() {
+            let max = row.iter().copied().fold(T::neg_infinity(), T::max);
+            let lse = max + row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
+            row.mapv_inplace(|v| v - lse);
+        }
+    }
+
+    /// Allocation-free backward: `d_out` (n, C) → `dx` (reshaped to (n, C) in place).
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `d_out` differs in shape from the output.
+    pub fn backward_into<T: Float>(
+        &self,
+        cache: &LogSoftmaxCache<T>,
+        d_out: ArrayView2<'_, T>,
+        dx: &mut Array2<T>,
+    ) -> Result<()> {
+        check_shape(
+            "LogSoftmax::backward",
+            "d_out",
+            cache.y.shape(),
+            d_out.shape(),
+        )?;
+        reshape2(dx, d_out.nrows(), d_out.ncols());
+        for ((mut row, y), g) in dx
+            .rows_mut()
+            .into_iter()
+            .zip(cache.y.rows())
+            .zip(d_out.rows())
+        {
+            let s = g.sum();
+            for ((d, &lp), &gv) in row.iter_mut().zip(y).zip(g) {
+                *d = gv - lp.exp() * s;
+            }
+        }
+        Ok(())
     }
 
     /// `d_out` (n, C) → `dx` (n, C).

@@ -17,7 +17,7 @@ pub mod sigmoid;
 pub use batch_norm::{BatchNorm1d, BatchNormCache};
 pub use dropout::{Dropout, DropoutCache};
 pub use gcn::{Gcn, GcnCache};
-pub use gru::{Gru, GruCache, GruCell, GruCellCache};
+pub use gru::{Gru, GruBuffers, GruCache, GruCell, GruCellCache};
 pub use linear::{Linear, LinearCache};
 pub use log_softmax::{LogSoftmax, LogSoftmaxCache};
 pub use pool::{MeanPool, MeanPoolCache};

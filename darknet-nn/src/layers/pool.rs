@@ -14,16 +14,19 @@
 //! assert_eq!(y, array![[2.0, 3.0], [10.0, 0.0]]);
 //! ```
 
+use crate::buffer::reshape2;
 use crate::error::check_shape;
 use crate::{Float, NnError, Result};
-use ndarray::{Array2, ArrayView2, Axis, Slice};
+use ndarray::{Array2, ArrayView2, Axis, Slice, Zip};
 
 /// Mean pooling over the segments of a batch of graphs (stateless).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MeanPool;
 
 /// What [`MeanPool::backward`] needs: the offsets (n_graphs + 1).
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`MeanPool::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct MeanPoolCache {
     /// Graph offsets into the node rows, (n_graphs + 1).
     pub offsets: Vec<usize>,
@@ -56,19 +59,38 @@ impl MeanPool {
         x: ArrayView2<'_, T>,
         offsets: &[usize],
     ) -> Result<(Array2<T>, MeanPoolCache)> {
+        let mut cache = MeanPoolCache::default();
+        let mut out = Array2::zeros((0, 0));
+        self.forward_into(x, offsets, &mut cache, &mut out)?;
+        Ok((out, cache))
+    }
+
+    /// Allocation-free forward: `x` (n_nodes, d), `offsets` (n_graphs + 1) → `out` (reshaped to
+    /// (n_graphs, d) in place); the cache's offsets are refilled in place.
+    ///
+    /// Errors: [`NnError::InvalidOffsets`].
+    pub fn forward_into<T: Float>(
+        &self,
+        x: ArrayView2<'_, T>,
+        offsets: &[usize],
+        cache: &mut MeanPoolCache,
+        out: &mut Array2<T>,
+    ) -> Result<()> {
         check_offsets("MeanPool::forward", offsets, x.nrows())?;
-        let mut out = Array2::zeros((offsets.len() - 1, x.ncols()));
+        reshape2(out, offsets.len() - 1, x.ncols());
         for (g, mut row) in out.rows_mut().into_iter().enumerate() {
-            let seg = x.slice_axis(Axis(0), Slice::from(offsets[g]..offsets[g + 1]));
-            row.assign(&seg.sum_axis(Axis(0)));
+            row.fill(T::zero());
+            for xr in x
+                .slice_axis(Axis(0), Slice::from(offsets[g]..offsets[g + 1]))
+                .rows()
+            {
+                row += &xr;
+            }
             row /= T::of((offsets[g + 1] - offsets[g]) as f64);
         }
-        Ok((
-            out,
-            MeanPoolCache {
-                offsets: offsets.to_vec(),
-            },
-        ))
+        cache.offsets.clear();
+        cache.offsets.extend_from_slice(offsets);
+        Ok(())
     }
 
     /// `d_out` (n_graphs, d) → `dx` (n_nodes, d).
@@ -79,20 +101,48 @@ impl MeanPool {
         cache: &MeanPoolCache,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
+        let mut dx = Array2::zeros((0, 0));
+        self.backward_into(cache, d_out, &mut dx)?;
+        Ok(dx)
+    }
+
+    /// Allocation-free backward: `d_out` (n_graphs, d) → `dx` (reshaped to (n_nodes, d) in
+    /// place).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if `d_out` has not n_graphs rows,
+    /// [`NnError::InvalidOffsets`] for an empty cache.
+    pub fn backward_into<T: Float>(
+        &self,
+        cache: &MeanPoolCache,
+        d_out: ArrayView2<'_, T>,
+        dx: &mut Array2<T>,
+    ) -> Result<()> {
         let o = &cache.offsets;
+        if o.is_empty() {
+            return Err(NnError::InvalidOffsets {
+                op: "MeanPool::backward",
+                reason: "empty cache: run forward first",
+            });
+        }
         check_shape(
             "MeanPool::backward",
             "d_out",
             &[o.len() - 1, d_out.ncols()],
             d_out.shape(),
         )?;
-        let mut dx = Array2::zeros((o[o.len() - 1], d_out.ncols()));
+        reshape2(dx, o[o.len() - 1], d_out.ncols());
         for (g, drow) in d_out.rows().into_iter().enumerate() {
-            let scaled = drow.mapv(|v| v / T::of((o[g + 1] - o[g]) as f64));
-            dx.slice_axis_mut(Axis(0), Slice::from(o[g]..o[g + 1]))
-                .assign(&scaled);
+            let n_g = T::of((o[g + 1] - o[g]) as f64);
+            for mut row in dx
+                .slice_axis_mut(Axis(0), Slice::from(o[g]..o[g + 1]))
+                .rows_mut()
+            {
+                Zip::from(&mut row)
+                    .and(&drow)
+                    .for_each(|a, &v| *a = v / n_g);
+            }
         }
-        Ok(dx)
+        Ok(())
     }
 }
 

@@ -12,16 +12,19 @@
 //! assert_eq!(Relu.backward(&cache, array![[5.0, 5.0]].view()).unwrap(), array![[0.0, 5.0]]);
 //! ```
 
+use crate::buffer::reshape2;
 use crate::error::check_shape;
 use crate::{Float, Result};
-use ndarray::{Array2, ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 
 /// The ReLU activation (stateless).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Relu;
 
 /// What [`Relu::backward`] needs: the output `y` (n, d) (its sign is the input's).
-#[derive(Debug, Clone)]
+///
+/// `Default` is an empty cache for [`Relu::forward_into`], which refills it in place.
+#[derive(Debug, Clone, Default)]
 pub struct ReluCache<T> {
     /// The forward output, (n, d).
     pub y: Array2<T>,
@@ -32,6 +35,15 @@ impl Relu {
     pub fn forward<T: Float>(&self, x: ArrayView2<'_, T>) -> (Array2<T>, ReluCache<T>) {
         let y = x.mapv(|v| if v > T::zero() { v } else { T::zero() });
         (y.clone(), ReluCache { y })
+    }
+
+    /// Allocation-free forward: writes `max(x, 0)` into `cache.y` (reshaped to (n, d) in
+    /// place), which is also the output: read it from there.
+    pub fn forward_into<T: Float>(&self, x: ArrayView2<'_, T>, cache: &mut ReluCache<T>) {
+        reshape2(&mut cache.y, x.nrows(), x.ncols());
+        Zip::from(&mut cache.y)
+            .and(&x)
+            .for_each(|y, &v| *y = if v > T::zero() { v } else { T::zero() });
     }
 
     /// In-place forward for inference: `x` ← `max(x, 0)`.
@@ -51,6 +63,24 @@ impl Relu {
         Ok(Zip::from(&cache.y)
             .and(&d_out)
             .map_collect(|&y, &g| if y > T::zero() { g } else { T::zero() }))
+    }
+
+    /// In-place backward: `d` (n, d) ← `d ⊙ [y > 0]`, the gradient of the output turned into
+    /// the gradient of the input.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if `d` differs in shape from the output.
+    pub fn backward_inplace<T: Float>(
+        &self,
+        cache: &ReluCache<T>,
+        mut d: ArrayViewMut2<'_, T>,
+    ) -> Result<()> {
+        check_shape("Relu::backward", "d_out", cache.y.shape(), d.shape())?;
+        // An unconditional select (not a conditional store) so the loop vectorises and does not
+        // branch on the signs.
+        Zip::from(&mut d)
+            .and(&cache.y)
+            .for_each(|g, &y| *g = if y > T::zero() { *g } else { T::zero() });
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@
 //! assert!(y.iter().all(|&v| v >= 0.0));
 //! ```
 
+use crate::buffer::reshape2;
 use crate::layers::{BatchNorm1d, BatchNormCache, Linear, LinearCache, Relu, ReluCache};
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::{Float, HasParams, Mode, ParamMut, Result};
@@ -29,12 +30,27 @@ pub struct FcBlock<T: Float> {
     pub bn: BatchNorm1d<T>,
 }
 
-/// Caches of the three steps of an [`FcBlock`].
-#[derive(Debug, Clone)]
+/// Caches of the three steps of an [`FcBlock`], with the block's output and the temporaries
+/// of its backward pass.
+///
+/// `Default` is an empty cache for [`FcBlock::forward_into`], which refills it in place; keep
+/// it between steps so no step allocates.
+#[derive(Debug, Clone, Default)]
 pub struct FcBlockCache<T> {
     linear: LinearCache<T>,
     bn: BatchNormCache<T>,
+    /// Holds the block's output (the ReLU's).
     relu: ReluCache<T>,
+    /// Linear output in forward, gradients in backward.
+    tmp: Array2<T>,
+    tmp2: Array2<T>,
+}
+
+impl<T> FcBlockCache<T> {
+    /// The block's output of the last forward pass, (n, out_dim).
+    pub fn output(&self) -> ArrayView2<'_, T> {
+        self.relu.y.view()
+    }
 }
 
 impl<T: Float> FcBlock<T> {
@@ -53,10 +69,26 @@ impl<T: Float> FcBlock<T> {
         x: ArrayView2<'_, T>,
         mode: Mode,
     ) -> Result<(Array2<T>, FcBlockCache<T>)> {
-        let (h, linear) = self.linear.forward(x)?;
-        let (h, bn) = self.bn.forward(h.view(), mode)?;
-        let (y, relu) = Relu.forward(h.view());
-        Ok((y, FcBlockCache { linear, bn, relu }))
+        let mut cache = FcBlockCache::default();
+        self.forward_into(x, mode, &mut cache)?;
+        let y = cache.relu.y.clone();
+        Ok((y, cache))
+    }
+
+    /// Allocation-free forward: `x` (n, in_dim) → the output in the cache
+    /// ([`FcBlockCache::output`], (n, out_dim)), every buffer refilled in place.
+    pub fn forward_into(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        mode: Mode,
+        cache: &mut FcBlockCache<T>,
+    ) -> Result<()> {
+        self.linear
+            .forward_into(x, &mut cache.linear, &mut cache.tmp)?;
+        self.bn
+            .forward_into(cache.tmp.view(), mode, &mut cache.bn, &mut cache.relu.y)?;
+        Relu.apply_inplace(&mut cache.relu.y);
+        Ok(())
     }
 
     /// Evaluation-mode forward: `x` (n, in_dim) → (n, out_dim).
@@ -87,6 +119,30 @@ impl<T: Float> FcBlock<T> {
         let d = Relu.backward(&cache.relu, d_out)?;
         let d = self.bn.backward(&cache.bn, d.view())?;
         self.linear.backward_params(&cache.linear, d.view())
+    }
+
+    /// Allocation-free backward: `d_out` (n, out_dim); adds to the parameters' gradients and,
+    /// when `dx` is given, writes the input gradient (n, in_dim) into it (reshaped in place).
+    /// The cache's temporaries are reused.
+    pub fn backward_into(
+        &mut self,
+        cache: &mut FcBlockCache<T>,
+        d_out: ArrayView2<'_, T>,
+        dx: Option<&mut Array2<T>>,
+    ) -> Result<()> {
+        reshape2(&mut cache.tmp, d_out.nrows(), d_out.ncols());
+        cache.tmp.assign(&d_out);
+        Relu.backward_inplace(&cache.relu, cache.tmp.view_mut())?;
+        self.bn
+            .backward_into(&cache.bn, cache.tmp.view(), &mut cache.tmp2)?;
+        match dx {
+            Some(dx) => self
+                .linear
+                .backward_into(&cache.linear, cache.tmp2.view(), dx),
+            None => self
+                .linear
+                .backward_params(&cache.linear, cache.tmp2.view()),
+        }
     }
 }
 

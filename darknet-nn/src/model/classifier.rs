@@ -34,12 +34,13 @@
 //! ```
 
 use super::{geometric_sizes, FcBlock, FcBlockCache};
-use crate::batch::{GraphBatch, GraphDataset};
+use crate::batch::{GraphBatch, GraphBatchBuffer, GraphDataset};
+use crate::buffer::reshape2;
 use crate::error::{check_finite, check_shape};
 use crate::layers::{
     sigmoid, Gcn, GcnCache, Linear, LinearCache, MeanPool, MeanPoolCache, Relu, ReluCache,
 };
-use crate::loss::bce_with_logits;
+use crate::loss::bce_with_logits_into;
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::train::{
     invalid, mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve, TrainConfig,
@@ -191,9 +192,10 @@ impl GraphClassifierConfig {
         let mut model =
             GraphClassifier::new(self.clone(), data.n_features(), labels.ncols(), &mut rng)?;
         let mut adam = Adam::new(self.train.adam)?;
+        let mut ws = ClassifierWorkspace::new();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch(data, labels, &mut adam, &mut rng),
+            |_| model.train_epoch_with(data, labels, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -215,13 +217,58 @@ pub struct GraphClassifier<T: Float> {
     pub output: Linear<T>,
 }
 
-/// Caches of a [`GraphClassifier`] forward pass.
-#[derive(Debug, Clone)]
+/// Caches of a [`GraphClassifier`] forward pass, with the layers' outputs and the temporaries
+/// of the backward pass.
+///
+/// `Default` is an empty cache for [`GraphClassifier::forward_into`], which refills every
+/// buffer in place: kept between steps, no step allocates once the buffers have reached the
+/// largest batch.
+#[derive(Debug, Clone, Default)]
 pub struct ClassifierCache<T> {
-    gcn: Vec<(GcnCache<T>, ReluCache<T>)>,
+    gcn: Vec<GcnStep<T>>,
     pool: MeanPoolCache,
+    pooled: Array2<T>,
     fc: Vec<FcBlockCache<T>>,
     output: LinearCache<T>,
+    logits: Array2<T>,
+    /// Gradient ping-pong buffers and the GCN layers' temporary.
+    d_a: Array2<T>,
+    d_b: Array2<T>,
+    tmp: Array2<T>,
+}
+
+/// One GCN layer's cache and its ReLU (whose `y` is the layer's output, rectified in place).
+#[derive(Debug, Clone, Default)]
+struct GcnStep<T> {
+    gcn: GcnCache<T>,
+    relu: ReluCache<T>,
+}
+
+impl<T> ClassifierCache<T> {
+    /// The logits of the last forward pass, (n_graphs, n_labels).
+    pub fn logits(&self) -> ArrayView2<'_, T> {
+        self.logits.view()
+    }
+}
+
+/// Everything a training step of [`GraphClassifier`] reuses: the stacked batch, its label
+/// rows, the forward caches and the loss gradient. Keep one across steps and epochs
+/// ([`GraphClassifier::train_epoch_with`], [`GraphClassifier::train_batch`]) so training
+/// allocates nothing per batch once the buffers have reached the largest batch (dense
+/// products still let matrixmultiply allocate its packing buffer).
+#[derive(Debug, Clone, Default)]
+pub struct ClassifierWorkspace<T: Float> {
+    batch: GraphBatchBuffer<T>,
+    labels: Array2<T>,
+    cache: ClassifierCache<T>,
+    d_logits: Array2<T>,
+}
+
+impl<T: Float> ClassifierWorkspace<T> {
+    /// An empty workspace.
+    pub fn new() -> Self {
+        Self::default()
+    }
 }
 
 impl<T: Float> GraphClassifier<T> {
@@ -298,32 +345,51 @@ impl<T: Float> GraphClassifier<T> {
         batch: &GraphBatch<T>,
         mode: Mode,
     ) -> Result<(Array2<T>, ClassifierCache<T>)> {
-        let x = batch.features.view();
-        let mut h: Option<Array2<T>> = None;
-        let mut gcn = Vec::with_capacity(self.gcn.len());
-        for layer in &self.gcn {
-            let (z, gc) = layer.forward(&batch.adj, h.as_ref().map_or(x, |a| a.view()))?;
-            let (y, rc) = Relu.forward(z.view());
-            gcn.push((gc, rc));
-            h = Some(y);
+        let mut cache = ClassifierCache::default();
+        self.forward_into(batch, mode, &mut cache)?;
+        let logits = std::mem::take(&mut cache.logits);
+        cache.tmp = Array2::zeros((0, 0));
+        Ok((logits, cache))
+    }
+
+    /// Allocation-free forward pass: batch → logits in the cache
+    /// ([`ClassifierCache::logits`], (n_graphs, n_labels)), every buffer refilled in place.
+    pub fn forward_into(
+        &mut self,
+        batch: &GraphBatch<T>,
+        mode: Mode,
+        cache: &mut ClassifierCache<T>,
+    ) -> Result<()> {
+        cache.gcn.resize_with(self.gcn.len(), GcnStep::default);
+        cache.fc.resize_with(self.fc.len(), FcBlockCache::default);
+        for (k, layer) in self.gcn.iter().enumerate() {
+            let (done, rest) = cache.gcn.split_at_mut(k);
+            let step = &mut rest[0];
+            let input = done
+                .last()
+                .map_or(batch.features.view(), |s| s.relu.y.view());
+            layer.forward_into(
+                &batch.adj,
+                input,
+                &mut step.gcn,
+                &mut cache.tmp,
+                &mut step.relu.y,
+            )?;
+            Relu.apply_inplace(&mut step.relu.y);
         }
-        let (mut h, pool) = MeanPool.forward(h.as_ref().map_or(x, |a| a.view()), &batch.offsets)?;
-        let mut fc = Vec::with_capacity(self.fc.len());
-        for b in &mut self.fc {
-            let (y, c) = b.forward(h.view(), mode)?;
-            fc.push(c);
-            h = y;
+        let h = cache
+            .gcn
+            .last()
+            .map_or(batch.features.view(), |s| s.relu.y.view());
+        MeanPool.forward_into(h, &batch.offsets, &mut cache.pool, &mut cache.pooled)?;
+        for (k, b) in self.fc.iter_mut().enumerate() {
+            let (done, rest) = cache.fc.split_at_mut(k);
+            let input = done.last().map_or(cache.pooled.view(), |c| c.output());
+            b.forward_into(input, mode, &mut rest[0])?;
         }
-        let (logits, output) = self.output.forward(h.view())?;
-        Ok((
-            logits,
-            ClassifierCache {
-                gcn,
-                pool,
-                fc,
-                output,
-            },
-        ))
+        let h = cache.fc.last().map_or(cache.pooled.view(), |c| c.output());
+        self.output
+            .forward_into(h, &mut cache.output, &mut cache.logits)
     }
 
     /// Backward pass: `d_logits` (n_graphs, n_labels) → gradient of the node features
@@ -334,34 +400,53 @@ impl<T: Float> GraphClassifier<T> {
         cache: &ClassifierCache<T>,
         d_logits: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
-        Ok(self
-            .backward_impl(batch, cache, d_logits, true)?
-            .expect("input gradient requested"))
-    }
-
-    /// Backward through every layer; the first GCN layer computes the feature gradient only
-    /// when `need_dx` (training does not need it).
-    fn backward_impl(
-        &mut self,
-        batch: &GraphBatch<T>,
-        cache: &ClassifierCache<T>,
-        d_logits: ArrayView2<'_, T>,
-        need_dx: bool,
-    ) -> Result<Option<Array2<T>>> {
         let mut d = self.output.backward(&cache.output, d_logits)?;
         for (b, c) in self.fc.iter_mut().zip(&cache.fc).rev() {
             d = b.backward(c, d.view())?;
         }
         d = MeanPool.backward(&cache.pool, d.view())?;
-        for (k, (layer, (gc, rc))) in self.gcn.iter_mut().zip(&cache.gcn).enumerate().rev() {
-            d = Relu.backward(rc, d.view())?;
-            if k == 0 && !need_dx {
-                layer.backward_params(batch.adj_t(), gc, d.view())?;
-                return Ok(None);
-            }
-            d = layer.backward(batch.adj_t(), gc, d.view())?;
+        for (layer, step) in self.gcn.iter_mut().zip(&cache.gcn).rev() {
+            d = Relu.backward(&step.relu, d.view())?;
+            d = layer.backward(batch.adj_t(), &step.gcn, d.view())?;
         }
-        Ok(Some(d))
+        Ok(d)
+    }
+
+    /// Allocation-free backward through every layer: `d_logits` (n_graphs, n_labels); adds to
+    /// every parameter's gradient, reusing the cache's temporaries. With `need_dx` the gradient
+    /// of the node features (n_nodes, n_features) is computed and returned as a view into the
+    /// cache; without (training), the first GCN layer skips it and an empty view is returned.
+    pub fn backward_into<'c>(
+        &mut self,
+        batch: &GraphBatch<T>,
+        cache: &'c mut ClassifierCache<T>,
+        d_logits: ArrayView2<'_, T>,
+        need_dx: bool,
+    ) -> Result<ArrayView2<'c, T>> {
+        let c = cache;
+        self.output.backward_into(&c.output, d_logits, &mut c.d_a)?;
+        for (b, fc) in self.fc.iter_mut().zip(c.fc.iter_mut()).rev() {
+            b.backward_into(fc, c.d_a.view(), Some(&mut c.d_b))?;
+            std::mem::swap(&mut c.d_a, &mut c.d_b);
+        }
+        MeanPool.backward_into(&c.pool, c.d_a.view(), &mut c.d_b)?;
+        std::mem::swap(&mut c.d_a, &mut c.d_b);
+        for (k, (layer, step)) in self.gcn.iter_mut().zip(&c.gcn).enumerate().rev() {
+            Relu.backward_inplace(&step.relu, c.d_a.view_mut())?;
+            if k == 0 && !need_dx {
+                layer.backward_into(batch.adj_t(), &step.gcn, c.d_a.view(), &mut c.tmp, None)?;
+                return Ok(ArrayView2::from_shape((0, 0), &[]).expect("empty shape"));
+            }
+            layer.backward_into(
+                batch.adj_t(),
+                &step.gcn,
+                c.d_a.view(),
+                &mut c.tmp,
+                Some(&mut c.d_b),
+            )?;
+            std::mem::swap(&mut c.d_a, &mut c.d_b);
+        }
+        Ok(c.d_a.view())
     }
 
     /// Logits in evaluation mode (running BatchNorm statistics): (n_graphs, n_labels).
@@ -430,13 +515,73 @@ impl<T: Float> GraphClassifier<T> {
         batch: &GraphBatch<T>,
         labels: ArrayView2<'_, T>,
     ) -> Result<T> {
-        let (logits, cache) = self.forward(batch, Mode::Train)?;
-        let (loss, d) = bce_with_logits(
-            logits.view(),
+        let mut cache = ClassifierCache::default();
+        let mut d = Array2::zeros((0, 0));
+        self.loss_and_backward_into(batch, labels, &mut cache, &mut d)
+    }
+
+    /// [`GraphClassifier::loss_and_backward`] reusing `cache` and the loss gradient buffer
+    /// `d_logits` (both refilled in place).
+    pub fn loss_and_backward_into(
+        &mut self,
+        batch: &GraphBatch<T>,
+        labels: ArrayView2<'_, T>,
+        cache: &mut ClassifierCache<T>,
+        d_logits: &mut Array2<T>,
+    ) -> Result<T> {
+        self.forward_into(batch, Mode::Train, cache)?;
+        let loss = bce_with_logits_into(
+            cache.logits.view(),
             labels,
             self.pos_weight.as_ref().map(|w| w.view()),
+            d_logits,
         )?;
-        self.backward_impl(batch, &cache, d.view(), false)?;
+        self.backward_into(batch, cache, d_logits.view(), false)?;
+        Ok(loss)
+    }
+
+    /// One optimizer step on the graphs of `data` at `indices` (one mini-batch) with their
+    /// rows of `labels` (n_graphs, n_labels): zero the gradients, forward, BCE, backward, Adam.
+    /// Returns the batch loss. Every buffer lives in `ws` and is reused.
+    ///
+    /// Errors: shape errors; [`NnError::EmptyBatch`] for no index; those of the layers, the
+    /// loss and the optimizer.
+    pub fn train_batch<D: GraphDataset<T> + ?Sized>(
+        &mut self,
+        data: &D,
+        labels: ArrayView2<'_, T>,
+        indices: &[usize],
+        adam: &mut Adam<T>,
+        ws: &mut ClassifierWorkspace<T>,
+    ) -> Result<T> {
+        const OP: &str = "GraphClassifier::train_batch";
+        check_shape(
+            OP,
+            "labels",
+            &[data.n_graphs(), self.n_labels],
+            labels.shape(),
+        )?;
+        data.batch_into(indices, &mut ws.batch)?;
+        reshape2(&mut ws.labels, indices.len(), labels.ncols());
+        for (r, (mut row, &i)) in ws.labels.rows_mut().into_iter().zip(indices).enumerate() {
+            if i >= labels.nrows() {
+                return Err(NnError::TargetOutOfRange {
+                    op: OP,
+                    row: r,
+                    value: i,
+                    n_classes: labels.nrows(),
+                });
+            }
+            row.assign(&labels.row(i));
+        }
+        self.zero_grad();
+        let loss = self.loss_and_backward_into(
+            ws.batch.batch(),
+            ws.labels.view(),
+            &mut ws.cache,
+            &mut ws.d_logits,
+        )?;
+        adam.step(self)?;
         Ok(loss)
     }
 
@@ -448,6 +593,20 @@ impl<T: Float> GraphClassifier<T> {
         labels: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
+    ) -> Result<f64> {
+        self.train_epoch_with(data, labels, adam, rng, &mut ClassifierWorkspace::new())
+    }
+
+    /// [`GraphClassifier::train_epoch`] with the step buffers of `ws`, reused across batches
+    /// and epochs (the per-batch loop allocates nothing once they have grown to the largest
+    /// batch). Same result, bit for bit.
+    pub fn train_epoch_with<D: GraphDataset<T> + ?Sized>(
+        &mut self,
+        data: &D,
+        labels: ArrayView2<'_, T>,
+        adam: &mut Adam<T>,
+        rng: &mut impl Rng,
+        ws: &mut ClassifierWorkspace<T>,
     ) -> Result<f64> {
         check_shape(
             "GraphClassifier::train_epoch",
@@ -464,11 +623,7 @@ impl<T: Float> GraphClassifier<T> {
         let min_last = if self.fc.is_empty() { 1 } else { 2 };
         let mut total = 0.0;
         for idx in mini_batches(&order, self.config.train.batch_size, min_last) {
-            let batch = data.batch(idx)?;
-            let y = labels.select(Axis(0), idx);
-            self.zero_grad();
-            let loss = self.loss_and_backward(&batch, y.view())?;
-            adam.step(self)?;
+            let loss = self.train_batch(data, labels, idx, adam, ws)?;
             total += loss.as_f64() * idx.len() as f64;
         }
         Ok(total / data.n_graphs() as f64)
@@ -491,6 +646,7 @@ mod tests {
     use super::*;
     use crate::batch::Graph;
     use crate::gradcheck::{check_gradients, GradCheckConfig};
+    use crate::loss::bce_with_logits;
     use ndarray::{arr0, Ix2};
     use sprs::{CsMat, TriMat};
 

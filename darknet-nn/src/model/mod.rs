@@ -15,7 +15,9 @@ pub mod temporal;
 
 pub use autoencoder::{PortAutoencoder, PortAutoencoderConfig};
 pub use block::{FcBlock, FcBlockCache};
-pub use classifier::{GraphClassifier, GraphClassifierConfig};
+pub use classifier::{
+    ClassifierCache, ClassifierWorkspace, GraphClassifier, GraphClassifierConfig,
+};
 
 /// Layer sizes shrinking geometrically from `s0` towards `s_end` (SPEC §4 A7):
 /// `size_k = round(s0 · (s_end / s0)^(k / K))` for `k = 0..K` (so `size_0 = s0`), each at

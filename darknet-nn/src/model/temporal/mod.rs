@@ -61,8 +61,8 @@ pub use encoder::{
 };
 pub use rows::{row_map, RowsCache, RowsDay, RowsWindow};
 pub use schedule::{
-    gcn_embed, gcn_step, gru_embed, gru_step, BnInference, DayEmbeddings, GcnGruLinkModel,
-    GcnLinkModel, GruTestWindow, LinkModel, Monitor, TemporalConfig, TemporalKind, TemporalModel,
-    TemporalModelMeta, TemporalProgress, TemporalRun,
+    gcn_embed, gcn_step, gcn_step_with, gru_embed, gru_step, gru_step_with, BnInference,
+    DayEmbeddings, GcnGruLinkModel, GcnLinkModel, GruTestWindow, LinkModel, Monitor, StepWorkspace,
+    TemporalConfig, TemporalKind, TemporalModel, TemporalModelMeta, TemporalProgress, TemporalRun,
 };
 pub use snapshot::DaySnapshot;

@@ -1,10 +1,12 @@
 //! Link-prediction training and Paper B's four training schedules (SPEC §2.4, §3.7, B5–B7).
 
-use super::encoder::{EdgePredictor, GcnEncoder, GcnGruEncoder, NodeInput};
+use super::encoder::{
+    EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder, NodeInput,
+};
 use super::rows::RowsWindow;
 use super::snapshot::DaySnapshot;
 use crate::layers::BatchNorm1d;
-use crate::loss::nll;
+use crate::loss::nll_into;
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::persist::Persist;
 use crate::train::{check_loss, EarlyStopping, StopDecision};
@@ -490,6 +492,7 @@ impl Runner<'_> {
         let mut out = Vec::with_capacity(snaps.len());
         let mut model = cfg.new_gcn(in_dim, cfg.seed);
         let mut adam = Adam::new(cfg.adam)?;
+        let mut ws = StepWorkspace::new();
         for (t, s) in snaps.iter().enumerate() {
             let t0 = Instant::now();
             let best = if cfg.kind == TemporalKind::Gcn {
@@ -498,7 +501,7 @@ impl Runner<'_> {
                 let mut stop = EarlyStopping::new(cfg.patience, 0.0);
                 let mut best = None;
                 for epoch in 0..cfg.max_epochs {
-                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                     let decision = stopper_update(&mut stop, cfg.monitor, loss, acc);
                     if decision == StopDecision::Improved {
@@ -513,7 +516,7 @@ impl Runner<'_> {
                 best
             } else {
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gcn_step(&mut model, s, feats, &mut adam)?;
+                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 None
@@ -539,6 +542,7 @@ impl Runner<'_> {
         let h = cfg.history;
         let mut model = cfg.new_gru(in_dim, cfg.seed);
         let mut adam = Adam::new(cfg.adam)?;
+        let mut ws = StepWorkspace::new();
         let window = |t: usize| -> Vec<&DaySnapshot<f32>> {
             snaps[t.saturating_sub(h)..=t].iter().collect()
         };
@@ -558,7 +562,7 @@ impl Runner<'_> {
             for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
-                    last = gru_step(&mut model, &window(t), feats, &mut adam)?;
+                    last = gru_step_with(&mut model, &window(t), feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, last.0, last.1)?;
                 }
                 if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
@@ -588,7 +592,7 @@ impl Runner<'_> {
                 let w = window(t);
                 let t0 = Instant::now();
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gru_step(&mut model, &w, feats, &mut adam)?;
+                    let (loss, acc) = gru_step_with(&mut model, &w, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 self.train_secs += t0.elapsed().as_secs_f64();
@@ -607,24 +611,22 @@ impl Runner<'_> {
     }
 }
 
-/// Link-prediction loss of `log_probs` (m, 2) against `labels` (m): mean NLL, accuracy at 0.5
-/// on P(edge), and the gradient (m, 2).
-pub(crate) fn link_loss<T: Float>(
+/// Link-prediction loss of `log_probs` (m, 2) against `labels` (m): returns the mean NLL and
+/// the accuracy at 0.5 on P(edge), and writes the gradient (m, 2) into `grad` (reshaped in
+/// place).
+fn link_loss_into<T: Float>(
     log_probs: ArrayView2<'_, T>,
     labels: &[usize],
-) -> Result<(f64, f64, Array2<T>)> {
-    let (loss, grad) = nll(log_probs, labels)?;
+    grad: &mut Array2<T>,
+) -> Result<(f64, f64)> {
+    let loss = nll_into(log_probs, labels, grad)?;
     let correct = log_probs
         .rows()
         .into_iter()
         .zip(labels)
         .filter(|(r, &l)| ((r[1].as_f64().exp() > 0.5) as usize) == l)
         .count();
-    Ok((
-        loss.as_f64(),
-        correct as f64 / labels.len().max(1) as f64,
-        grad,
-    ))
+    Ok((loss.as_f64(), correct as f64 / labels.len().max(1) as f64))
 }
 
 fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
@@ -636,6 +638,28 @@ fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
     Ok(())
 }
 
+/// The buffers of [`gcn_step_with`] and [`gru_step_with`]: encoder and edge-predictor caches,
+/// the link-prediction pairs and labels, and the gradients. Keep one across epochs and days so
+/// the steps reuse these buffers instead of allocating them (the GCN-GRU step's row-restricted
+/// encoder pass still allocates its own outputs).
+#[derive(Debug, Clone, Default)]
+pub struct StepWorkspace {
+    gcn: GcnEncoderCache<f32>,
+    predictor: EdgePredictorCache<f32>,
+    src: Vec<usize>,
+    dst: Vec<usize>,
+    labels: Vec<usize>,
+    d_log_probs: Array2<f32>,
+    d_emb: Array2<f32>,
+}
+
+impl StepWorkspace {
+    /// An empty workspace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 /// One full-batch optimizer step of a GCN link model on one day; returns (loss, accuracy).
 pub fn gcn_step(
     model: &mut LinkModel<GcnEncoder<f32>>,
@@ -643,6 +667,8 @@ pub fn gcn_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
+    // The allocating layer calls free their temporaries as they go: for a single step this
+    // touches less memory than a fresh `StepWorkspace`, which keeps every buffer for reuse.
     check_pairs(s)?;
     model.zero_grad();
     let input = if use_features {
@@ -651,9 +677,11 @@ pub fn gcn_step(
         NodeInput::Identity(&s.node_ids)
     };
     let (emb, ec) = model.encoder.forward(&s.adj, input, Mode::Train)?;
-    let (src, dst, lab) = s.pairs();
+    let (mut src, mut dst, mut lab) = (Vec::new(), Vec::new(), Vec::new());
+    s.pairs_into(&mut src, &mut dst, &mut lab);
     let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
-    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    let mut g = Array2::zeros((0, 0));
+    let (loss, acc) = link_loss_into(lp.view(), &lab, &mut g)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
     }
@@ -663,34 +691,90 @@ pub fn gcn_step(
     Ok((loss, acc))
 }
 
+/// [`gcn_step`] with the buffers of `ws`, reused across calls (no allocation per step once
+/// they have grown to the day's size, apart from matrixmultiply's packing buffers). Same
+/// result, bit for bit.
+pub fn gcn_step_with(
+    model: &mut LinkModel<GcnEncoder<f32>>,
+    s: &DaySnapshot<f32>,
+    use_features: bool,
+    adam: &mut Adam<f32>,
+    ws: &mut StepWorkspace,
+) -> Result<(f64, f64)> {
+    check_pairs(s)?;
+    model.zero_grad();
+    let input = if use_features {
+        NodeInput::Features(s.features.view())
+    } else {
+        NodeInput::Identity(&s.node_ids)
+    };
+    model
+        .encoder
+        .forward_into(&s.adj, input, Mode::Train, &mut ws.gcn)?;
+    s.pairs_into(&mut ws.src, &mut ws.dst, &mut ws.labels);
+    model
+        .predictor
+        .forward_into(ws.gcn.embeddings(), &ws.src, &ws.dst, &mut ws.predictor)?;
+    let (loss, acc) = link_loss_into(ws.predictor.log_probs(), &ws.labels, &mut ws.d_log_probs)?;
+    if !loss.is_finite() {
+        return Ok((loss, acc));
+    }
+    model
+        .predictor
+        .backward_into(&mut ws.predictor, ws.d_log_probs.view(), &mut ws.d_emb)?;
+    model
+        .encoder
+        .backward_into(&s.adj_t, &mut ws.gcn, ws.d_emb.view())?;
+    adam.step(model)?;
+    Ok((loss, acc))
+}
+
 /// One full-batch optimizer step of a GCN-GRU link model on a window (oldest day first; the
 /// last day's pairs are the targets); returns (loss, accuracy).
+///
+/// The target day's active nodes carry the loss: the GRU runs over them only, each day's GCN
+/// on its own graph ([`GcnGruEncoder::forward_rows`]).
 pub fn gru_step(
     model: &mut LinkModel<GcnGruEncoder<f32>>,
     window: &[&DaySnapshot<f32>],
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
+    gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
+}
+
+/// [`gru_step`] with the edge predictor's buffers, the pairs and the gradients in `ws`, reused
+/// across calls (the row-restricted encoder pass allocates its own outputs).
+pub fn gru_step_with(
+    model: &mut LinkModel<GcnGruEncoder<f32>>,
+    window: &[&DaySnapshot<f32>],
+    use_features: bool,
+    adam: &mut Adam<f32>,
+    ws: &mut StepWorkspace,
+) -> Result<(f64, f64)> {
     let target = window
         .last()
         .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
     check_pairs(target)?;
     model.zero_grad();
-    // The target day's active nodes carry the loss: the GRU runs over them only, each day's
-    // GCN on its own graph (see `rows`).
     let rw = RowsWindow::new(window, &target.node_ids);
     let days = rw.days(window);
     let (emb, ec) = model
         .encoder
         .forward_rows(&days, use_features, Mode::Train)?;
-    let (src, dst, lab) = target.pairs();
-    let (lp, pc) = model.predictor.forward(emb.view(), &src, &dst)?;
-    let (loss, acc, g) = link_loss(lp.view(), &lab)?;
+    // Row r of the encoder output is the target's local row r: the pairs need no re-indexing.
+    target.pairs_into(&mut ws.src, &mut ws.dst, &mut ws.labels);
+    model
+        .predictor
+        .forward_into(emb.view(), &ws.src, &ws.dst, &mut ws.predictor)?;
+    let (loss, acc) = link_loss_into(ws.predictor.log_probs(), &ws.labels, &mut ws.d_log_probs)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
     }
-    let d_emb = model.predictor.backward(&pc, g.view())?;
-    model.encoder.backward_rows(&days, &ec, d_emb.view())?;
+    model
+        .predictor
+        .backward_into(&mut ws.predictor, ws.d_log_probs.view(), &mut ws.d_emb)?;
+    model.encoder.backward_rows(&days, &ec, ws.d_emb.view())?;
     adam.step(model)?;
     Ok((loss, acc))
 }

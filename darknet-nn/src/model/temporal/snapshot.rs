@@ -119,23 +119,28 @@ impl<T: Float> DaySnapshot<T> {
         self.node_ids.binary_search(&id).ok()
     }
 
-    /// The link-prediction targets: source rows, destination rows and labels (positives
-    /// first, label 1, then negatives, label 0), each of length n_pairs.
-    pub(crate) fn pairs(&self) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-        let all = self
+    /// The link-prediction targets, written into reused vectors (cleared first): source rows,
+    /// destination rows and labels (positives first, label 1, then negatives, label 0), each
+    /// of length n_pairs.
+    pub(crate) fn pairs_into(
+        &self,
+        src: &mut Vec<usize>,
+        dst: &mut Vec<usize>,
+        lab: &mut Vec<usize>,
+    ) {
+        src.clear();
+        dst.clear();
+        lab.clear();
+        for (&(a, b), l) in self
             .positives
             .iter()
-            .map(|&p| (p, 1))
-            .chain(self.negatives.iter().map(|&p| (p, 0)));
-        let mut src = Vec::with_capacity(self.positives.len() + self.negatives.len());
-        let mut dst = Vec::with_capacity(src.capacity());
-        let mut lab = Vec::with_capacity(src.capacity());
-        for ((a, b), l) in all {
+            .map(|p| (p, 1))
+            .chain(self.negatives.iter().map(|p| (p, 0)))
+        {
             src.push(a as usize);
             dst.push(b as usize);
             lab.push(l);
         }
-        (src, dst, lab)
     }
 }
 
