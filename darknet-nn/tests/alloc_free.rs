@@ -404,3 +404,48 @@ fn reused_buffers_give_the_same_bits_as_fresh_ones() {
     }
     assert_eq!(weights(&mut a), weights(&mut b));
 }
+
+/// The GCN-GRU training step on days whose hosts come and go (the row-restricted window, with
+/// absent rows computed as isolated nodes) allocates, once its workspace has grown, inside
+/// dense products and once more per step (the window's list of per-day views), the same every
+/// step.
+#[test]
+fn gcn_gru_step_on_churning_days_allocates_only_inside_dense_products() {
+    use darknet_nn::model::temporal::gru_step_with;
+    let per = per_gemm();
+    // Hosts shift by 5 ids a day: each window day misses some of the target day's hosts.
+    let days: Vec<DaySnapshot<f32>> = (0..3u32)
+        .map(|t| {
+            let mut d = day(40 + u64::from(t), 30, 10, 120);
+            d.node_ids = (0..30).map(|h| h + 5 * t).chain(1000..1010).collect();
+            d
+        })
+        .collect();
+    let window: Vec<&DaySnapshot<f32>> = days.iter().collect();
+    for features in [true, false] {
+        let in_dim = if features { 5 } else { 1010 };
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut model = LinkModel {
+            encoder: GcnGruEncoder::new(in_dim, &[16, 8], 6, &mut rng),
+            predictor: EdgePredictor::new(6, 4, &mut rng),
+        };
+        let mut adam = Adam::new(AdamConfig::default().learning_rate(0.01)).unwrap();
+        let mut ws = StepWorkspace::new();
+        // Days 0 and 1 miss some of day 2's hosts, so they also run the GCN on isolated rows.
+        // GCN per graph: forward 2 + backward 3 products with features, 1 + 2 without (the
+        // first layer is a lookup); GRU cell per day: forward 2 + backward 4; predictor:
+        // forward 3 + backward 6; plus the per-day view list.
+        let gcn = if features { 5 } else { 3 };
+        let products = gcn * (2 + 2 + 1) + 6 * window.len() + 9;
+        let mut counts = Vec::new();
+        for step in 0..5 {
+            let (n, r) = count(|| gru_step_with(&mut model, &window, features, &mut adam, &mut ws));
+            r.unwrap();
+            if step >= WARM_UP_STEPS {
+                assert_eq!(n, products * per + 1, "features {features} step {step}");
+                counts.push(n);
+            }
+        }
+        assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+    }
+}

@@ -59,7 +59,7 @@ pub use encoder::{
     EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder,
     GcnGruEncoderCache, GcnStack, GcnStackCache, NodeInput, WindowGraph,
 };
-pub use rows::{row_map, RowsCache, RowsDay, RowsWindow};
+pub use rows::{row_map, row_map_into, RowsCache, RowsDay, RowsWindow};
 pub use schedule::{
     gcn_embed, gcn_step, gcn_step_with, gru_embed, gru_step, gru_step_with, BnInference,
     DayEmbeddings, GcnGruLinkModel, GcnLinkModel, GruTestWindow, LinkModel, Monitor, StepWorkspace,

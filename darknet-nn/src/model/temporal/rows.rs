@@ -18,10 +18,11 @@
 
 use super::encoder::{GcnGruEncoder, GcnStackCache, NodeInput};
 use super::snapshot::DaySnapshot;
+use crate::buffer::{reshape2, reshape2_zeroed};
 use crate::error::check_shape;
-use crate::layers::{BatchNormCache, GruCache};
+use crate::layers::{BatchNormCache, GruBuffers, GruCellCache};
 use crate::{Float, Mode, NnError, Result};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use sprs::CsMat;
 
 /// One day of a window seen from the asked rows: its own graph and, for every asked row, the
@@ -39,8 +40,15 @@ pub struct RowsDay<'a, T: Float> {
 /// For every id of `asked` (ascending global ids), its local row in `day` or `None`.
 /// Complexity O(|asked| + n_nodes(day)).
 pub fn row_map<T: Float>(day: &DaySnapshot<T>, asked: &[u32]) -> Vec<Option<usize>> {
-    let ids = &day.node_ids;
     let mut out = Vec::with_capacity(asked.len());
+    row_map_into(day, asked, &mut out);
+    out
+}
+
+/// [`row_map`] into `out` (cleared first, its memory reused).
+pub fn row_map_into<T: Float>(day: &DaySnapshot<T>, asked: &[u32], out: &mut Vec<Option<usize>>) {
+    out.clear();
+    let ids = &day.node_ids;
     let mut j = 0;
     for &a in asked {
         while j < ids.len() && ids[j] < a {
@@ -48,31 +56,49 @@ pub fn row_map<T: Float>(day: &DaySnapshot<T>, asked: &[u32]) -> Vec<Option<usiz
         }
         out.push((j < ids.len() && ids[j] == a).then_some(j));
     }
-    out
 }
 
-/// What [`GcnGruEncoder::backward_rows`] needs.
-#[derive(Debug, Clone)]
-pub struct RowsCache<T> {
+/// What [`GcnGruEncoder::backward_rows`] needs, with every buffer of the pass. `Default` is an
+/// empty cache for [`GcnGruEncoder::forward_rows_into`], which refills it in place: kept
+/// across steps, a window of the same shape allocates nothing but matrixmultiply's packing
+/// buffers.
+#[derive(Debug, Clone, Default)]
+pub struct RowsCache<T: Float> {
     days: Vec<DayCache<T>>,
-    gru: GruCache<T>,
+    use_features: bool,
+    /// The GRU input of the current step (each cell cache keeps its own copy).
+    x: Array2<T>,
+    cells: Vec<GruCellCache<T>>,
+    gru_buf: GruBuffers<T>,
+    /// Hidden states after each step; `h0` the zero initial state.
+    hs: Vec<Array2<T>>,
+    h0: Array2<T>,
     bn: BatchNormCache<T>,
+    emb: Array2<T>,
+    dh_a: Array2<T>,
+    dh_b: Array2<T>,
+    dxs: Vec<Array2<T>>,
+    d_day: Array2<T>,
+    d_iso: Array2<T>,
 }
 
-#[derive(Debug, Clone)]
-struct DayCache<T> {
+impl<T: Float> RowsCache<T> {
+    /// The embeddings of the last forward pass, (n_rows, hidden).
+    pub fn embeddings(&self) -> ArrayView2<'_, T> {
+        self.emb.view()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct DayCache<T: Float> {
     gcn: GcnStackCache<T>,
-    /// Absent asked rows, their isolated graph (identity adjacency) and its GCN cache.
-    absent: Option<Absent<T>>,
-}
-
-#[derive(Debug, Clone)]
-struct Absent<T> {
-    rows: Vec<usize>,
-    adj: CsMat<T>,
-    cache: GcnStackCache<T>,
-    /// One shared zero row (features) instead of one row per absent node (identity input).
-    shared: bool,
+    /// Asked rows absent that day, their isolated graph (identity adjacency) and its cache.
+    absent: Vec<usize>,
+    iso: GcnStackCache<T>,
+    iso_adj: Option<CsMat<T>>,
+    iso_ids: Vec<u32>,
+    /// One zero feature row shared by every absent node (with features).
+    iso_x: Array2<T>,
 }
 
 impl<T: Float> GcnGruEncoder<T> {
@@ -88,6 +114,21 @@ impl<T: Float> GcnGruEncoder<T> {
         use_features: bool,
         mode: Mode,
     ) -> Result<(Array2<T>, RowsCache<T>)> {
+        let mut cache = RowsCache::default();
+        self.forward_rows_into(window, use_features, mode, &mut cache)?;
+        let e = std::mem::take(&mut cache.emb);
+        Ok((e, cache))
+    }
+
+    /// [`GcnGruEncoder::forward_rows`] into the buffers of `cache`, refilled in place; the
+    /// embeddings are [`RowsCache::embeddings`].
+    pub fn forward_rows_into(
+        &mut self,
+        window: &[RowsDay<'_, T>],
+        use_features: bool,
+        mode: Mode,
+        cache: &mut RowsCache<T>,
+    ) -> Result<()> {
         const OP: &str = "GcnGruEncoder::forward_rows";
         let first = window.first().ok_or(NnError::EmptyBatch { op: OP })?;
         let n_rows = first.rows.len();
@@ -95,9 +136,15 @@ impl<T: Float> GcnGruEncoder<T> {
             return Err(NnError::EmptyBatch { op: OP });
         }
         let out_dim = self.gcn.out_dim();
-        let mut xs = Vec::with_capacity(window.len());
-        let mut days = Vec::with_capacity(window.len());
-        for w in window {
+        let hidden = self.gru.hidden_size();
+        let steps = window.len();
+        let c = cache;
+        c.use_features = use_features;
+        c.days.resize_with(steps, DayCache::default);
+        c.cells.resize_with(steps, GruCellCache::default);
+        c.hs.resize_with(steps, || Array2::zeros((0, 0)));
+        reshape2_zeroed(&mut c.h0, n_rows, hidden);
+        for (t, w) in window.iter().enumerate() {
             let d = w.day;
             check_shape(OP, "rows", &[n_rows], &[w.rows.len()])?;
             check_shape(OP, "ids", &[n_rows], &[w.ids.len()])?;
@@ -109,101 +156,120 @@ impl<T: Float> GcnGruEncoder<T> {
                     actual: vec![bad + 1],
                 });
             }
+            let dc = &mut c.days[t];
             let input = if use_features {
                 NodeInput::Features(d.features.view())
             } else {
                 NodeInput::Identity(&d.node_ids)
             };
-            let (h, gcn) = self.gcn.forward(&d.adj, input)?;
-            let mut x = Array2::zeros((n_rows, out_dim));
-            let mut absent_rows = Vec::new();
+            self.gcn.forward_into(&d.adj, input, &mut dc.gcn)?;
+            let h = dc.gcn.output();
+            reshape2(&mut c.x, n_rows, out_dim);
+            dc.absent.clear();
             for (i, r) in w.rows.iter().enumerate() {
                 match r {
-                    Some(l) => x.row_mut(i).assign(&h.row(*l)),
-                    None => absent_rows.push(i),
+                    Some(l) => c.x.row_mut(i).assign(&h.row(*l)),
+                    None => dc.absent.push(i),
                 }
             }
-            let absent = if absent_rows.is_empty() {
-                None
-            } else {
+            if !dc.absent.is_empty() {
                 // Isolated nodes: identity adjacency, zero features (one shared row) or ids.
-                let ids: Vec<u32>;
-                let zeros: Array2<T>;
-                let (n_iso, input) = if use_features {
-                    zeros = Array2::zeros((1, d.features.ncols()));
-                    (1, NodeInput::Features(zeros.view()))
+                let n_iso = if use_features { 1 } else { dc.absent.len() };
+                if dc.iso_adj.as_ref().is_none_or(|a| a.rows() != n_iso) {
+                    dc.iso_adj = Some(CsMat::eye(n_iso));
+                }
+                let input = if use_features {
+                    reshape2_zeroed(&mut dc.iso_x, 1, d.features.ncols());
+                    NodeInput::Features(dc.iso_x.view())
                 } else {
-                    ids = absent_rows.iter().map(|&i| w.ids[i]).collect();
-                    (ids.len(), NodeInput::Identity(&ids))
+                    dc.iso_ids.clear();
+                    dc.iso_ids.extend(dc.absent.iter().map(|&i| w.ids[i]));
+                    NodeInput::Identity(&dc.iso_ids)
                 };
-                let adj: CsMat<T> = CsMat::eye(n_iso);
-                let (hi, cache) = self.gcn.forward(&adj, input)?;
-                for (k, &i) in absent_rows.iter().enumerate() {
-                    x.row_mut(i)
+                let adj = dc.iso_adj.as_ref().ok_or(NnError::EmptyBatch { op: OP })?;
+                self.gcn.forward_into(adj, input, &mut dc.iso)?;
+                let hi = dc.iso.output();
+                for (k, &i) in dc.absent.iter().enumerate() {
+                    c.x.row_mut(i)
                         .assign(&hi.row(if use_features { 0 } else { k }));
                 }
-                Some(Absent {
-                    rows: absent_rows,
-                    adj,
-                    cache,
-                    shared: use_features,
-                })
-            };
-            xs.push(x);
-            days.push(DayCache { gcn, absent });
+            }
+            let (done, rest) = c.hs.split_at_mut(t);
+            let h_prev = done.last().unwrap_or(&c.h0);
+            self.gru.cell.forward_into(
+                c.x.view(),
+                h_prev.view(),
+                &mut c.cells[t],
+                &mut c.gru_buf,
+                &mut rest[0],
+            )?;
         }
-        let views: Vec<_> = xs.iter().map(|h| h.view()).collect();
-        let (hs, gru) = self.gru.forward(&views, None)?;
-        drop(views);
-        drop(xs);
-        let last = hs.last().ok_or(NnError::EmptyBatch { op: OP })?;
-        let (e, bn) = self.bn.forward(last.view(), mode)?;
-        Ok((e, RowsCache { days, gru, bn }))
+        self.bn
+            .forward_into(c.hs[steps - 1].view(), mode, &mut c.bn, &mut c.emb)
     }
 
-    /// Backward of [`GcnGruEncoder::forward_rows`]: `window` as in forward, `d_emb`
-    /// (n_rows, hidden); adds to every parameter gradient.
+    /// Backward of [`GcnGruEncoder::forward_rows`] / [`GcnGruEncoder::forward_rows_into`]:
+    /// `window` as in forward, `d_emb` (n_rows, hidden); adds to every parameter gradient,
+    /// reusing the cache's buffers.
     ///
     /// Errors: [`NnError::ShapeMismatch`], errors of the layers.
     pub fn backward_rows(
         &mut self,
         window: &[RowsDay<'_, T>],
-        cache: &RowsCache<T>,
+        cache: &mut RowsCache<T>,
         d_emb: ArrayView2<'_, T>,
     ) -> Result<()> {
         const OP: &str = "GcnGruEncoder::backward_rows";
-        check_shape(OP, "window", &[cache.days.len()], &[window.len()])?;
-        let d = self.bn.backward(&cache.bn, d_emb)?;
-        let (dxs, _) = self.gru.backward(&cache.gru, None, Some(d.view()))?;
+        let c = cache;
+        check_shape(OP, "window", &[c.days.len()], &[window.len()])?;
+        check_shape(OP, "window", &[c.cells.len()], &[window.len()])?;
+        self.bn.backward_into(&c.bn, d_emb, &mut c.dh_a)?;
+        c.dxs.resize_with(window.len(), || Array2::zeros((0, 0)));
+        for t in (0..window.len()).rev() {
+            self.gru.cell.backward_into(
+                &c.cells[t],
+                c.dh_a.view(),
+                &mut c.gru_buf,
+                &mut c.dxs[t],
+                &mut c.dh_b,
+            )?;
+            std::mem::swap(&mut c.dh_a, &mut c.dh_b);
+        }
         let out_dim = self.gcn.out_dim();
-        for ((w, c), dx) in window.iter().zip(&cache.days).zip(&dxs) {
-            let mut dh = Array2::zeros((w.day.n_nodes(), out_dim));
+        for ((w, dc), dx) in window.iter().zip(c.days.iter_mut()).zip(&c.dxs) {
+            reshape2_zeroed(&mut c.d_day, w.day.n_nodes(), out_dim);
             for (i, r) in w.rows.iter().enumerate() {
                 if let Some(l) = r {
-                    dh.row_mut(*l).assign(&dx.row(i));
+                    c.d_day.row_mut(*l).assign(&dx.row(i));
                 }
             }
-            self.gcn.backward(&w.day.adj_t, &c.gcn, dh.view())?;
-            if let Some(a) = &c.absent {
-                let di = if a.shared {
-                    let mut s = Array2::zeros((1, out_dim));
-                    for &i in &a.rows {
-                        let mut r = s.row_mut(0);
+            self.gcn
+                .backward_into(&w.day.adj_t, &mut dc.gcn, c.d_day.view())?;
+            if !dc.absent.is_empty() {
+                if c.use_features {
+                    reshape2_zeroed(&mut c.d_iso, 1, out_dim);
+                    for &i in &dc.absent {
+                        let mut r = c.d_iso.row_mut(0);
                         r += &dx.row(i);
                     }
-                    s
                 } else {
-                    dx.select(Axis(0), &a.rows)
-                };
-                self.gcn.backward(&a.adj, &a.cache, di.view())?;
+                    reshape2(&mut c.d_iso, dc.absent.len(), out_dim);
+                    for (k, &i) in dc.absent.iter().enumerate() {
+                        c.d_iso.row_mut(k).assign(&dx.row(i));
+                    }
+                }
+                // The identity adjacency is its own transpose.
+                let adj = dc.iso_adj.as_ref().ok_or(NnError::EmptyBatch { op: OP })?;
+                self.gcn.backward_into(adj, &mut dc.iso, c.d_iso.view())?;
             }
         }
         Ok(())
     }
 }
 
-/// A window's row maps for the asked ids (ascending global ids), built once per window.
-#[derive(Debug, Clone)]
+/// A window's row maps for the asked ids (ascending global ids); [`RowsWindow::refill`] reuses
+/// its memory for the next window.
+#[derive(Debug, Clone, Default)]
 pub struct RowsWindow {
     /// The asked global ids, ascending. Shape (n_rows,).
     pub ids: Vec<u32>,
@@ -217,6 +283,16 @@ impl RowsWindow {
         RowsWindow {
             ids: asked.to_vec(),
             maps: window.iter().map(|d| row_map(d, asked)).collect(),
+        }
+    }
+
+    /// Refills the row maps for another window and asked ids, reusing their memory.
+    pub fn refill<T: Float>(&mut self, window: &[&DaySnapshot<T>], asked: &[u32]) {
+        self.ids.clear();
+        self.ids.extend_from_slice(asked);
+        self.maps.resize_with(window.len(), Vec::new);
+        for (m, d) in self.maps.iter_mut().zip(window) {
+            row_map_into(d, asked, m);
         }
     }
 
@@ -347,8 +423,8 @@ mod tests {
                 },
                 |m, _, g| {
                     let w = rw.days(&refs);
-                    let (_, c) = m.forward_rows(&w, feats, Mode::Train)?;
-                    m.backward_rows(&w, &c, g.view().into_dimensionality::<Ix2>().unwrap())?;
+                    let (_, mut c) = m.forward_rows(&w, feats, Mode::Train)?;
+                    m.backward_rows(&w, &mut c, g.view().into_dimensionality::<Ix2>().unwrap())?;
                     Ok(vec![None])
                 },
                 &GradCheckConfig::default(),

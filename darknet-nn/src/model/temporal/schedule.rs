@@ -3,7 +3,7 @@
 use super::encoder::{
     EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder, NodeInput,
 };
-use super::rows::RowsWindow;
+use super::rows::{RowsCache, RowsWindow};
 use super::snapshot::DaySnapshot;
 use crate::layers::BatchNorm1d;
 use crate::loss::nll_into;
@@ -640,11 +640,12 @@ fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
 
 /// The buffers of [`gcn_step_with`] and [`gru_step_with`]: encoder and edge-predictor caches,
 /// the link-prediction pairs and labels, and the gradients. Keep one across epochs and days so
-/// the steps reuse these buffers instead of allocating them (the GCN-GRU step's row-restricted
-/// encoder pass still allocates its own outputs).
+/// the steps reuse every buffer instead of allocating them.
 #[derive(Debug, Clone, Default)]
 pub struct StepWorkspace {
     gcn: GcnEncoderCache<f32>,
+    rows: RowsCache<f32>,
+    rows_window: RowsWindow,
     predictor: EdgePredictorCache<f32>,
     src: Vec<usize>,
     dst: Vec<usize>,
@@ -743,8 +744,10 @@ pub fn gru_step(
     gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
 }
 
-/// [`gru_step`] with the edge predictor's buffers, the pairs and the gradients in `ws`, reused
-/// across calls (the row-restricted encoder pass allocates its own outputs).
+/// [`gru_step`] with every buffer in `ws` (row maps, encoder, edge predictor, pairs,
+/// gradients), reused across calls: once the buffers have grown to the window's size a step
+/// allocates only matrixmultiply's packing buffers and the window's short list of per-day
+/// views.
 pub fn gru_step_with(
     model: &mut LinkModel<GcnGruEncoder<f32>>,
     window: &[&DaySnapshot<f32>],
@@ -757,16 +760,16 @@ pub fn gru_step_with(
         .ok_or(NnError::EmptyBatch { op: "gru_step" })?;
     check_pairs(target)?;
     model.zero_grad();
-    let rw = RowsWindow::new(window, &target.node_ids);
-    let days = rw.days(window);
-    let (emb, ec) = model
+    ws.rows_window.refill(window, &target.node_ids);
+    let days = ws.rows_window.days(window);
+    model
         .encoder
-        .forward_rows(&days, use_features, Mode::Train)?;
+        .forward_rows_into(&days, use_features, Mode::Train, &mut ws.rows)?;
     // Row r of the encoder output is the target's local row r: the pairs need no re-indexing.
     target.pairs_into(&mut ws.src, &mut ws.dst, &mut ws.labels);
     model
         .predictor
-        .forward_into(emb.view(), &ws.src, &ws.dst, &mut ws.predictor)?;
+        .forward_into(ws.rows.embeddings(), &ws.src, &ws.dst, &mut ws.predictor)?;
     let (loss, acc) = link_loss_into(ws.predictor.log_probs(), &ws.labels, &mut ws.d_log_probs)?;
     if !loss.is_finite() {
         return Ok((loss, acc));
@@ -774,7 +777,9 @@ pub fn gru_step_with(
     model
         .predictor
         .backward_into(&mut ws.predictor, ws.d_log_probs.view(), &mut ws.d_emb)?;
-    model.encoder.backward_rows(&days, &ec, ws.d_emb.view())?;
+    model
+        .encoder
+        .backward_rows(&days, &mut ws.rows, ws.d_emb.view())?;
     adam.step(model)?;
     Ok((loss, acc))
 }
