@@ -449,3 +449,30 @@ fn gcn_gru_step_on_churning_days_allocates_only_inside_dense_products() {
         assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
     }
 }
+
+/// An auto-encoder epoch on a kept workspace allocates per batch only inside dense products
+/// (plus, per epoch, the shuffled order and the list of batches).
+#[test]
+fn autoencoder_epochs_allocate_only_inside_dense_products() {
+    use darknet_nn::model::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConfig};
+    let per = per_gemm();
+    let cfg = PortAutoencoderConfig::default()
+        .latent_dim(3)
+        .hidden_layers(1)
+        .batch_size(7);
+    let x = Array2::from_shape_fn((23, 12), |(i, j)| ((i * 5 + j * 3) % 11) as f32 / 11.0);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut model = PortAutoencoder::<f32>::new(cfg, 12, &mut rng).unwrap();
+    let mut adam = Adam::new(AdamConfig::default()).unwrap();
+    let mut ws = AutoencoderWorkspace::default();
+    // 4 batches (7, 7, 7, 2 rows); per batch forward 4 products (encoder block, latent,
+    // decoder block, output) and backward 7 (output 2, decoder 2, latent 2, first block 1).
+    let products = 4 * 11;
+    for epoch in 0..4 {
+        let (n, r) = count(|| model.train_epoch_with(x.view(), &mut adam, &mut rng, &mut ws));
+        r.unwrap();
+        if epoch >= WARM_UP_STEPS {
+            assert_eq!(n, products * per + 2, "epoch {epoch}");
+        }
+    }
+}

@@ -23,6 +23,7 @@
 //! ```
 
 use super::{geometric_sizes, FcBlock, FcBlockCache};
+use crate::buffer::reshape2;
 use crate::error::check_finite;
 use crate::layers::{Linear, LinearCache};
 use crate::loss::mse;
@@ -128,9 +129,10 @@ impl PortAutoencoderConfig {
         let mut rng = ChaCha8Rng::seed_from_u64(self.train.seed);
         let mut model = PortAutoencoder::new(*self, x.ncols(), &mut rng)?;
         let mut adam = Adam::new(self.train.adam)?;
+        let mut ws = AutoencoderWorkspace::default();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch(x, &mut adam, &mut rng),
+            |_| model.train_epoch_with(x, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -315,12 +317,26 @@ impl<T: Float> PortAutoencoder<T> {
     }
 
     /// One epoch of seeded mini-batch training with `adam`; returns the mean training loss
-    /// (weighted by batch size).
+    /// (weighted by batch size). Uses a fresh [`AutoencoderWorkspace`]; loops over epochs
+    /// should keep one and call [`PortAutoencoder::train_epoch_with`].
     pub fn train_epoch(
         &mut self,
         x: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
+    ) -> Result<f64> {
+        self.train_epoch_with(x, adam, rng, &mut AutoencoderWorkspace::default())
+    }
+
+    /// [`PortAutoencoder::train_epoch`] with the buffers of `ws` (batch, every layer's cache
+    /// and output, the gradients), refilled in place: after the first batches a batch
+    /// allocates only matrixmultiply's packing buffers. Same result, bit for bit.
+    pub fn train_epoch_with(
+        &mut self,
+        x: ArrayView2<'_, T>,
+        adam: &mut Adam<T>,
+        rng: &mut impl Rng,
+        ws: &mut AutoencoderWorkspace<T>,
     ) -> Result<f64> {
         if x.nrows() == 0 {
             return Err(NnError::EmptyBatch {
@@ -331,14 +347,115 @@ impl<T: Float> PortAutoencoder<T> {
         let min_last = if self.config.hidden_layers > 0 { 2 } else { 1 };
         let mut total = 0.0;
         for idx in mini_batches(&order, self.config.train.batch_size, min_last) {
-            let xb = x.select(Axis(0), idx);
+            reshape2(&mut ws.batch, idx.len(), x.ncols());
+            for (mut row, &i) in ws.batch.rows_mut().into_iter().zip(idx) {
+                row.assign(&x.row(i));
+            }
             self.zero_grad();
-            let loss = self.loss_and_backward(xb.view())?;
+            let loss = self.step_into(ws)?;
             adam.step(self)?;
             total += loss.as_f64() * idx.len() as f64;
         }
         Ok(total / x.nrows() as f64)
     }
+
+    /// Forward, MSE and backward of the batch `ws.batch` on the workspace's buffers.
+    fn step_into(&mut self, ws: &mut AutoencoderWorkspace<T>) -> Result<T> {
+        let w = ws;
+        w.encoder
+            .resize_with(self.encoder.len(), FcBlockCache::default);
+        w.decoder
+            .resize_with(self.decoder.len(), FcBlockCache::default);
+        for k in 0..self.encoder.len() {
+            let (done, rest) = w.encoder.split_at_mut(k);
+            let input = done.last().map_or(w.batch.view(), |c| c.output());
+            self.encoder[k].forward_into(input, Mode::Train, &mut rest[0])?;
+        }
+        let input = w.encoder.last().map_or(w.batch.view(), |c| c.output());
+        self.latent
+            .forward_into(input, &mut w.latent, &mut w.latent_out)?;
+        for k in 0..self.decoder.len() {
+            let (done, rest) = w.decoder.split_at_mut(k);
+            let input = done.last().map_or(w.latent_out.view(), |c| c.output());
+            self.decoder[k].forward_into(input, Mode::Train, &mut rest[0])?;
+        }
+        let input = w.decoder.last().map_or(w.latent_out.view(), |c| c.output());
+        self.output.forward_into(input, &mut w.output, &mut w.y)?;
+        let loss = mse_into(w.y.view(), w.batch.view(), &mut w.d_a)?;
+        // Backward; the first layer computes no input gradient.
+        self.output
+            .backward_into(&w.output, w.d_a.view(), &mut w.d_b)?;
+        std::mem::swap(&mut w.d_a, &mut w.d_b);
+        for (b, c) in self.decoder.iter_mut().zip(w.decoder.iter_mut()).rev() {
+            b.backward_into(c, w.d_a.view(), Some(&mut w.d_b))?;
+            std::mem::swap(&mut w.d_a, &mut w.d_b);
+        }
+        if self.encoder.is_empty() {
+            self.latent.backward_params(&w.latent, w.d_a.view())?;
+            return Ok(loss);
+        }
+        self.latent
+            .backward_into(&w.latent, w.d_a.view(), &mut w.d_b)?;
+        std::mem::swap(&mut w.d_a, &mut w.d_b);
+        for (k, (b, c)) in self
+            .encoder
+            .iter_mut()
+            .zip(w.encoder.iter_mut())
+            .enumerate()
+            .rev()
+        {
+            if k == 0 {
+                b.backward_into(c, w.d_a.view(), None)?;
+            } else {
+                b.backward_into(c, w.d_a.view(), Some(&mut w.d_b))?;
+                std::mem::swap(&mut w.d_a, &mut w.d_b);
+            }
+        }
+        Ok(loss)
+    }
+}
+
+/// The buffers of [`PortAutoencoder::train_epoch_with`]: the gathered batch, every layer's
+/// cache and output, and the gradient ping-pong. Keep one across epochs.
+#[derive(Debug, Clone, Default)]
+pub struct AutoencoderWorkspace<T: Float> {
+    batch: Array2<T>,
+    encoder: Vec<FcBlockCache<T>>,
+    latent: LinearCache<T>,
+    latent_out: Array2<T>,
+    decoder: Vec<FcBlockCache<T>>,
+    output: LinearCache<T>,
+    y: Array2<T>,
+    d_a: Array2<T>,
+    d_b: Array2<T>,
+}
+
+/// Mean-squared error as [`mse`], the gradient written into `grad` (reshaped in place); same
+/// values, bit for bit.
+fn mse_into<T: Float>(
+    pred: ArrayView2<'_, T>,
+    target: ArrayView2<'_, T>,
+    grad: &mut Array2<T>,
+) -> Result<T> {
+    const OP: &str = "mse";
+    crate::error::check_shape(OP, "target", pred.shape(), target.shape())?;
+    if pred.is_empty() {
+        return Err(NnError::EmptyBatch { op: OP });
+    }
+    crate::error::check_finite(OP, "pred", pred.iter())?;
+    let n = T::of(pred.len() as f64);
+    let two = T::of(2.0);
+    let mut total = T::zero();
+    reshape2(grad, pred.nrows(), pred.ncols());
+    ndarray::Zip::from(&mut *grad)
+        .and(&pred)
+        .and(&target)
+        .for_each(|g, &p, &y| {
+            let d = p - y;
+            total += d * d;
+            *g = two * d / n;
+        });
+    Ok(total / n)
 }
 
 impl<T: Float> HasParams<T> for PortAutoencoder<T> {
@@ -491,5 +608,42 @@ mod tests {
             ae.encode(Array2::zeros((2, 4)).view()),
             Err(NnError::ShapeMismatch { .. })
         ));
+    }
+
+    /// The buffer-reusing epoch computes exactly what the allocating steps compute.
+    #[test]
+    fn reused_workspace_gives_the_same_bits() {
+        for hidden in [0, 1, 2] {
+            let cfg = PortAutoencoderConfig::default()
+                .latent_dim(3)
+                .hidden_layers(hidden)
+                .batch_size(7);
+            let x = Array2::from_shape_fn((23, 12), |(i, j)| ((i * 5 + j * 3) % 11) as f32 / 11.0);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let mut a = PortAutoencoder::<f32>::new(cfg, 12, &mut rng).unwrap();
+            let mut b = a.clone();
+            let mut oa = Adam::new(cfg.train.adam).unwrap();
+            let mut ob = Adam::new(cfg.train.adam).unwrap();
+            let (mut ra, mut rb) = (ChaCha8Rng::seed_from_u64(2), ChaCha8Rng::seed_from_u64(2));
+            let mut ws = AutoencoderWorkspace::default();
+            for _ in 0..3 {
+                // The allocating reference: the same batches through loss_and_backward.
+                let order = shuffled_indices(x.nrows(), &mut ra);
+                let min_last = if hidden > 0 { 2 } else { 1 };
+                let mut total = 0.0;
+                for idx in mini_batches(&order, 7, min_last) {
+                    let xb = x.select(Axis(0), idx);
+                    a.zero_grad();
+                    total += a.loss_and_backward(xb.view()).unwrap().as_f64() * idx.len() as f64;
+                    oa.step(&mut a).unwrap();
+                }
+                let la = total / x.nrows() as f64;
+                let lb = b
+                    .train_epoch_with(x.view(), &mut ob, &mut rb, &mut ws)
+                    .unwrap();
+                assert_eq!(la, lb, "hidden {hidden}");
+            }
+            assert_eq!(a, b, "hidden {hidden}");
+        }
     }
 }

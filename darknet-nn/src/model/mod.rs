@@ -13,7 +13,7 @@ pub mod block;
 pub mod classifier;
 pub mod temporal;
 
-pub use autoencoder::{PortAutoencoder, PortAutoencoderConfig};
+pub use autoencoder::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConfig};
 pub use block::{FcBlock, FcBlockCache};
 pub use classifier::{
     ClassifierCache, ClassifierWorkspace, GraphClassifier, GraphClassifierConfig,
