@@ -32,7 +32,7 @@ use crate::train::{
     invalid, mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve, TrainConfig,
 };
 use crate::{Adam, Float, HasParams, Mode, NnError, ParamMut, Result};
-use ndarray::{Array2, ArrayView2, ArrayViewMutD, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMutD};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -475,7 +475,7 @@ impl<T: Float> HasParams<T> for PortAutoencoder<T> {
 mod tests {
     use super::*;
     use crate::gradcheck::{check_gradients, GradCheckConfig};
-    use ndarray::{arr0, Ix2};
+    use ndarray::{arr0, Axis, Ix2};
 
     #[test]
     fn layer_sizes_follow_spec() {
