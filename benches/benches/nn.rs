@@ -11,7 +11,6 @@
 //!   across epochs).
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use darknet_benches::quick_config;
-use darknet_nn::batch::Graph;
 use darknet_nn::kernels::{spmm_into, transpose_csr};
 use darknet_nn::layers::{Gcn, Linear};
 use darknet_nn::model::ClassifierWorkspace;
@@ -125,31 +124,8 @@ fn layers(c: &mut Criterion) {
     g.finish();
 }
 
-/// 10,000 random host-like graphs: a random walk over 5–40 nodes (consecutive-packet edges)
-/// plus a few random extra edges, 36 features (20 + a 16-d port embedding), 7 labels.
-fn host_graphs(n_graphs: usize, seed: u64) -> (Vec<Graph<f32>>, Array2<f32>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let graphs = (0..n_graphs)
-        .map(|_| {
-            let n = rng.random_range(5..=40);
-            let mut t = TriMat::new((n, n));
-            for i in 1..n {
-                let j = rng.random_range(0..i);
-                let w = rng.random_range(1..5) as f32;
-                t.add_triplet(i, j, w);
-                t.add_triplet(j, i, w);
-            }
-            let f = Array2::from_shape_simple_fn((n, 36), || rng.random_range(-1.0f32..1.0));
-            Graph::new(&t.to_csr(), f).unwrap()
-        })
-        .collect();
-    let labels =
-        Array2::from_shape_simple_fn((n_graphs, 7), || (rng.random::<f32>() < 0.3) as u8 as f32);
-    (graphs, labels)
-}
-
 fn paper_a(c: &mut Criterion) {
-    let (graphs, labels) = host_graphs(10_000, 10);
+    let (graphs, labels) = darknet_benches::host_graphs(10_000, 10);
     let cfg = GraphClassifierConfig::default().batch_size(256);
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut model = GraphClassifier::<f32>::new(cfg.clone(), 36, 7, &mut rng).unwrap();

@@ -6,19 +6,13 @@
 //! `cargo bench -p darknet-benches --bench nn_cpu -- [paper_a|gcn|gru] [repetitions]` (all
 //! three, 5 repetitions, by default). Each line: median wall time, median CPU time (user +
 //! system, all threads, 10 ms resolution) and median minor faults per call, after one warm-up
-//! call. Fixtures as in the `nn` and `nn_temporal` benches.
-use darknet_nn::adjacency::normalize_rows;
-use darknet_nn::batch::Graph;
-use darknet_nn::kernels::transpose_csr;
+//! call. Fixtures shared with the `nn` and `nn_temporal` benches (`darknet_benches`).
 use darknet_nn::model::temporal::{
     gcn_step, gru_step, DaySnapshot, EdgePredictor, GcnEncoder, GcnGruEncoder, LinkModel,
 };
 use darknet_nn::{Adam, AdamConfig, GraphClassifier, GraphClassifierConfig};
-use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sprs::TriMat;
-use std::collections::HashSet;
 use std::time::Instant;
 
 /// (minor faults, user+system seconds) of this process.
@@ -64,74 +58,6 @@ fn measure(label: &str, reps: usize, mut f: impl FnMut()) {
     );
 }
 
-fn host_graphs(n_graphs: usize, seed: u64) -> (Vec<Graph<f32>>, Array2<f32>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let graphs = (0..n_graphs)
-        .map(|_| {
-            let n = rng.random_range(5..=40);
-            let mut t = TriMat::new((n, n));
-            for i in 1..n {
-                let j = rng.random_range(0..i);
-                let w = rng.random_range(1..5) as f32;
-                t.add_triplet(i, j, w);
-                t.add_triplet(j, i, w);
-            }
-            let f = Array2::from_shape_simple_fn((n, 36), || rng.random_range(-1.0f32..1.0));
-            Graph::new(&t.to_csr(), f).unwrap()
-        })
-        .collect();
-    let labels =
-        Array2::from_shape_simple_fn((n_graphs, 7), || (rng.random::<f32>() < 0.3) as u8 as f32);
-    (graphs, labels)
-}
-
-const N_HOSTS: usize = 3_900;
-const N_PORTS: usize = 2_500;
-const N_EDGES: usize = 49_000;
-
-fn day_graph(seed: u64) -> DaySnapshot<f32> {
-    let n = N_HOSTS + N_PORTS;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut edges = HashSet::with_capacity(N_EDGES);
-    while edges.len() < N_EDGES {
-        let h = rng.random_range(0..N_HOSTS) as u32;
-        let u: f64 = rng.random_range(0.0..1.0);
-        let p = ((N_PORTS as f64).powf(u) as usize - 1).min(N_PORTS - 1);
-        edges.insert((h, (N_HOSTS + p) as u32));
-    }
-    let mut positives: Vec<(u32, u32)> = edges.iter().copied().collect();
-    positives.sort_unstable();
-    let mut tri = TriMat::with_capacity((n, n), 2 * N_EDGES);
-    for &(h, p) in &positives {
-        let w = rng.random_range(1..50) as f32;
-        tri.add_triplet(h as usize, p as usize, w);
-        tri.add_triplet(p as usize, h as usize, w);
-    }
-    let adj = normalize_rows(&tri.to_csr()).unwrap();
-    let adj_t = transpose_csr(&adj);
-    let mut negatives = Vec::with_capacity(N_EDGES);
-    while negatives.len() < N_EDGES {
-        let pair = (
-            rng.random_range(0..N_HOSTS) as u32,
-            (N_HOSTS + rng.random_range(0..N_PORTS)) as u32,
-        );
-        if !edges.contains(&pair) {
-            negatives.push(pair);
-        }
-    }
-    let features = Array2::from_shape_fn((n, 37), |_| rng.random_range(0.0..1.0f32));
-    DaySnapshot::new(
-        (0..n as u32).collect(),
-        N_HOSTS,
-        adj,
-        adj_t,
-        features,
-        positives,
-        negatives,
-    )
-    .unwrap()
-}
-
 fn adam() -> Adam<f32> {
     Adam::new(AdamConfig::default().learning_rate(1e-3).weight_decay(5e-3)).unwrap()
 }
@@ -146,7 +72,7 @@ fn main() {
     let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let all = what == "all";
     if all || what == "paper_a" {
-        let (graphs, labels) = host_graphs(10_000, 10);
+        let (graphs, labels) = darknet_benches::host_graphs(10_000, 10);
         let cfg = GraphClassifierConfig::default().batch_size(256);
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut model = GraphClassifier::<f32>::new(cfg.clone(), 36, 7, &mut rng).unwrap();
@@ -166,7 +92,7 @@ fn main() {
         }
     }
     if all || what == "gcn" {
-        let day = day_graph(1);
+        let day = darknet_benches::paper_b_day_graph(1);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let mut model = LinkModel {
             encoder: GcnEncoder::new(37, &[1024, 512], 128, &mut rng),
@@ -187,7 +113,9 @@ fn main() {
         }
     }
     if all || what == "gru" {
-        let days: Vec<DaySnapshot<f32>> = (0..6).map(|t| day_graph(10 + t)).collect();
+        let days: Vec<DaySnapshot<f32>> = (0..6)
+            .map(|t| darknet_benches::paper_b_day_graph(10 + t))
+            .collect();
         let window: Vec<&DaySnapshot<f32>> = days.iter().collect();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let mut model = LinkModel {

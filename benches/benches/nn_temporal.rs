@@ -7,8 +7,6 @@
 //! closures.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use darknet_nn::adjacency::normalize_rows;
-use darknet_nn::kernels::transpose_csr;
 use darknet_nn::model::temporal::{
     gcn_step, gcn_step_with, gru_step, gru_step_with, DaySnapshot, EdgePredictor, GcnEncoder,
     GcnGruEncoder, LinkModel, StepWorkspace,
@@ -17,57 +15,6 @@ use darknet_nn::{Adam, AdamConfig, Word2VecConfig};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sprs::TriMat;
-use std::collections::HashSet;
-
-const N_HOSTS: usize = 3_900;
-const N_PORTS: usize = 2_500;
-const N_EDGES: usize = 49_000;
-
-/// A day graph: hosts 0..N_HOSTS, ports after them; each edge picks a uniform host and a
-/// Zipf-like popular port; negatives drawn uniformly among non-edges, as many as edges.
-fn day_graph(seed: u64) -> DaySnapshot<f32> {
-    let n = N_HOSTS + N_PORTS;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut edges = HashSet::with_capacity(N_EDGES);
-    while edges.len() < N_EDGES {
-        let h = rng.random_range(0..N_HOSTS) as u32;
-        let u: f64 = rng.random_range(0.0..1.0);
-        let p = ((N_PORTS as f64).powf(u) as usize - 1).min(N_PORTS - 1);
-        edges.insert((h, (N_HOSTS + p) as u32));
-    }
-    let mut positives: Vec<(u32, u32)> = edges.iter().copied().collect();
-    positives.sort_unstable();
-    let mut tri = TriMat::with_capacity((n, n), 2 * N_EDGES);
-    for &(h, p) in &positives {
-        let w = rng.random_range(1..50) as f32;
-        tri.add_triplet(h as usize, p as usize, w);
-        tri.add_triplet(p as usize, h as usize, w);
-    }
-    let adj = normalize_rows(&tri.to_csr()).expect("valid adjacency");
-    let adj_t = transpose_csr(&adj);
-    let mut negatives = Vec::with_capacity(N_EDGES);
-    while negatives.len() < N_EDGES {
-        let pair = (
-            rng.random_range(0..N_HOSTS) as u32,
-            (N_HOSTS + rng.random_range(0..N_PORTS)) as u32,
-        );
-        if !edges.contains(&pair) {
-            negatives.push(pair);
-        }
-    }
-    let features = Array2::from_shape_fn((n, 37), |_| rng.random_range(0.0..1.0f32));
-    DaySnapshot::new(
-        (0..n as u32).collect(),
-        N_HOSTS,
-        adj,
-        adj_t,
-        features,
-        positives,
-        negatives,
-    )
-    .expect("valid snapshot")
-}
 
 fn adam() -> Adam<f32> {
     Adam::new(AdamConfig::default().learning_rate(1e-3).weight_decay(5e-3)).expect("valid")
@@ -89,7 +36,7 @@ fn bench_sgemm_reference(c: &mut Criterion) {
 }
 
 fn bench_gcn_epoch(c: &mut Criterion) {
-    let day = day_graph(1);
+    let day = darknet_benches::paper_b_day_graph(1);
     let mut g = c.benchmark_group("nn_temporal/gcn_epoch");
     for (name, features) in [("features", true), ("identity", false)] {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -117,7 +64,9 @@ fn bench_gcn_epoch(c: &mut Criterion) {
 }
 
 fn bench_gru_step(c: &mut Criterion) {
-    let days: Vec<DaySnapshot<f32>> = (0..6).map(|t| day_graph(10 + t)).collect();
+    let days: Vec<DaySnapshot<f32>> = (0..6)
+        .map(|t| darknet_benches::paper_b_day_graph(10 + t))
+        .collect();
     let window: Vec<&DaySnapshot<f32>> = days.iter().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut model = LinkModel {
