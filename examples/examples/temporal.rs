@@ -110,7 +110,8 @@ struct Args {
     /// A small, fast run (smaller darknet and models).
     #[arg(long)]
     quick: bool,
-    /// Train the static GCN on every day, not only the test days (its scores are the same).
+    /// Train the static GCN on every day, not only the test days (a fresh model per day: the other
+    /// days do not change the test days' training, only which seed each day draws).
     #[arg(long)]
     gcn_all_days: bool,
     /// Paper B's GCN layer sizes 1024,512 instead of this example's CPU-sized 256,128 (about

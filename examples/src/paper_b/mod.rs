@@ -317,9 +317,10 @@ pub struct PaperBConfig {
     /// Where the reference code differs from the paper.
     pub code: CodeReadings,
     /// Train the static GCN on every day (its embeddings of every day are written), not only
-    /// on the test days. A static GCN is a fresh model per day, so the test days' embeddings
-    /// and scores do not depend on the other days; `false` (the default) skips the days no
-    /// score uses, about a third of the cost for a 31-day month.
+    /// on the test days. A static GCN is a fresh model per day, so the other days do not
+    /// change how a test day is trained (each day's initialisation seed follows its position
+    /// among the trained days, so figures move within seed noise); `false` (the default) skips
+    /// the days no score uses, about a third of the cost for a 31-day month.
     pub static_gcn_all_days: bool,
     /// Seed of every random choice (negatives, initialisations, word2vec).
     pub seed: u64,
