@@ -5,8 +5,8 @@ use crate::buffer::{add_column_sums, reshape2, reshape2_zeroed};
 use crate::error::check_shape;
 use crate::kernels::spmm_into;
 use crate::layers::{
-    BatchNorm1d, BatchNormCache, Gcn, GcnCache, Gru, GruBuffers, GruCache, Linear, LinearCache,
-    LogSoftmax, LogSoftmaxCache, Relu, ReluCache,
+    BatchNorm1d, BatchNormCache, Gcn, GcnCache, Gru, GruBuffers, GruCache, GruCellCache, Linear,
+    LinearCache, LogSoftmax, LogSoftmaxCache, Relu, ReluCache,
 };
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::{Float, HasParams, Mode, NnError, ParamMut, Result};
@@ -637,17 +637,14 @@ impl<T: Float> GcnGruEncoder<T> {
             });
         }
         self.bn.backward_into(&c.bn, d_emb, &mut c.dh_a)?;
-        c.dxs.resize_with(window.len(), || Array2::zeros((0, 0)));
-        for t in (0..window.len()).rev() {
-            self.gru.cell.backward_into(
-                &c.gru.steps[t],
-                c.dh_a.view(),
-                &mut c.gru_buf,
-                &mut c.dxs[t],
-                &mut c.dh_b,
-            )?;
-            std::mem::swap(&mut c.dh_a, &mut c.dh_b);
-        }
+        gru_bptt_into(
+            &mut self.gru,
+            &c.gru.steps,
+            &mut c.gru_buf,
+            &mut c.dh_a,
+            &mut c.dh_b,
+            &mut c.dxs,
+        )?;
         for ((g, gc), dx) in window.iter().zip(&c.gcn).zip(&c.dxs) {
             self.gcn.backward_core(
                 g.adj_t,
@@ -661,6 +658,27 @@ impl<T: Float> GcnGruEncoder<T> {
         }
         Ok(())
     }
+}
+
+/// Backpropagation through time over the GRU steps `cells` (oldest first), from the gradient of
+/// the last hidden state in `dh` (n, hidden): writes each step's input gradient into `dxs[t]`
+/// (resized to the number of steps) and adds to the GRU's parameter gradients; `dh_tmp` and
+/// `buf` are temporaries, and `dh` ends as the gradient of h0.
+pub(crate) fn gru_bptt_into<T: Float>(
+    gru: &mut Gru<T>,
+    cells: &[GruCellCache<T>],
+    buf: &mut GruBuffers<T>,
+    dh: &mut Array2<T>,
+    dh_tmp: &mut Array2<T>,
+    dxs: &mut Vec<Array2<T>>,
+) -> Result<()> {
+    dxs.resize_with(cells.len(), || Array2::zeros((0, 0)));
+    for t in (0..cells.len()).rev() {
+        gru.cell
+            .backward_into(&cells[t], dh.view(), buf, &mut dxs[t], dh_tmp)?;
+        std::mem::swap(dh, dh_tmp);
+    }
+    Ok(())
 }
 
 impl<T: Float> HasParams<T> for GcnGruEncoder<T> {

@@ -16,7 +16,7 @@
 //! BatchNorm's batch is the asked rows rather than the union (rows outside them never reach
 //! the loss).
 
-use super::encoder::{GcnGruEncoder, GcnStackCache, NodeInput};
+use super::encoder::{gru_bptt_into, GcnGruEncoder, GcnStackCache, NodeInput};
 use super::snapshot::DaySnapshot;
 use crate::buffer::{reshape2, reshape2_zeroed};
 use crate::error::check_shape;
@@ -224,17 +224,14 @@ impl<T: Float> GcnGruEncoder<T> {
         check_shape(OP, "window", &[c.days.len()], &[window.len()])?;
         check_shape(OP, "window", &[c.cells.len()], &[window.len()])?;
         self.bn.backward_into(&c.bn, d_emb, &mut c.dh_a)?;
-        c.dxs.resize_with(window.len(), || Array2::zeros((0, 0)));
-        for t in (0..window.len()).rev() {
-            self.gru.cell.backward_into(
-                &c.cells[t],
-                c.dh_a.view(),
-                &mut c.gru_buf,
-                &mut c.dxs[t],
-                &mut c.dh_b,
-            )?;
-            std::mem::swap(&mut c.dh_a, &mut c.dh_b);
-        }
+        gru_bptt_into(
+            &mut self.gru,
+            &c.cells,
+            &mut c.gru_buf,
+            &mut c.dh_a,
+            &mut c.dh_b,
+            &mut c.dxs,
+        )?;
         let out_dim = self.gcn.out_dim();
         for ((w, dc), dx) in window.iter().zip(c.days.iter_mut()).zip(&c.dxs) {
             reshape2_zeroed(&mut c.d_day, w.day.n_nodes(), out_dim);
