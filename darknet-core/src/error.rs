@@ -124,6 +124,26 @@ pub enum CoreError {
         /// Why it does not fit.
         reason: &'static str,
     },
+    /// A stream that must come in time order (a filter pass) went back in time.
+    #[error("packet {packet_index} of the stream: ts_ns = {ts_ns} is earlier than the previous packet's {previous_ns}; streaming needs the input in time order (read it into a Trace, which sorts, instead)")]
+    OutOfOrder {
+        /// Index of the packet in the stream (0-based, over every packet pushed).
+        packet_index: u64,
+        /// Its timestamp.
+        ts_ns: u64,
+        /// The timestamp of the packet before it.
+        previous_ns: u64,
+    },
+    /// The second pass over a stream did not see the packets the first pass saw.
+    #[error("the second pass saw {seen} packets where the first saw {expected}: {reason}")]
+    StreamMismatch {
+        /// Packets of the first pass.
+        expected: u64,
+        /// Packets of the second pass (so far).
+        seen: u64,
+        /// What differed.
+        reason: &'static str,
+    },
     /// An operation needs at least one packet, host or day and got none.
     #[error("empty input: {what}")]
     Empty {

@@ -10,7 +10,9 @@
 //! | TCP only | [`tcp_only_filter`] | — | SPEC §2.1 |
 //! | packets per host and day | [`min_packets_filter`] | [`MinPacketsConfig`] (≥ 5; `MoreThan` for the code's > 5) | SPEC B1 |
 //!
-//! [`PaperAFilters`] and [`PaperBFilters`] chain them in the papers' order.
+//! [`PaperAFilters`] and [`PaperBFilters`] chain them in the papers' order. [`stream`] runs
+//! Paper A's chain over a stream in two passes with memory per host, not per packet, with the
+//! same result.
 //!
 //! ```
 //! use darknet_core::{PaperAFilters, SynthConfig};
@@ -26,6 +28,7 @@
 mod bogon;
 mod paper_a;
 mod paper_b;
+pub mod stream;
 
 pub use bogon::{bogon_filter, is_bogon, BogonFilterConfig, BOGON_PREFIXES};
 pub use paper_a::{
@@ -33,6 +36,7 @@ pub use paper_a::{
     PeriodicConfig, VerticalScanConfig,
 };
 pub use paper_b::{min_packets_filter, tcp_only_filter, MinPacketsConfig, MinPacketsRule};
+pub use stream::{FilterPlan, KeptStream, PaperAStream, StreamFilters};
 
 use crate::trace::Trace;
 
@@ -120,10 +124,20 @@ impl PaperAFilters {
     ///
     /// # Errors
     /// [`crate::CoreError::InvalidConfig`] from any filter's config.
+    ///
+    /// The vertical-scan weeks start at the first packet of `trace` unless
+    /// `self.vertical.origin_ns` says otherwise.
     pub fn apply(&self, trace: &Trace) -> crate::Result<(Trace, Vec<FilterReport>)> {
         let a = bogon_filter(trace, &self.bogon);
         let b = isolated_filter(&a.trace, &self.isolated)?;
-        let c = vertical_scan_filter(&b.trace, &self.vertical)?;
+        let vertical = VerticalScanConfig {
+            origin_ns: self
+                .vertical
+                .origin_ns
+                .or_else(|| trace.ts_ns().first().copied()),
+            ..self.vertical
+        };
+        let c = vertical_scan_filter(&b.trace, &vertical)?;
         let d = periodic_filter(&c.trace, &self.periodic)?;
         Ok((d.trace, vec![a.report, b.report, c.report, d.report]))
     }

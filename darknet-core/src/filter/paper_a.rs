@@ -66,9 +66,16 @@ pub fn isolated_filter(trace: &Trace, config: &IsolatedConfig) -> Result<Filtere
 /// Configuration of the vertical-scan filter (SPEC §4 A2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerticalScanConfig {
-    /// Window length in ns (default 7 days). Windows are consecutive from the trace's first
-    /// timestamp (the same week boundaries for every host).
+    /// Window length in ns (default 7 days). Windows are consecutive from `origin_ns` (the same
+    /// week boundaries for every host).
     pub window_ns: u64,
+    /// Start of the first window, in ns since the epoch; `None` (the default) starts it at the
+    /// first timestamp of the trace the filter is given. [`crate::PaperAFilters`] sets it to the
+    /// first packet of the capture, so that the weeks do not move when the isolated-packet
+    /// filter before it removes the first packets, and a stream can place every packet in its
+    /// week as it arrives ([`crate::filter::PaperAStream`]). Packets before the origin fall in
+    /// the first window.
+    pub origin_ns: Option<u64>,
     /// A host reaching at least this many distinct TCP destination ports in one window is
     /// removed (default 20).
     pub max_tcp_ports: usize,
@@ -80,6 +87,7 @@ impl Default for VerticalScanConfig {
     fn default() -> Self {
         VerticalScanConfig {
             window_ns: 7 * NANOS_PER_DAY,
+            origin_ns: None,
             max_tcp_ports: 20,
             max_udp_ports: 15,
         }
@@ -121,14 +129,16 @@ impl VerticalScanConfig {
 /// Complexity: O(n log n) (one sort of per-packet keys).
 pub fn vertical_scan_filter(trace: &Trace, config: &VerticalScanConfig) -> Result<Filtered> {
     config.validate()?;
-    let t0 = trace.ts_ns().first().copied().unwrap_or(0);
+    let t0 = config
+        .origin_ns
+        .unwrap_or_else(|| trace.ts_ns().first().copied().unwrap_or(0));
     let (ts, proto, port, src) = (trace.ts_ns(), trace.proto(), trace.dst_port(), trace.src());
     // One key per TCP/UDP packet: (source, window, protocol, port), sorted and deduplicated,
     // so each (source, window, protocol) run counts distinct ports without per-host maps.
     let mut keys: Vec<u128> = (0..trace.len())
         .filter(|&i| matches!(proto[i], 6 | 17))
         .map(|i| {
-            let window = u128::from((ts[i] - t0) / config.window_ns);
+            let window = u128::from(ts[i].saturating_sub(t0) / config.window_ns);
             u128::from(src[i]) << 96
                 | window << 17
                 | u128::from(proto[i] == 17) << 16

@@ -101,6 +101,8 @@ pub fn filter_trace(
         config.periodic,
     ];
     bar.set_length(enabled.iter().filter(|&&e| e).count() as u64);
+    // The weeks of the vertical-scan filter start at the capture's first packet.
+    let origin_ns = trace.ts_ns().first().copied();
     let mut t = trace;
     let mut push = |f: darknet_core::Filtered, t: &mut Trace| {
         report.steps.push(FilterStep {
@@ -127,6 +129,7 @@ pub fn filter_trace(
         bar.set_message("vertical");
         let cfg = VerticalScanConfig {
             window_ns,
+            origin_ns,
             max_tcp_ports: config.vertical_tcp_ports,
             max_udp_ports: config.vertical_udp_ports,
         };
