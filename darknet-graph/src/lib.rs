@@ -78,7 +78,7 @@ pub use port_graph::distances::{
     choose_references, dijkstra_csr, reference_distances, DistanceConfig, ReferenceDistances,
     ReferenceStrategy,
 };
-pub use port_graph::transitions::{count_transitions, TransitionCounts};
+pub use port_graph::transitions::{count_transitions, TransitionCounts, TransitionStream};
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
 pub use snapshot::{

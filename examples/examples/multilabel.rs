@@ -14,7 +14,9 @@
 //! `partitions/k/{truth,scores,metrics}`, `threshold_sweep.{csv,svg}`, `training_curves.svg`,
 //! `model/`, `report.md`. Only labelled hosts are trained on and evaluated; every host feeds
 //! the port graph. With `--load ... --predict`, every host of the input is labelled by a saved
-//! model without retraining (ports never seen at training get zero embeddings).
+//! model without retraining (ports never seen at training get zero embeddings). With
+//! `--stream` the input is read twice instead of being held in memory, for inputs larger than
+//! memory (a month at Paper A's rate); the results are the same.
 use clap::Parser;
 use darknet_examples::paper_a::{self, Input, MlpConfig, PaperAConfig, PaperAModel};
 use darknet_examples::{run, CliError};
@@ -124,6 +126,10 @@ struct Args {
     /// Keep BatchNorm's running statistics from training as they are (no recalibration pass).
     #[arg(long)]
     no_bn_recalibration: bool,
+    /// Read the input twice instead of holding it in memory (memory per host, not per packet:
+    /// for a month of captures); the same results. Captures must be in time order.
+    #[arg(long)]
+    stream: bool,
     /// Disable the isolated-packet filter.
     #[arg(long)]
     no_isolated_filter: bool,
@@ -188,6 +194,7 @@ fn config(a: &Args) -> PaperAConfig {
         bn_recalibration: !a.no_bn_recalibration,
     });
     c.bn_recalibration = !a.no_bn_recalibration;
+    c.stream = a.stream;
     c
 }
 

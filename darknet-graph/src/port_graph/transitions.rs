@@ -1,7 +1,8 @@
 //! Port-transition counting θ (SPEC §1.3, A4): mergeable per-shard counters.
 
 use super::PortKey;
-use darknet_core::{SourceIndex, Trace};
+use darknet_core::filter::stream::HostMap;
+use darknet_core::{Packet, SourceIndex, Trace};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -325,4 +326,60 @@ pub fn count_transitions(trace: &Trace, sources: &SourceIndex) -> TransitionCoun
             c
         })
         .reduce(TransitionCounts::new, TransitionCounts::merged)
+}
+
+/// Transition counts of packets that arrive one at a time, each source's in time order but the
+/// sources interleaved: the kept packets of darknet-core's streaming filters
+/// ([`darknet_core::filter::KeptStream`]) or a capture read packet by packet. The last port
+/// of every source is kept (8 bytes or so a source), so the counts equal [`count_transitions`]
+/// over the same packets held as one trace, transitions across days included.
+///
+/// ```
+/// use darknet_core::{SynthConfig, Trace};
+/// use darknet_graph::{count_transitions, TransitionStream};
+/// let trace = SynthConfig::paper_a().hosts(50).days(2).build()?.trace();
+/// let mut stream = TransitionStream::new();
+/// trace.iter().for_each(|p| stream.push(&p));
+/// assert_eq!(stream.finish(), count_transitions(&trace, &trace.by_source()));
+/// # Ok::<(), darknet_core::CoreError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TransitionStream {
+    counts: TransitionCounts,
+    /// Each source's last port code.
+    last: HostMap<u32>,
+}
+
+impl TransitionStream {
+    /// Empty counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one packet (ICMP and other protocols without ports are skipped).
+    ///
+    /// Complexity: amortised O(1) (one map lookup; transitions buffered as in
+    /// [`TransitionCounts`]).
+    #[inline]
+    pub fn push(&mut self, p: &Packet) {
+        if let Some(code) = port_code(p.proto.number(), p.dst_port) {
+            let slot = self.last.entry(u32::from(p.src)).or_insert(u32::MAX);
+            let mut prev = (*slot != u32::MAX).then_some(*slot);
+            self.counts.push_code(&mut prev, code);
+            *slot = code;
+            self.counts.maybe_flush();
+        }
+    }
+
+    /// Sources seen with at least one TCP/UDP packet.
+    pub fn n_sources(&self) -> usize {
+        self.last.len()
+    }
+
+    /// The counts, compacted.
+    pub fn finish(self) -> TransitionCounts {
+        let mut c = self.counts;
+        c.compact();
+        c
+    }
 }

@@ -47,6 +47,15 @@ pub enum PaperAError {
         /// What is wrong.
         reason: String,
     },
+    /// A streaming pass failed (packets out of time order, or a file that changed between the
+    /// two passes).
+    #[error("{input}: {source}")]
+    Stream {
+        /// The file being read, or the synthetic darknet.
+        input: String,
+        /// What went wrong, with the packet index.
+        source: darknet_core::CoreError,
+    },
     /// Nothing to work on after a stage (for example every packet removed by the filters).
     #[error("nothing left after {stage}: {detail}")]
     EmptyAfter {

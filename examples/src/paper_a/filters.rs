@@ -2,10 +2,10 @@
 //! applied in order (bogon sources, isolated packets, vertical scanners, periodic walkers),
 //! with what each removed.
 
-use super::error::Result;
+use super::error::{PaperAError, Result};
 use darknet_core::filter::{
     bogon_filter, isolated_filter, periodic_filter, vertical_scan_filter, BogonFilterConfig,
-    IsolatedConfig, PeriodicConfig, VerticalScanConfig,
+    FilterPlan, IsolatedConfig, PeriodicConfig, StreamFilters, VerticalScanConfig,
 };
 use darknet_core::{Trace, NANOS_PER_DAY};
 use serde::Serialize;
@@ -40,6 +40,28 @@ impl Default for FilterConfig {
             window_days: 7,
             vertical_tcp_ports: 20,
             vertical_udp_ports: 15,
+        }
+    }
+}
+
+impl FilterConfig {
+    /// darknet-core's settings of the enabled filters (`None` = off), as both the in-memory
+    /// chain ([`filter_trace`]) and the two-pass stream ([`darknet_core::filter::PaperAStream`])
+    /// use them. The vertical-scan weeks start at the capture's first packet.
+    pub fn core(&self) -> StreamFilters {
+        let window_ns = u64::from(self.window_days) * NANOS_PER_DAY;
+        StreamFilters {
+            bogon: BogonFilterConfig {
+                enabled: self.bogon,
+            },
+            isolated: self.isolated.then_some(IsolatedConfig { window_ns }),
+            vertical: self.vertical_scan.then_some(VerticalScanConfig {
+                window_ns,
+                origin_ns: None,
+                max_tcp_ports: self.vertical_tcp_ports,
+                max_udp_ports: self.vertical_udp_ports,
+            }),
+            periodic: self.periodic.then_some(PeriodicConfig::default()),
         }
     }
 }
@@ -93,7 +115,7 @@ pub fn filter_trace(
     bar: &indicatif::ProgressBar,
 ) -> Result<(Trace, FilterReport)> {
     let mut report = FilterReport::default();
-    let window_ns = u64::from(config.window_days) * NANOS_PER_DAY;
+    let core = config.core();
     let enabled = [
         config.bogon,
         config.isolated,
@@ -105,44 +127,81 @@ pub fn filter_trace(
     let origin_ns = trace.ts_ns().first().copied();
     let mut t = trace;
     let mut push = |f: darknet_core::Filtered, t: &mut Trace| {
-        report.steps.push(FilterStep {
-            name: f.report.name.to_string(),
-            packets_in: f.report.packets_in,
-            packets_removed: f.report.packets_removed,
-            hosts_in: f.report.hosts_in,
-            hosts_removed: f.report.hosts_removed,
-        });
+        report.steps.push(FilterStep::from(&f.report));
         *t = f.trace;
         bar.inc(1);
     };
     if config.bogon {
         bar.set_message("bogon");
-        let f = bogon_filter(&t, &BogonFilterConfig { enabled: true });
+        let f = bogon_filter(&t, &core.bogon);
         push(f, &mut t);
     }
-    if config.isolated {
+    if let Some(c) = &core.isolated {
         bar.set_message("isolated");
-        let f = isolated_filter(&t, &IsolatedConfig { window_ns })?;
+        let f = isolated_filter(&t, c)?;
         push(f, &mut t);
     }
-    if config.vertical_scan {
+    if let Some(c) = &core.vertical {
         bar.set_message("vertical");
-        let cfg = VerticalScanConfig {
-            window_ns,
-            origin_ns,
-            max_tcp_ports: config.vertical_tcp_ports,
-            max_udp_ports: config.vertical_udp_ports,
-        };
-        let f = vertical_scan_filter(&t, &cfg)?;
+        let c = VerticalScanConfig { origin_ns, ..*c };
+        let f = vertical_scan_filter(&t, &c)?;
         push(f, &mut t);
     }
-    if config.periodic {
+    if let Some(c) = &core.periodic {
         bar.set_message("periodic");
-        let f = periodic_filter(&t, &PeriodicConfig::default())?;
+        let f = periodic_filter(&t, c)?;
         push(f, &mut t);
     }
     bar.finish_and_clear();
     report.packets_out = t.len();
     report.hosts_out = t.by_source().len();
     Ok((t, report))
+}
+
+impl From<&darknet_core::FilterReport> for FilterStep {
+    fn from(r: &darknet_core::FilterReport) -> Self {
+        FilterStep {
+            name: r.name.to_string(),
+            packets_in: r.packets_in,
+            packets_removed: r.packets_removed,
+            hosts_in: r.hosts_in,
+            hosts_removed: r.hosts_removed,
+        }
+    }
+}
+
+impl FilterReport {
+    /// `Ok` when packets are left.
+    ///
+    /// # Errors
+    /// [`PaperAError::EmptyAfter`] naming what each filter removed.
+    pub fn check_not_empty(&self) -> Result<()> {
+        if self.packets_out > 0 {
+            return Ok(());
+        }
+        Err(PaperAError::EmptyAfter {
+            stage: "filtering",
+            detail: self
+                .steps
+                .iter()
+                .map(|s| format!("{} removed {} packets", s.name, s.packets_removed))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    /// The report of the streaming filters' first pass, in the same shape as
+    /// [`filter_trace`]'s (a disabled bogon filter has no step).
+    pub fn from_plan(plan: &FilterPlan, config: &FilterConfig) -> Self {
+        FilterReport {
+            steps: plan
+                .reports()
+                .iter()
+                .filter(|r| config.bogon || r.name != "bogon-source")
+                .map(FilterStep::from)
+                .collect(),
+            packets_out: plan.packets_out() as usize,
+            hosts_out: plan.hosts_out() as usize,
+        }
+    }
 }

@@ -17,6 +17,11 @@
 //! trained on and evaluated. Every host left by the filters, labelled or not, feeds the port
 //! graph and thus the port embeddings, and [`PaperAModel::predict`] labels every host.
 //!
+//! **Memory.** By default the input is held as one trace (47 bytes a packet). With
+//! [`PaperAConfig::stream`] it is read twice instead ([`stream`]): the filters and the port
+//! graph need memory per host, and only the labelled hosts' kept packets are held; the
+//! results are the same.
+//!
 //! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
 //! [`filters::apply_filters`], [`port_stage`], [`build_dataset`], [`evaluate_partitions`],
 //! [`train_final`]), [`write_outputs`] for the files, [`PaperAModel`] to save, load and
@@ -34,6 +39,7 @@ pub mod filters;
 pub mod labels;
 pub mod model;
 pub mod output;
+pub mod stream;
 
 pub use baseline::{Mlp, MlpConfig};
 pub use error::{PaperAError, Result};
@@ -41,6 +47,7 @@ pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, Filte
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
+pub use stream::{stream_input, Streamed};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
@@ -172,6 +179,10 @@ pub struct PaperAConfig {
     /// small variances that BatchNorm scales up, so evaluation-mode scores can differ badly from
     /// training-mode ones; see [`recalibrate_batchnorm`].
     pub bn_recalibration: bool,
+    /// Read the input twice instead of holding it as one trace: ingest, filters and port
+    /// graph with memory per host, not per packet (see [`stream`]); the same results. For
+    /// captures larger than memory (a month at Paper A's rate is 29 GB as a trace).
+    pub stream: bool,
     /// No messages on stderr.
     pub quiet: bool,
 }
@@ -191,6 +202,7 @@ impl Default for PaperAConfig {
             ros_percentage: darknet_eval::DEFAULT_ROS_PERCENTAGE,
             final_model: true,
             bn_recalibration: true,
+            stream: false,
             quiet: false,
         }
     }
@@ -366,9 +378,14 @@ pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
 }
 
 /// Packets per chunk appended to the trace while reading captures.
-const READ_CHUNK: usize = 1 << 20;
+pub(crate) const READ_CHUNK: usize = 1 << 20;
 
-fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Trace> {
+/// The capture files of `paths`: files as given, directories expanded in name order to their
+/// `.pcap` / `.pcapng` / `.cap` files, or their `.csv` files when there is none.
+///
+/// # Errors
+/// [`PaperAError::Io`] for an unreadable directory, [`PaperAError::InvalidConfig`] for no file.
+pub(crate) fn capture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -404,6 +421,11 @@ fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result
             reason: "no capture file found",
         });
     }
+    Ok(files)
+}
+
+fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Trace> {
+    let files = capture_files(paths)?;
     bar.set_length(files.len() as u64);
     let mut trace = Trace::default();
     // Set once a packet arrives earlier than the trace so far: from then on collect, sort once.
@@ -501,12 +523,24 @@ pub fn port_stage(trace: &Trace, cfg: &PaperAConfig) -> Result<PortStage> {
         stage: "building the port graph",
         detail: e.to_string(),
     })?;
+    port_stage_from_graph(&graph, t0.elapsed().as_secs_f64(), cfg)
+}
+
+/// [`port_stage`] from a port graph built elsewhere (by the streaming passes, say);
+/// `t_graph` is the seconds its construction took, reported as the `port graph` timing.
+///
+/// # Errors
+/// As [`port_stage`].
+pub fn port_stage_from_graph(
+    graph: &PortGraph,
+    t_graph: f64,
+    cfg: &PaperAConfig,
+) -> Result<PortStage> {
     let dcfg = DistanceConfig::default()
         .n_references(cfg.n_references)
         .seed(cfg.seed);
-    let t_graph = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let dist = reference_distances(&graph, &dcfg)?;
+    let dist = reference_distances(graph, &dcfg)?;
     let t_dist = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let reach =
@@ -840,6 +874,122 @@ pub struct PaperAResult {
     pub timings: Vec<(String, f64)>,
 }
 
+/// Ingest, filters and port graph, by either path; what the rest of [`run`] starts from.
+struct Staged {
+    /// The filtered trace (in-memory path) or the labelled hosts' kept packets (streaming).
+    trace: Trace,
+    graph: PortGraph,
+    labels: LabelRows,
+    filters: FilterReport,
+    n_packets_in: usize,
+    n_hosts_in: usize,
+    n_days: usize,
+}
+
+fn note_input(
+    cfg: &PaperAConfig,
+    n_packets: usize,
+    n_hosts: usize,
+    n_days: usize,
+    ls: &LabelSummary,
+) {
+    cfg.note(format!("{n_packets} packets from {n_hosts} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
+    if ls.n_outside() > 0 {
+        cfg.note(format!(
+            "warning: {} reports in categories outside the 7 ignored ({:?})",
+            ls.n_outside(),
+            ls.outside_categories
+        ));
+    }
+}
+
+fn note_filters(cfg: &PaperAConfig, report: &FilterReport) -> Result<()> {
+    for s in &report.steps {
+        cfg.note(format!(
+            "filter {}: removed {} of {} packets, {} of {} hosts",
+            s.name, s.packets_removed, s.packets_in, s.hosts_removed, s.hosts_in
+        ));
+    }
+    report.check_not_empty()
+}
+
+/// The in-memory path: one trace, the filters, the port graph. Timings `ingest`, `filters`,
+/// `port graph`.
+fn stage_in_memory(
+    input: &Input,
+    cfg: &PaperAConfig,
+    timings: &mut Vec<(String, f64)>,
+) -> Result<Staged> {
+    let clock = Instant::now();
+    let bar = bar_unless_quiet(cfg, "ingest");
+    let Ingested { trace: raw, labels } = load_input_with(input, cfg.min_reports, &bar)?;
+    let n_packets_in = raw.len();
+    let n_hosts_in = raw.by_source().len();
+    let n_days = raw.days(0).len();
+    note_input(cfg, n_packets_in, n_hosts_in, n_days, &labels.summary);
+    timings.push(("ingest".into(), clock.elapsed().as_secs_f64()));
+    let clock = Instant::now();
+    // The raw trace moves into the filters and is dropped by the first one.
+    let bar = bar_unless_quiet(cfg, "filters");
+    let (trace, filters) = filters::filter_trace(raw, &cfg.filters, &bar)?;
+    note_filters(cfg, &filters)?;
+    timings.push(("filters".into(), clock.elapsed().as_secs_f64()));
+    let clock = Instant::now();
+    let graph = PortGraph::from_trace(&trace).map_err(|e| PaperAError::EmptyAfter {
+        stage: "building the port graph",
+        detail: e.to_string(),
+    })?;
+    timings.push(("port graph".into(), clock.elapsed().as_secs_f64()));
+    Ok(Staged {
+        trace,
+        graph,
+        labels,
+        filters,
+        n_packets_in,
+        n_hosts_in,
+        n_days,
+    })
+}
+
+/// The streaming path ([`stream`]). Timings `pass 1 (ingest, filter plan)`, `pass 2 (kept
+/// packets, transitions)`, `port graph` (building it from the counts).
+fn stage_streaming(
+    input: &Input,
+    cfg: &PaperAConfig,
+    timings: &mut Vec<(String, f64)>,
+) -> Result<Staged> {
+    let bar = bar_unless_quiet(cfg, "ingest");
+    let s = stream_input(input, cfg, &bar)?;
+    note_input(
+        cfg,
+        s.n_packets_in,
+        s.n_hosts_in,
+        s.n_days,
+        &s.labels.summary,
+    );
+    note_filters(cfg, &s.filters)?;
+    cfg.note(format!(
+        "stream: held the {} kept packets of labelled hosts (of {} kept)",
+        s.labelled.len(),
+        s.filters.packets_out
+    ));
+    timings.push(("pass 1 (ingest, filter plan)".into(), s.pass_secs[0]));
+    timings.push((
+        "pass 2 (ingest, kept packets, port transitions)".into(),
+        s.pass_secs[1],
+    ));
+    timings.push(("port graph".into(), s.graph_secs));
+    Ok(Staged {
+        trace: s.labelled,
+        graph: s.graph,
+        labels: s.labels,
+        filters: s.filters,
+        n_packets_in: s.n_packets_in,
+        n_hosts_in: s.n_hosts_in,
+        n_days: s.n_days,
+    })
+}
+
 /// Runs the whole pipeline (see the module doc).
 ///
 /// # Errors
@@ -848,51 +998,22 @@ pub struct PaperAResult {
 pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
     cfg.validate()?;
     let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
-        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
-        clock = Instant::now();
+    let staged = if cfg.stream {
+        stage_streaming(input, cfg, &mut timings)?
+    } else {
+        stage_in_memory(input, cfg, &mut timings)?
     };
-    let bar = bar_unless_quiet(cfg, "ingest");
-    let Ingested {
-        trace: raw,
+    let Staged {
+        trace,
+        graph,
         labels: ingested_labels,
-    } = load_input_with(input, cfg.min_reports, &bar)?;
-    let n_packets_in = raw.len();
-    let n_hosts_in = raw.by_source().len();
-    let n_days = raw.days(0).len();
-    let ls = &ingested_labels.summary;
-    cfg.note(format!("{n_packets_in} packets from {n_hosts_in} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
-    if ls.n_outside() > 0 {
-        cfg.note(format!(
-            "warning: {} reports in categories outside the 7 ignored ({:?})",
-            ls.n_outside(),
-            ls.outside_categories
-        ));
-    }
-    lap("ingest", &mut timings);
-    // The raw trace moves into the filters and is dropped by the first one.
-    let bar = bar_unless_quiet(cfg, "filters");
-    let (trace, filter_report) = filters::filter_trace(raw, &cfg.filters, &bar)?;
-    for s in &filter_report.steps {
-        cfg.note(format!(
-            "filter {}: removed {} of {} packets, {} of {} hosts",
-            s.name, s.packets_removed, s.packets_in, s.hosts_removed, s.hosts_in
-        ));
-    }
-    if trace.is_empty() {
-        return Err(PaperAError::EmptyAfter {
-            stage: "filtering",
-            detail: filter_report
-                .steps
-                .iter()
-                .map(|s| format!("{} removed {} packets", s.name, s.packets_removed))
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    lap("filters", &mut timings);
-    let ports = port_stage(&trace, cfg)?;
+        filters: filter_report,
+        n_packets_in,
+        n_hosts_in,
+        n_days,
+    } = staged;
+    let ports = port_stage_from_graph(&graph, timings.pop().map_or(0.0, |t| t.1), cfg)?;
+    drop(graph);
     cfg.note(format!(
         "port graph: {} ports, {} edges; auto-encoder loss {:.4} after {} epochs",
         ports.summary.n_ports,
@@ -900,16 +1021,25 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         ports.curve.final_loss().unwrap_or(f64::NAN),
         ports.curve.records.len()
     ));
-    lap("port stage", &mut timings);
-    // Split the port stage into its parts.
-    timings.pop();
     timings.extend(ports.timings.iter().cloned());
-    let data = build_dataset(
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
+        timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let mut data = build_dataset(
         &trace,
         &ports.embeddings,
         &ingested_labels,
         cfg.n_partitions,
     )?;
+    if cfg.stream {
+        // `trace` holds the labelled hosts only: count the hosts of all the kept traffic.
+        let r = &mut data.graphs.report;
+        let labelled_present = r.n_hosts - r.n_hosts_unlabelled;
+        r.n_hosts = filter_report.hosts_out;
+        r.n_hosts_unlabelled = r.n_hosts - labelled_present;
+    }
     let dr = data.graphs.report.clone();
     cfg.note(format!("dataset: {}", describe_dataset(&dr)));
     if dr.n_labels_absent > 0 {
