@@ -3,10 +3,10 @@
 //!
 //! - `matmul/*`: f32 products through ndarray's `general_mat_mul` (matrixmultiply, threaded):
 //!   a large square one, the machine's dense-product reference, and the five big products of
-//!   one auto-encoder batch (batch 256, 1024 inputs, 128 hidden), in the layouts the layers
+//!   one auto-encoder batch (batch 256, 1024 inputs, 1024 hidden), in the layouts the layers
 //!   use. Throughput is in elements = floating-point operations (2·m·k·n per product).
-//! - `autoencoder/epoch_*`: one training epoch of the default auto-encoder (1024 → 128 → 16 →
-//!   128 → 1024, Linear → BatchNorm1d → ReLU hidden blocks, batch 256, Adam lr 1e-3) over
+//! - `autoencoder/epoch_*`: one training epoch of the default auto-encoder (1024 → 1024 → 16 →
+//!   1024 → 1024, Linear → BatchNorm1d → ReLU hidden blocks, batch 256, Adam lr 1e-3) over
 //!   64,367 seeded random rows in [0, 1), with one workspace kept across epochs as
 //!   `PortAutoencoderConfig::fit` does. Throughput: the epoch's dense-product FLOPs,
 //!   3 · 2 · rows · Σ in·out of the four Linear layers.
@@ -45,21 +45,17 @@ fn matmul(c: &mut Criterion) {
     g.bench_function("square_2048", |bench| {
         bench.iter(|| product(a.view(), b.view(), &mut out))
     });
-    // The five large products of one batch (256 rows, 1024 ↔ 128), as the layers call them:
-    // forward x·Wᵀ, weight gradient dyᵀ·x, input gradient dy·W.
-    let (nb, d, h) = (256, INPUT_DIM, 128);
+    // The five large products of one batch (256 rows; the default model's hidden layers are
+    // 1024 wide, `geometric_sizes(1024, 16, 1) == [1024]`), as the layers call them: forward
+    // x·Wᵀ, weight gradient dyᵀ·x, input gradient dy·W.
+    let (nb, d) = (256, INPUT_DIM);
     let x = random_dense(nb, d, 3, -1.0);
-    let hid = random_dense(nb, h, 4, -1.0);
-    let w1 = random_dense(h, d, 5, -1.0); // encoder weight (128, 1024)
-    let w4 = random_dense(d, h, 6, -1.0); // output weight (1024, 128)
-    let dy_h = random_dense(nb, h, 7, -1.0);
-    let dy_d = random_dense(nb, d, 8, -1.0);
-    let shapes: [(&str, ArrayView2<'_, f32>, ArrayView2<'_, f32>); 5] = [
-        ("fwd_256x1024_by_1024x128_t", x.view(), w1.t()),
-        ("fwd_256x128_by_128x1024_t", hid.view(), w4.t()),
-        ("dw_128x256_t_by_256x1024", dy_h.t(), x.view()),
-        ("dw_1024x256_t_by_256x128", dy_d.t(), hid.view()),
-        ("dx_256x1024_by_1024x128", dy_d.view(), w4.view()),
+    let w = random_dense(d, d, 5, -1.0);
+    let dy = random_dense(nb, d, 8, -1.0);
+    let shapes: [(&str, ArrayView2<'_, f32>, ArrayView2<'_, f32>); 3] = [
+        ("fwd_256x1024_by_1024x1024_t", x.view(), w.t()),
+        ("dw_1024x256_t_by_256x1024", dy.t(), x.view()),
+        ("dx_256x1024_by_1024x1024", dy.view(), w.view()),
     ];
     for (name, a, b) in shapes {
         let (m, k) = a.dim();
