@@ -147,13 +147,7 @@ pub trait HasParams<T: Float> {
     /// Zeroes every parameter's gradient (call before each backward pass).
     fn zero_grad(&mut self) {
         self.visit_params(&mut |_, mut p| {
-            // Large gradients (a 1024 × 1024 weight) are cleared on all cores: the fill is
-            // bound by memory bandwidth, which one core does not saturate.
-            if p.grad.len() >= 1 << 15 {
-                p.grad.par_map_inplace(|g| *g = T::zero());
-            } else {
-                p.grad.fill(T::zero());
-            }
+            p.grad.fill(T::zero());
             *p.has_grad = false;
         });
     }

@@ -31,10 +31,6 @@ use crate::{Float, HasParams, NnError, Result};
 use ndarray::{ArrayD, Zip};
 use serde::{Deserialize, Serialize};
 
-/// Tensors with at least this many elements are updated in parallel (rayon); smaller ones
-/// sequentially, where the fork costs more than it saves.
-const PARALLEL_MIN_LEN: usize = 1 << 15;
-
 /// Hyper-parameters of [`Adam`]; defaults are PyTorch's.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AdamConfig {
@@ -245,26 +241,17 @@ impl<T: Float> Adam<T> {
         model.visit_params(&mut |_, mut p| {
             let s = &mut state[k];
             k += 1;
-            let update = |w: &mut T, &g: &T, m: &mut T, v: &mut T| {
-                let g = if decay { g + wd * *w } else { g };
-                *m = b1 * *m + one_b1 * g;
-                *v = b2 * *v + one_b2 * g * g;
-                let denom = v.sqrt() / bc2s + eps;
-                *w -= step_size * *m / denom;
-            };
-            let large = p.value.len() >= PARALLEL_MIN_LEN;
-            let zip = Zip::from(&mut p.value)
+            Zip::from(&mut p.value)
                 .and(&p.grad)
                 .and(&mut s.m)
-                .and(&mut s.v);
-            // Each element is updated on its own, so splitting a large tensor across threads
-            // gives the same bits; it halves the step of a 1024 × 1024 weight on 2 cores (the
-            // update streams four arrays and is bound by memory, not arithmetic).
-            if large {
-                zip.par_for_each(update);
-            } else {
-                zip.for_each(update);
-            }
+                .and(&mut s.v)
+                .for_each(|w, &g, m, v| {
+                    let g = if decay { g + wd * *w } else { g };
+                    *m = b1 * *m + one_b1 * g;
+                    *v = b2 * *v + one_b2 * g * g;
+                    let denom = v.sqrt() / bc2s + eps;
+                    *w -= step_size * *m / denom;
+                });
         });
         Ok(())
     }
