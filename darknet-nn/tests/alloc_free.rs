@@ -476,3 +476,30 @@ fn autoencoder_epochs_allocate_only_inside_dense_products() {
         }
     }
 }
+
+/// The same with tensors of 40,000 elements. Guards against parallelising Adam or `zero_grad`
+/// with rayon: its job queue allocates a block every few dozen injected jobs on the calling
+/// thread (seen as one extra allocation every few epochs here).
+#[test]
+fn wide_autoencoder_epochs_allocate_only_inside_dense_products() {
+    use darknet_nn::model::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConfig};
+    let per = per_gemm();
+    let cfg = PortAutoencoderConfig::default()
+        .latent_dim(3)
+        .hidden_layers(1)
+        .batch_size(7);
+    let x = Array2::from_shape_fn((23, 200), |(i, j)| ((i * 5 + j * 3) % 11) as f32 / 11.0);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut model = PortAutoencoder::<f32>::new(cfg, 200, &mut rng).unwrap();
+    assert_eq!(model.encoder[0].linear.weight.value.len(), 40_000);
+    let mut adam = Adam::new(AdamConfig::default()).unwrap();
+    let mut ws = AutoencoderWorkspace::default();
+    let products = 4 * 11;
+    for epoch in 0..30 {
+        let (n, r) = count(|| model.train_epoch_with(x.view(), &mut adam, &mut rng, &mut ws));
+        r.unwrap();
+        if epoch >= WARM_UP_STEPS {
+            assert_eq!(n, products * per + 2, "epoch {epoch}");
+        }
+    }
+}
