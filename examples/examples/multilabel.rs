@@ -227,6 +227,9 @@ fn input(a: &Args) -> Input {
 }
 
 fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
+    if a.stream {
+        eprintln!("multilabel: warning: --stream applies to training; --predict reads its input into memory");
+    }
     let model = PaperAModel::load(dir)?;
     let trace = paper_a::load_input(&input(a), model_min_reports(a))?.trace;
     let p = model.predict(&trace, 50_000)?;
