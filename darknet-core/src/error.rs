@@ -135,11 +135,11 @@ pub enum CoreError {
         previous_ns: u64,
     },
     /// The second pass over a stream did not see the packets the first pass saw.
-    #[error("the second pass saw {seen} packets where the first saw {expected}: {reason}")]
+    #[error("the second pass did not see the first pass's packets: {reason} (first pass {expected}, second pass {seen})")]
     StreamMismatch {
-        /// Packets of the first pass.
+        /// The first pass's count (packets read, or packets kept; see `reason`).
         expected: u64,
-        /// Packets of the second pass (so far).
+        /// The second pass's count so far.
         seen: u64,
         /// What differed.
         reason: &'static str,

@@ -293,10 +293,19 @@ fn a_second_pass_over_other_packets_is_an_error() {
         };
         pass2.push(&q, &mut |_, _| {}).unwrap();
     }
-    assert!(matches!(
-        pass2.finish(),
-        Err(CoreError::StreamMismatch { .. })
-    ));
+    let err = pass2.finish().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CoreError::StreamMismatch {
+                expected: 3,
+                seen: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("kept"), "{err}");
 }
 
 #[test]

@@ -581,7 +581,7 @@ impl KeptStream<'_> {
             return Err(CoreError::StreamMismatch {
                 expected: self.plan.n_packets_in,
                 seen: self.clock.n,
-                reason: "more packets than in the first pass",
+                reason: "more packets read",
             });
         }
         if self.plan.is_removed(p.src) {
@@ -606,14 +606,14 @@ impl KeptStream<'_> {
             return Err(CoreError::StreamMismatch {
                 expected: self.plan.n_packets_in,
                 seen: self.clock.n,
-                reason: "fewer packets than in the first pass",
+                reason: "fewer packets read",
             });
         }
         if self.n_out != self.plan.packets_out {
             return Err(CoreError::StreamMismatch {
-                expected: self.plan.n_packets_in,
-                seen: self.clock.n,
-                reason: "the same number of packets but not the same packets",
+                expected: self.plan.packets_out,
+                seen: self.n_out,
+                reason: "as many packets read, another number kept",
             });
         }
         Ok(())
