@@ -136,46 +136,9 @@ impl<T: Float> GruCell<T> {
         x: ArrayView2<'_, T>,
         h: ArrayView2<'_, T>,
     ) -> Result<(Array2<T>, GruCellCache<T>)> {
-        self.check("GruCell::forward", &x, &h)?;
-        let hs = self.hidden_size();
-        let (gi, gh) = self.gates(x, h);
-        let rows = x.nrows();
-        let mut r = Array2::zeros((rows, hs));
-        let mut z = Array2::zeros((rows, hs));
-        let mut n = Array2::zeros((rows, hs));
-        let mut hn = Array2::zeros((rows, hs));
-        let mut h_new = Array2::zeros((rows, hs));
-        let (gi_r, gi_rest) = gi.view().split_at(Axis(1), hs);
-        let (gi_z, gi_n) = gi_rest.split_at(Axis(1), hs);
-        let (gh_r, gh_rest) = gh.view().split_at(Axis(1), hs);
-        let (gh_z, gh_n) = gh_rest.split_at(Axis(1), hs);
-        Zip::from(&mut r)
-            .and(&gi_r)
-            .and(&gh_r)
-            .for_each(|r, &a, &b| *r = sigmoid(a + b));
-        Zip::from(&mut z)
-            .and(&gi_z)
-            .and(&gh_z)
-            .for_each(|z, &a, &b| *z = sigmoid(a + b));
-        hn.assign(&gh_n);
-        Zip::from(&mut n)
-            .and(&gi_n)
-            .and(&r)
-            .and(&hn)
-            .for_each(|n, &a, &r, &b| *n = (a + r * b).tanh());
-        Zip::from(&mut h_new)
-            .and(&z)
-            .and(&n)
-            .and(&h)
-            .for_each(|o, &z, &n, &h| *o = (T::one() - z) * n + z * h);
-        let cache = GruCellCache {
-            x: x.to_owned(),
-            h: h.to_owned(),
-            r,
-            z,
-            n,
-            hn,
-        };
+        let mut cache = GruCellCache::default();
+        let mut h_new = Array2::zeros((0, 0));
+        self.forward_into(x, h, &mut cache, &mut GruBuffers::default(), &mut h_new)?;
         Ok((h_new, cache))
     }
 
@@ -341,48 +304,8 @@ impl<T: Float> GruCell<T> {
         cache: &GruCellCache<T>,
         d_h_new: ArrayView2<'_, T>,
     ) -> Result<(Array2<T>, Array2<T>)> {
-        check_shape(
-            "GruCell::backward",
-            "d_h_new",
-            cache.h.shape(),
-            d_h_new.shape(),
-        )?;
-        let hs = self.hidden_size();
-        let rows = cache.h.nrows();
-        let mut d_gi = Array2::<T>::zeros((rows, 3 * hs));
-        let mut d_gh = Array2::<T>::zeros((rows, 3 * hs));
-        let mut dh = Array2::<T>::zeros((rows, hs));
-        {
-            let (dgi_r, rest) = d_gi.view_mut().split_at(Axis(1), hs);
-            let (dgi_z, dgi_n) = rest.split_at(Axis(1), hs);
-            let (dgh_r, rest) = d_gh.view_mut().split_at(Axis(1), hs);
-            let (dgh_z, dgh_n) = rest.split_at(Axis(1), hs);
-            step_backward(
-                cache,
-                d_h_new,
-                [dgi_r, dgi_z, dgi_n],
-                [dgh_r, dgh_z, dgh_n],
-                dh.view_mut(),
-            );
-        }
-        general_mat_mul(
-            T::one(),
-            &d_gi.t(),
-            &cache.x,
-            T::one(),
-            self.weight_ih.grad_mut(),
-        );
-        general_mat_mul(
-            T::one(),
-            &d_gh.t(),
-            &cache.h,
-            T::one(),
-            self.weight_hh.grad_mut(),
-        );
-        *self.bias_ih.grad_mut() += &d_gi.sum_axis(Axis(0));
-        *self.bias_hh.grad_mut() += &d_gh.sum_axis(Axis(0));
-        let dx = d_gi.dot(&self.weight_ih.value);
-        general_mat_mul(T::one(), &d_gh, &self.weight_hh.value, T::one(), &mut dh);
+        let (mut dx, mut dh) = (Array2::zeros((0, 0)), Array2::zeros((0, 0)));
+        self.backward_into(cache, d_h_new, &mut GruBuffers::default(), &mut dx, &mut dh)?;
         Ok((dx, dh))
     }
 }
