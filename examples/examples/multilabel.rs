@@ -18,8 +18,8 @@
 //! `--stream` the input is read twice instead of being held in memory, for inputs larger than
 //! memory (a month at Paper A's rate); the results are the same.
 use clap::Parser;
-use darknet_examples::paper_a::{self, Input, MlpConfig, PaperAConfig, PaperAModel};
-use darknet_examples::{run, CliError};
+use darknet_examples::{plots, run, Bars, CliError};
+use darknet_pipelines::paper_a::{self, Input, MlpConfig, PaperAConfig, PaperAModel};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -153,7 +153,6 @@ fn config(a: &Args) -> PaperAConfig {
     } else {
         PaperAConfig::default().with_seed(a.seed)
     };
-    c.quiet = false;
     macro_rules! set {
         ($flag:expr, $dst:expr) => {
             if let Some(v) = $flag {
@@ -231,7 +230,12 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         eprintln!("multilabel: warning: --stream applies to training; --predict reads its input into memory");
     }
     let model = PaperAModel::load(dir)?;
-    let trace = paper_a::load_input(&input(a), model_min_reports(a))?.trace;
+    let trace = paper_a::load_input(
+        &input(a),
+        model_min_reports(a),
+        &Bars::new("multilabel", false),
+    )?
+    .trace;
     let p = model.predict(&trace, 50_000)?;
     std::fs::write(out, p.to_csv()).map_err(|e| format!("{}: {e}", out.display()))?;
     let n_pos = p
@@ -263,8 +267,9 @@ fn main() -> ExitCode {
             (None, None) => {}
         }
         let cfg = config(&args);
-        let result = paper_a::run(&input(&args), &cfg)?;
-        let written = paper_a::write_outputs(&args.out, &result)?;
+        let result = paper_a::run(&input(&args), &cfg, &Bars::new("multilabel", false))?;
+        let mut written = paper_a::write_outputs(&args.out, &result)?;
+        written.extend(plots::paper_a::write_plots(&args.out, &result)?);
         let f1 = |a: &darknet_eval::AggregateReport, k: &str| {
             a.scalars
                 .iter()

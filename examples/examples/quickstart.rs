@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         );
 
         println!("\nPaper A in miniature (multi-label GCN on host graphs, 2 partitions):");
-        let a = darknet_examples::paper_a::quick_demo(args.seed)?;
+        let a = darknet_pipelines::paper_a::quick_demo(args.seed)?;
         println!(
             "  {} packets, {} labelled hosts, {} port nodes, {} partitions",
             a.n_packets, a.n_labelled_hosts, a.n_ports, a.n_partitions
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
         println!("  full run: cargo run --release --example multilabel");
 
         println!("\nPaper B in miniature (daily host embeddings judged by 3-NN):");
-        let b = darknet_examples::paper_b::quick_demo(args.seed)?;
+        let b = darknet_pipelines::paper_b::quick_demo(args.seed)?;
         let r = &b.result;
         let hosts: usize = r.days.iter().map(|d| d.hosts).sum();
         println!(

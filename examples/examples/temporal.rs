@@ -22,11 +22,10 @@
 //! reading is the default; `--code-*` flags (or `--reference-code` for all of them) switch to
 //! the code's.
 use clap::Parser;
-use darknet_examples::paper_b::{
-    self, output, variants, FeatureChoice, Input, ModelKind, OutputDir, PaperBConfig, RunEvent,
-    SweepParam,
+use darknet_examples::{plots, run, Bars, CliError};
+use darknet_pipelines::paper_b::{
+    self, output, variants, FeatureChoice, Input, ModelKind, OutputDir, PaperBConfig, SweepParam,
 };
-use darknet_examples::{progress, run, CliError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -267,62 +266,19 @@ fn main() -> ExitCode {
         let sweeps = sweeps(&args)?;
         let out = args.out.clone();
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        let mut bar: Option<indicatif::ProgressBar> = None;
-        let mut started: Option<(String, std::time::Instant)> = None;
-        let mut sweep_bar: Option<indicatif::ProgressBar> = None;
         let write_dir = OutputDir {
             dir: &out,
             embeddings: !args.no_embeddings,
         };
-        let result =
-            paper_b::run_with(
-                &input(&args),
-                &cfg,
-                Some(write_dir),
-                &sweeps,
-                &mut |ev| match ev {
-                    RunEvent::Stage(s) => {
-                        if let Some(b) = bar.take() {
-                            b.finish_and_clear();
-                        }
-                        if let Some((_, v)) = sweeps.iter().find(|(p, _)| p.name() == s) {
-                            sweep_bar = Some(progress(v.len() as u64, s));
-                        } else {
-                            eprintln!("temporal: {s}");
-                        }
-                    }
-                    RunEvent::VariantStart(name, days) => {
-                        bar = Some(progress(days as u64, &name));
-                        started = Some((name, std::time::Instant::now()));
-                    }
-                    RunEvent::Step(t) => {
-                        if let Some(b) = &bar {
-                            b.set_position(t as u64 + 1);
-                        }
-                    }
-                    RunEvent::VariantDone => {
-                        if let Some(b) = bar.take() {
-                            b.finish_and_clear();
-                        }
-                        if let Some((name, t)) = started.take() {
-                            eprintln!(
-                                "temporal: {name} done in {:.1} s",
-                                t.elapsed().as_secs_f64()
-                            );
-                        }
-                    }
-                    RunEvent::SweepPoint(..) => {
-                        if let Some(b) = &sweep_bar {
-                            b.inc(1);
-                        }
-                    }
-                    _ => {}
-                },
-            )?;
-        if let Some(b) = sweep_bar.take() {
-            b.finish_and_clear();
-        }
-        let written = output::write_outputs(&out, &result)?;
+        let result = paper_b::run(
+            &input(&args),
+            &cfg,
+            Some(write_dir),
+            &sweeps,
+            &Bars::new("temporal", false),
+        )?;
+        let mut written = output::write_outputs(&out, &result)?;
+        written.extend(plots::paper_b::write_plots(&out, &result)?);
         for w in &result.warnings {
             eprintln!("temporal: warning: {w}");
         }

@@ -1,14 +1,16 @@
-//! Shared glue for the command-line examples: one-line errors with a non-zero exit, and
-//! progress bars that appear only when stderr is a terminal.
+//! Shared glue for the command-line examples: one-line errors with a non-zero exit, progress
+//! bars drawn from the pipelines' events (only when stderr is a terminal), and the SVG plots.
+//! The pipelines themselves live in the `darknet-pipelines` crate.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod paper_a;
-pub mod paper_b;
+pub mod plots;
 
+use darknet_pipelines::progress::{Event, Observer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 /// The error type of the examples: any library error, printed as one line.
 pub type CliError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -51,4 +53,74 @@ pub fn progress(len: u64, message: &str) -> ProgressBar {
     );
     bar.set_message(message.to_string());
     bar
+}
+
+/// An [`Observer`] for command lines: a progress bar per stage on stderr (drawn only when
+/// stderr is a terminal), notes and warnings as `NAME: ...` lines on stderr unless quiet.
+pub struct Bars {
+    name: String,
+    quiet: bool,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    /// Bars and messages for program `name`; `quiet` hides notes (warnings are always shown).
+    pub fn new(name: &str, quiet: bool) -> Self {
+        Bars {
+            name: name.to_string(),
+            quiet,
+            bar: Mutex::new(None),
+        }
+    }
+}
+
+impl Observer for Bars {
+    fn on_event(&self, event: &Event<'_>) {
+        let mut slot = self.bar.lock().unwrap_or_else(|p| p.into_inner());
+        match *event {
+            Event::StageStarted { stage, total } => {
+                if let Some(b) = slot.take() {
+                    b.finish_and_clear();
+                }
+                if !self.quiet {
+                    *slot = Some(progress(total, stage));
+                }
+            }
+            Event::StageTotal { total } => {
+                if let Some(b) = slot.as_ref() {
+                    b.set_length(total);
+                }
+            }
+            Event::StageStep { step } => {
+                if let Some(b) = slot.as_ref() {
+                    b.set_message(step.to_string());
+                }
+            }
+            Event::Advanced { n } => {
+                if let Some(b) = slot.as_ref() {
+                    b.inc(n);
+                }
+            }
+            Event::StageFinished => {
+                if let Some(b) = slot.take() {
+                    b.finish_and_clear();
+                }
+            }
+            Event::Note(msg) if !self.quiet => {
+                let line = format!("{}: {msg}", self.name);
+                match slot.as_ref() {
+                    Some(b) => b.suspend(|| eprintln!("{line}")),
+                    None => eprintln!("{line}"),
+                }
+            }
+            Event::Warning(w) => {
+                let line = format!("{}: warning: {w}", self.name);
+                match slot.as_ref() {
+                    Some(b) => b.suspend(|| eprintln!("{line}")),
+                    None => eprintln!("{line}"),
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! with what each removed.
 
 use super::error::{PaperAError, Result};
+use crate::progress::{Observer, Silent, Stage};
 use darknet_core::filter::{
     bogon_filter, isolated_filter, periodic_filter, vertical_scan_filter, BogonFilterConfig,
     FilterPlan, IsolatedConfig, PeriodicConfig, StreamFilters, VerticalScanConfig,
@@ -97,11 +98,11 @@ pub struct FilterReport {
 /// # Errors
 /// darknet-core's [`darknet_core::CoreError::InvalidConfig`] for a zero window or threshold.
 pub fn apply_filters(trace: &Trace, config: &FilterConfig) -> Result<(Trace, FilterReport)> {
-    filter_trace(trace.clone(), config, &indicatif::ProgressBar::hidden())
+    filter_trace(trace.clone(), config, &Silent)
 }
 
-/// [`apply_filters`] on a trace it owns, advancing `bar` by one step per enabled filter (its
-/// length and message are set here).
+/// [`apply_filters`] on a trace it owns, reporting a `filters` stage of one step per enabled
+/// filter to `obs`.
 ///
 /// Memory: each filter reads the current trace and writes the kept packets into a new one,
 /// after which the current one is dropped, so at most two traces (the input and one filter's
@@ -112,8 +113,9 @@ pub fn apply_filters(trace: &Trace, config: &FilterConfig) -> Result<(Trace, Fil
 pub fn filter_trace(
     trace: Trace,
     config: &FilterConfig,
-    bar: &indicatif::ProgressBar,
+    obs: &dyn Observer,
 ) -> Result<(Trace, FilterReport)> {
+    let bar = Stage::start(obs, "filters", 0);
     let mut report = FilterReport::default();
     let core = config.core();
     let enabled = [
@@ -122,37 +124,37 @@ pub fn filter_trace(
         config.vertical_scan,
         config.periodic,
     ];
-    bar.set_length(enabled.iter().filter(|&&e| e).count() as u64);
+    bar.set_total(enabled.iter().filter(|&&e| e).count() as u64);
     // The weeks of the vertical-scan filter start at the capture's first packet.
     let origin_ns = trace.ts_ns().first().copied();
     let mut t = trace;
     let mut push = |f: darknet_core::Filtered, t: &mut Trace| {
         report.steps.push(FilterStep::from(&f.report));
         *t = f.trace;
-        bar.inc(1);
+        bar.advance(1);
     };
     if config.bogon {
-        bar.set_message("bogon");
+        bar.step("bogon");
         let f = bogon_filter(&t, &core.bogon);
         push(f, &mut t);
     }
     if let Some(c) = &core.isolated {
-        bar.set_message("isolated");
+        bar.step("isolated");
         let f = isolated_filter(&t, c)?;
         push(f, &mut t);
     }
     if let Some(c) = &core.vertical {
-        bar.set_message("vertical");
+        bar.step("vertical");
         let c = VerticalScanConfig { origin_ns, ..*c };
         let f = vertical_scan_filter(&t, &c)?;
         push(f, &mut t);
     }
     if let Some(c) = &core.periodic {
-        bar.set_message("periodic");
+        bar.step("periodic");
         let f = periodic_filter(&t, c)?;
         push(f, &mut t);
     }
-    bar.finish_and_clear();
+    drop(bar);
     report.packets_out = t.len();
     report.hosts_out = t.by_source().len();
     Ok((t, report))

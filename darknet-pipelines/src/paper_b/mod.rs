@@ -31,8 +31,9 @@
 //! ([`output`]), and [`quick_demo`] for a miniature run of a few seconds.
 //!
 //! ```no_run
-//! use darknet_examples::paper_b::{run, Input, PaperBConfig};
-//! let result = run(&Input::default(), &PaperBConfig::quick(0), None).unwrap();
+//! use darknet_pipelines::paper_b::{run, Input, PaperBConfig};
+//! use darknet_pipelines::progress::Silent;
+//! let result = run(&Input::default(), &PaperBConfig::quick(0), None, &[], &Silent).unwrap();
 //! for v in &result.variants {
 //!     println!("{}: macro F1 {:?}", v.name, v.scores.as_ref().map(|s| s.macro_f1.mean));
 //! }
@@ -42,6 +43,8 @@ pub mod error;
 pub mod output;
 
 pub use error::{PaperBError, Result};
+
+use crate::progress::{Observer, Silent, Stage};
 
 use darknet_core::synth::PAPER_B_CLASSES_NAMES as PAPER_B_CLASS_LABELS;
 use darknet_core::{day_label, GroundTruth, SynthConfig, Trace};
@@ -1173,21 +1176,7 @@ pub struct PaperBResult {
     pub warnings: Vec<String>,
 }
 
-/// Runs the whole pipeline: reads the input, prepares the days, trains and evaluates every
-/// variant; with `out`, writes each variant's embeddings and model there as soon as it is done
-/// (see [`output`]) and then drops them. Sweeps are run by [`run_with`].
-///
-/// # Errors
-/// The errors of the stages.
-pub fn run(input: &Input, cfg: &PaperBConfig, out: Option<&Path>) -> Result<PaperBResult> {
-    let out = out.map(|dir| OutputDir {
-        dir,
-        embeddings: true,
-    });
-    run_with(input, cfg, out, &[], &mut |_| {})
-}
-
-/// Where [`run_with`] writes as it goes.
+/// Where [`run`] writes as it goes.
 #[derive(Clone, Copy, Debug)]
 pub struct OutputDir<'a> {
     /// The directory (`days.csv`, `models/`, `embeddings/`).
@@ -1196,42 +1185,32 @@ pub struct OutputDir<'a> {
     pub embeddings: bool,
 }
 
-/// Progress events of [`run_with`], for a progress bar.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum RunEvent {
-    /// A stage started.
-    Stage(&'static str),
-    /// A variant started: its name and the number of days.
-    VariantStart(String, usize),
-    /// A variant's training reached this day index.
-    Step(usize),
-    /// A variant finished.
-    VariantDone,
-    /// A sweep point finished.
-    SweepPoint(SweepParam, usize),
-}
-
-/// [`run`] with sweeps (`(parameter, values)`) and a progress callback.
+/// Runs the whole pipeline: reads the input, prepares the days, trains and evaluates every
+/// variant, then runs the `sweeps` (`(parameter, values)`, Paper B's Figure 4; empty for none).
+/// With `out`, writes each variant's embeddings and model there as soon as it is done (see
+/// [`output`]) and then drops them. Progress goes to `obs`: a stage per step, one per variant
+/// (a step per day) and one per sweep (a step per value).
 ///
 /// # Errors
 /// The errors of the stages.
-pub fn run_with(
+pub fn run(
     input: &Input,
     cfg: &PaperBConfig,
     out: Option<OutputDir<'_>>,
     sweeps: &[(SweepParam, Vec<usize>)],
-    events: &mut dyn FnMut(RunEvent),
+    obs: &dyn Observer,
 ) -> Result<PaperBResult> {
     cfg.validate()?;
     let mut stage_secs = Vec::new();
     let t0 = Instant::now();
-    events(RunEvent::Stage("ingest"));
+    let stage = Stage::start(obs, "ingest", 0);
     let ing = load_input(input)?;
+    drop(stage);
     stage_secs.push(("ingest".to_string(), t0.elapsed().as_secs_f64()));
     let t1 = Instant::now();
-    events(RunEvent::Stage("snapshots"));
+    let stage = Stage::start(obs, "snapshots", 0);
     let prep = prepare(&ing, cfg)?;
+    drop(stage);
     drop(ing);
     stage_secs.push(("snapshots".to_string(), t1.elapsed().as_secs_f64()));
     let mut warnings = prep.warnings.clone();
@@ -1240,8 +1219,12 @@ pub fn run_with(
     }
     let mut variants = Vec::new();
     for &v in &cfg.variants {
-        events(RunEvent::VariantStart(v.name(), prep.days.len()));
-        let run = train_variant(&prep, v, cfg, &mut |t, _| events(RunEvent::Step(t)))?;
+        let stage = Stage::start(obs, &v.name(), prep.days.len() as u64);
+        let mut last = 0;
+        let run = train_variant(&prep, v, cfg, &mut |t, _| {
+            stage.advance((t + 1).saturating_sub(last) as u64);
+            last = last.max(t + 1);
+        })?;
         let scores = evaluate_variant(&prep, &run, cfg, &mut warnings)?;
         if let Some(o) = out {
             if o.embeddings {
@@ -1264,15 +1247,16 @@ pub fn run_with(
             loss_first_last: losses.first().zip(losses.last()).map(|(a, b)| (*a, *b)),
             curve: run.curve,
         });
-        events(RunEvent::VariantDone);
+        drop(stage);
     }
     let mut done_sweeps = Vec::new();
     for (param, values) in sweeps {
-        events(RunEvent::Stage(param.name()));
+        let stage = Stage::start(obs, &format!("{} sweep", param.name()), values.len() as u64);
         let t = Instant::now();
-        let pts = sweep(&prep, cfg, *param, values, &mut warnings, &mut |v| {
-            events(RunEvent::SweepPoint(*param, v))
+        let pts = sweep(&prep, cfg, *param, values, &mut warnings, &mut |_| {
+            stage.advance(1)
         })?;
+        drop(stage);
         stage_secs.push((format!("{} sweep", param.name()), t.elapsed().as_secs_f64()));
         done_sweeps.push((*param, pts));
     }
@@ -1314,7 +1298,13 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
         Variant::new(ModelKind::IGcnGru, true),
         Variant::new(ModelKind::IDarkVec, false),
     ];
-    let result = run(&Input::Synthetic(tiny_synth(seed)), &cfg, None)?;
+    let result = run(
+        &Input::Synthetic(tiny_synth(seed)),
+        &cfg,
+        None,
+        &[],
+        &Silent,
+    )?;
     Ok(QuickDemo {
         result,
         secs: t.elapsed().as_secs_f64(),

@@ -20,6 +20,7 @@ use super::error::{PaperAError, Result};
 use super::filters::FilterReport;
 use super::labels::{read_label_file, rows_from_reports, LabelRows};
 use super::{capture_files, Input, PaperAConfig, READ_CHUNK};
+use crate::progress::{Observer, Stage};
 use darknet_core::filter::stream::HostMap;
 use darknet_core::filter::PaperAStream;
 use darknet_core::{Packet, SyntheticDarknet, Trace};
@@ -101,18 +102,15 @@ impl Source {
 }
 
 /// Reads `input` twice and returns what the in-memory path's ingest, filters and port-graph
-/// construction would give (see the module doc). `bar` advances one step per day or file and
-/// pass.
+/// construction would give (see the module doc). Reports an `ingest` stage to `obs`, one step
+/// per day or file and pass.
 ///
 /// # Errors
 /// Reader and label-file errors; [`PaperAError::Stream`] for packets out of time order (with
 /// the file) or a file that changed between the passes; [`PaperAError::EmptyAfter`] for input
 /// without packets, or without any TCP/UDP port after the filters.
-pub fn stream_input(
-    input: &Input,
-    cfg: &PaperAConfig,
-    bar: &indicatif::ProgressBar,
-) -> Result<Streamed> {
+pub fn stream_input(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Streamed> {
+    let bar = Stage::start(obs, "ingest", 0);
     let (source, labels) = match input {
         Input::Synthetic(c) => {
             let d = c.build()?;
@@ -131,14 +129,14 @@ pub fn stream_input(
         let input = name.to_string();
         move |source| PaperAError::Stream { input, source }
     };
-    bar.set_length(2 * source.len());
+    bar.set_total(2 * source.len());
     // Pass 1: the filters' plan.
     let t0 = std::time::Instant::now();
-    bar.set_message("pass 1: filters");
+    bar.step("pass 1: filters");
     let mut pass1 = PaperAStream::new(cfg.filters.core())?;
     source.for_each_run(
         &mut |name, run| pass1.push_all(run).map_err(wrap(name)),
-        &mut || bar.inc(1),
+        &mut || bar.advance(1),
     )?;
     let plan = pass1.finish();
     if plan.n_packets_in() == 0 {
@@ -150,7 +148,7 @@ pub fn stream_input(
     let first = t0.elapsed().as_secs_f64();
     // Pass 2: the kept packets into the port graph, and the labelled hosts' packets kept.
     let t1 = std::time::Instant::now();
-    bar.set_message("pass 2: port graph");
+    bar.step("pass 2: port graph");
     let labelled: HostMap<()> = labels.hosts.iter().map(|h| (u32::from(*h), ())).collect();
     let mut transitions = TransitionStream::new();
     let mut held: Vec<(u64, Packet)> = Vec::new();
@@ -167,10 +165,10 @@ pub fn stream_input(
                 .try_for_each(|p| pass2.push(p, &mut keep))
                 .map_err(wrap(name))
         },
-        &mut || bar.inc(1),
+        &mut || bar.advance(1),
     )?;
     pass2.finish().map_err(wrap("the input"))?;
-    bar.finish_and_clear();
+    drop(bar);
     held.sort_unstable_by_key(|h| h.0);
     let labelled = Trace::from_packets(held.into_iter().map(|h| h.1));
     let second = t1.elapsed().as_secs_f64();

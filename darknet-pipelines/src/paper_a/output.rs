@@ -2,12 +2,11 @@
 //! (CSV + SVG), the training curves (SVG), the saved model and `report.md` beside Paper A's
 //! reported figures (SPEC §1.9).
 
-use super::error::{io_err, PaperAError, Result};
+use super::error::{io_err, Result};
 use super::labels::{CATEGORY_IDS, LABEL_TITLES};
 use super::PaperAResult;
 use darknet_eval::{AggregateReport, MeanStd, SweepPoint};
 use ndarray::ArrayView2;
-use plotters::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -242,13 +241,6 @@ fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(io_err(path))
 }
 
-fn plot_err(path: &Path) -> impl Fn(String) -> PaperAError + '_ {
-    move |reason| PaperAError::Plot {
-        path: path.to_path_buf(),
-        reason,
-    }
-}
-
 /// Writes the τ sweep as CSV `threshold,label,precision,recall,f1` (then the sample, micro and
 /// macro averages as labels `samples avg`, ...).
 pub fn sweep_csv(points: &[SweepPoint], labels: &[String]) -> String {
@@ -274,153 +266,6 @@ pub fn sweep_csv(points: &[SweepPoint], labels: &[String]) -> String {
         }
     }
     out
-}
-
-/// Per-label precision, recall and F1 against τ, three panels (Paper A's Fig. 5).
-pub fn sweep_svg(path: &Path, points: &[SweepPoint], labels: &[String]) -> Result<()> {
-    let e = plot_err(path);
-    let root = SVGBackend::new(path, (1500, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-    let panels = root.split_evenly((1, 3));
-    type Get = fn(&darknet_eval::LabelPrf) -> f64;
-    let metrics: [(&str, Get); 3] = [
-        ("precision", |s| s.precision),
-        ("recall", |s| s.recall),
-        ("F1", |s| s.f1),
-    ];
-    for (panel, (name, get)) in panels.iter().zip(metrics) {
-        let mut chart = ChartBuilder::on(panel)
-            .caption(format!("{name} per label vs threshold"), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0.0f64..1.0, 0.0f64..1.02)
-            .map_err(|x| e(x.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("threshold τ")
-            .y_desc(name)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        for (l, label) in labels.iter().enumerate() {
-            let color = Palette99::pick(l).to_rgba();
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.threshold, get(&p.per_label[l]))),
-                    color.stroke_width(2),
-                ))
-                .map_err(|x| e(x.to_string()))?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-    }
-    root.present().map_err(|x| e(x.to_string()))
-}
-
-/// A named curve: name, (epoch, loss) points, dashed.
-type Curve = (String, Vec<(f64, f64)>, bool);
-
-/// Training loss against epoch: the auto-encoder (left); the GCN of each partition (solid) and
-/// the baseline MLP (dashed) (right).
-pub fn curves_svg(path: &Path, r: &PaperAResult) -> Result<()> {
-    let e = plot_err(path);
-    let root = SVGBackend::new(path, (1200, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-    let panels = root.split_evenly((1, 2));
-    let ae: Vec<(f64, f64)> = r
-        .autoencoder_curve
-        .records
-        .iter()
-        .map(|x| (x.epoch as f64, x.loss))
-        .collect();
-    let mut series: Vec<Curve> = Vec::new();
-    for p in &r.partitions {
-        series.push((
-            format!("GCN {}", p.k),
-            p.gcn_curve
-                .records
-                .iter()
-                .map(|x| (x.epoch as f64, x.loss))
-                .collect(),
-            false,
-        ));
-        if let Some((_, _, c)) = &p.baseline {
-            series.push((
-                format!("MLP {}", p.k),
-                c.records.iter().map(|x| (x.epoch as f64, x.loss)).collect(),
-                true,
-            ));
-        }
-    }
-    let groups: [(&str, Vec<Curve>); 2] = [
-        (
-            "port auto-encoder (MSE)",
-            vec![("auto-encoder".into(), ae, false)],
-        ),
-        ("classifiers (BCE)", series),
-    ];
-    for (panel, (title, ss)) in panels.iter().zip(groups) {
-        let max_x = ss
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.0))
-            .fold(1.0f64, f64::max);
-        let max_y = ss
-            .iter()
-            .flat_map(|s| s.1.iter().map(|p| p.1))
-            .filter(|v| v.is_finite())
-            .fold(1e-6f64, f64::max);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(format!("training loss: {title}"), ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.0f64..max_x, 0.0f64..max_y * 1.05)
-            .map_err(|x| e(x.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc("loss")
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-        for (i, (name, pts, dashed)) in ss.into_iter().enumerate() {
-            let color = Palette99::pick(
-                i / if title.starts_with("classifiers") && r.config.baseline.is_some() {
-                    2
-                } else {
-                    1
-                },
-            )
-            .to_rgba();
-            if dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(1)))
-                    .map_err(|x| e(x.to_string()))?
-                    .label(name)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-            } else {
-                chart
-                    .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                    .map_err(|x| e(x.to_string()))?
-                    .label(name)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| e(x.to_string()))?;
-    }
-    root.present().map_err(|x| e(x.to_string()))
 }
 
 fn ms(v: MeanStd) -> String {
@@ -564,7 +409,7 @@ pub fn report_markdown(r: &PaperAResult) -> String {
 /// written.
 ///
 /// # Errors
-/// [`PaperAError::Io`], [`PaperAError::Plot`], model persistence errors.
+/// [`super::PaperAError::Io`], model persistence errors.
 pub fn write_outputs(out: &Path, r: &PaperAResult) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut written = Vec::new();
@@ -599,12 +444,6 @@ pub fn write_outputs(out: &Path, r: &PaperAResult) -> Result<Vec<PathBuf>> {
         &sweep_csv(&r.sweep, &r.label_names),
     )?;
     put(out.join("report.md"), &report_markdown(r))?;
-    let svg = out.join("threshold_sweep.svg");
-    sweep_svg(&svg, &r.sweep, &r.label_names)?;
-    written.push(svg);
-    let svg = out.join("training_curves.svg");
-    curves_svg(&svg, r)?;
-    written.push(svg);
     let model_dir = out.join("model");
     r.model.save(&model_dir)?;
     written.push(model_dir);

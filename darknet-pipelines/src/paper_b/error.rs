@@ -75,14 +75,6 @@ pub enum PaperBError {
         /// Why it is invalid.
         reason: &'static str,
     },
-    /// Drawing a figure failed.
-    #[error("{path}: cannot draw: {reason}")]
-    Plot {
-        /// The SVG file.
-        path: PathBuf,
-        /// What the plotting library said.
-        reason: String,
-    },
     /// Reading the captures failed (the shared capture reader's error).
     #[error("{0}")]
     Capture(String),

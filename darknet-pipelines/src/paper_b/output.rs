@@ -9,9 +9,10 @@
 //! - `report.json`: per variant `per_class_f1` (class → mean, std, support), `macro_f1`,
 //!   `train_seconds`, per-day macro F1; the days, test days, stage times and warnings;
 //! - `report.md`: our figures in the shape of Paper B's Table 3, beside the paper's;
-//! - `training_curves.svg` and `training_curves.csv` (`variant,day,epoch,loss`): the
+//! - `training_curves.csv` (and `.svg`, drawn by the `temporal` example) (`variant,day,epoch,loss`): the
 //!   link-prediction loss of every GNN optimizer step;
-//! - `history_sweep.csv` / `.svg`, `epochs_sweep.csv` / `.svg` when sweeps ran (Figure 4).
+//! - `history_sweep.csv`, `epochs_sweep.csv` when sweeps ran (and their `.svg` plots, drawn by
+//!   the `temporal` example) (Figure 4).
 
 use super::error::{io_err, PaperBError, Result};
 use super::{
@@ -19,7 +20,6 @@ use super::{
     PAPER_B_CLASSES,
 };
 use darknet_eval::MeanStd;
-use plotters::prelude::*;
 use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -477,7 +477,7 @@ fn table_header(s: &mut String, r: &PaperBResult) {
 }
 
 /// Paper B's Figure 4 values for a sweep.
-fn paper_sweep(param: SweepParam) -> &'static [(usize, f64)] {
+pub fn paper_sweep(param: SweepParam) -> &'static [(usize, f64)] {
     match param {
         SweepParam::History => &PAPER_HISTORY_SWEEP,
         SweepParam::Epochs => &PAPER_EPOCHS_SWEEP,
@@ -651,157 +651,6 @@ pub fn sweep_csv(param: SweepParam, points: &[SweepPoint]) -> String {
     s
 }
 
-fn plot_err(path: &Path) -> impl Fn(String) -> PaperBError + '_ {
-    move |reason| PaperBError::Plot {
-        path: path.to_path_buf(),
-        reason,
-    }
-}
-
-/// Macro F1 against the swept parameter, ours (with ± std bars) and the paper's (Figure 4).
-///
-/// # Errors
-/// [`PaperBError::Plot`].
-pub fn sweep_svg(path: &Path, param: SweepParam, points: &[SweepPoint]) -> Result<()> {
-    let e = plot_err(path);
-    let paper = paper_sweep(param);
-    let xmax = points
-        .iter()
-        .map(|p| p.value)
-        .chain(paper.iter().map(|p| p.0))
-        .max()
-        .unwrap_or(1) as f64;
-    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("i-GCN-GRU with features: macro F1 vs {}", param.name()),
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(-0.5f64..xmax + 0.5, 0.0f64..1.02)
-        .map_err(|x| e(x.to_string()))?;
-    chart
-        .configure_mesh()
-        .x_desc(match param {
-            SweepParam::History => "history H (days)",
-            SweepParam::Epochs => "incremental epochs per snapshot",
-        })
-        .y_desc("macro F1 (3-NN)")
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    let ours: Vec<(f64, f64, f64)> = points
-        .iter()
-        .filter_map(|p| {
-            p.macro_f1
-                .mean
-                .map(|m| (p.value as f64, m, p.macro_f1.std.unwrap_or(0.0)))
-        })
-        .collect();
-    chart
-        .draw_series(LineSeries::new(
-            ours.iter().map(|&(x, y, _)| (x, y)),
-            BLUE.stroke_width(2),
-        ))
-        .map_err(|x| e(x.to_string()))?
-        .label("ours (mean over test days)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE));
-    chart
-        .draw_series(ours.iter().map(|&(x, y, sd)| {
-            PathElement::new(vec![(x, (y - sd).max(0.0)), (x, (y + sd).min(1.02))], BLUE)
-        }))
-        .map_err(|x| e(x.to_string()))?;
-    chart
-        .draw_series(
-            ours.iter()
-                .map(|&(x, y, _)| Circle::new((x, y), 3, BLUE.filled())),
-        )
-        .map_err(|x| e(x.to_string()))?;
-    chart
-        .draw_series(LineSeries::new(
-            paper.iter().map(|&(x, y)| (x as f64, y)),
-            RED.stroke_width(2),
-        ))
-        .map_err(|x| e(x.to_string()))?
-        .label("Paper B, Figure 4")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))
-}
-
-/// Link-prediction loss of every GNN variant against its optimizer step.
-///
-/// # Errors
-/// [`PaperBError::Plot`].
-pub fn curves_svg(path: &Path, r: &PaperBResult) -> Result<()> {
-    let e = plot_err(path);
-    let curves: Vec<(&str, Vec<(f64, f64)>)> = r
-        .variants
-        .iter()
-        .filter(|v| v.variant.model != ModelKind::IDarkVec)
-        .map(|v| {
-            (
-                v.name.as_str(),
-                v.curve
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.2.is_finite())
-                    .map(|(k, c)| (k as f64, c.2))
-                    .collect(),
-            )
-        })
-        .collect();
-    let xmax = curves.iter().map(|c| c.1.len()).max().unwrap_or(1).max(1) as f64;
-    let ymax = curves
-        .iter()
-        .flat_map(|c| c.1.iter().map(|p| p.1))
-        .fold(0.0f64, f64::max)
-        .max(1e-3)
-        * 1.05;
-    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "link-prediction loss (NLL) per optimizer step",
-            ("sans-serif", 20),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0.0f64..xmax, 0.0f64..ymax)
-        .map_err(|x| e(x.to_string()))?;
-    chart
-        .configure_mesh()
-        .x_desc("optimizer step (days and epochs in training order)")
-        .y_desc("NLL")
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    for (k, (name, pts)) in curves.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
-            .map_err(|x| e(x.to_string()))?
-            .label(name.to_string())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))
-}
-
 /// Every GNN optimizer step as CSV `variant,day,epoch,loss` (day = `YYYYMMDD` of the snapshot
 /// trained on, the window's last day for GRU models).
 pub fn curves_csv(r: &PaperBResult) -> String {
@@ -819,13 +668,12 @@ pub fn curves_csv(r: &PaperBResult) -> String {
     s
 }
 
-/// Writes `report.json`, `report.md`, `training_curves.svg` and `.csv`, and the sweeps' CSV and
-/// SVG into
+/// Writes `report.json`, `report.md`, `training_curves.csv` and the sweeps' CSV into
 /// `dir` (embeddings, models and `days.csv` are written by [`super::run`] as it goes).
 /// Returns the files written.
 ///
 /// # Errors
-/// [`PaperBError::Io`], [`PaperBError::Plot`].
+/// [`PaperBError::Io`].
 pub fn write_outputs(dir: &Path, r: &PaperBResult) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut files = Vec::new();
@@ -839,9 +687,6 @@ pub fn write_outputs(dir: &Path, r: &PaperBResult) -> Result<Vec<PathBuf>> {
         .iter()
         .any(|v| v.variant.model != ModelKind::IDarkVec)
     {
-        let p = dir.join("training_curves.svg");
-        curves_svg(&p, r)?;
-        files.push(p);
         let p = dir.join("training_curves.csv");
         write_file(&p, curves_csv(r).as_bytes())?;
         files.push(p);
@@ -849,9 +694,6 @@ pub fn write_outputs(dir: &Path, r: &PaperBResult) -> Result<Vec<PathBuf>> {
     for (param, pts) in &r.sweeps {
         let p = dir.join(format!("{}_sweep.csv", param.name()));
         write_file(&p, sweep_csv(*param, pts).as_bytes())?;
-        files.push(p);
-        let p = dir.join(format!("{}_sweep.svg", param.name()));
-        sweep_svg(&p, *param, pts)?;
         files.push(p);
     }
     Ok(files)

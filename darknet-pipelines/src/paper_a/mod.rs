@@ -28,8 +28,9 @@
 //! predict, and [`quick_demo`] for a miniature run of a few seconds.
 //!
 //! ```no_run
-//! use darknet_examples::paper_a::{run, Input, PaperAConfig};
-//! let result = run(&Input::default(), &PaperAConfig::quick(0)).unwrap();
+//! use darknet_pipelines::paper_a::{run, Input, PaperAConfig};
+//! use darknet_pipelines::progress::Silent;
+//! let result = run(&Input::default(), &PaperAConfig::quick(0), &Silent).unwrap();
 //! println!("sample F1 {:.3}", result.gcn.scalars[2].1.mean.unwrap());
 //! ```
 
@@ -48,6 +49,8 @@ pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LA
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
 pub use stream::{stream_input, Streamed};
+
+use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
@@ -183,8 +186,6 @@ pub struct PaperAConfig {
     /// graph with memory per host, not per packet (see [`stream`]); the same results. For
     /// captures larger than memory (a month at Paper A's rate is 29 GB as a trace).
     pub stream: bool,
-    /// No messages on stderr.
-    pub quiet: bool,
 }
 
 impl Default for PaperAConfig {
@@ -203,7 +204,6 @@ impl Default for PaperAConfig {
             final_model: true,
             bn_recalibration: true,
             stream: false,
-            quiet: false,
         }
     }
 }
@@ -230,7 +230,6 @@ impl PaperAConfig {
                 first_size: 32,
                 ..MlpConfig::default()
             }),
-            quiet: true,
             ..Self::default()
         };
         if let Some(b) = &mut c.baseline {
@@ -290,12 +289,6 @@ impl PaperAConfig {
         }
         Ok(())
     }
-
-    fn note(&self, msg: impl AsRef<str>) {
-        if !self.quiet {
-            eprintln!("multilabel: {}", msg.as_ref());
-        }
-    }
 }
 
 /// Traffic and labels, as ingested.
@@ -315,30 +308,18 @@ pub struct Ingested {
 ///
 /// # Errors
 /// Reader and label-file errors; [`PaperAError::EmptyAfter`] for input without packets.
-pub fn load_input(input: &Input, min_reports: usize) -> Result<Ingested> {
-    load_input_with(input, min_reports, &indicatif::ProgressBar::hidden())
-}
-
-/// [`load_input`] advancing `bar` by one step per synthetic day or capture file (its length is
-/// set here).
-///
-/// # Errors
-/// As [`load_input`].
-pub fn load_input_with(
-    input: &Input,
-    min_reports: usize,
-    bar: &indicatif::ProgressBar,
-) -> Result<Ingested> {
+pub fn load_input(input: &Input, min_reports: usize, obs: &dyn Observer) -> Result<Ingested> {
+    let bar = Stage::start(obs, "ingest", 0);
     let (trace, labels) = match input {
         Input::Synthetic(cfg) => {
             let darknet = cfg.build()?;
-            bar.set_length(u64::from(darknet.n_days()));
+            bar.set_total(u64::from(darknet.n_days()));
             let mut trace = Trace::default();
             let mut day = Vec::new();
             for d in 0..darknet.n_days() {
                 darknet.day_into(d, &mut day);
                 trace.extend_packets(&day);
-                bar.inc(1);
+                bar.advance(1);
             }
             (trace, rows_from_reports(darknet.reports(), min_reports))
         }
@@ -347,10 +328,10 @@ pub fn load_input_with(
                 Some(p) => read_label_file(p, min_reports)?,
                 None => LabelRows::empty(),
             };
-            (read_captures_with(paths, bar)?, rows)
+            (read_captures_into_stage(paths, &bar)?, rows)
         }
     };
-    bar.finish_and_clear();
+    drop(bar);
     if trace.is_empty() {
         return Err(PaperAError::EmptyAfter {
             stage: "reading the input",
@@ -374,7 +355,7 @@ pub fn load_input_with(
 /// [`PaperAError::Io`] for an unreadable directory, darknet-core's reader errors (file and
 /// record), [`PaperAError::InvalidConfig`] for no file.
 pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
-    read_captures_with(paths, &indicatif::ProgressBar::hidden())
+    read_captures_into_stage(paths, &Stage::start(&Silent, "ingest", 0))
 }
 
 /// Packets per chunk appended to the trace while reading captures.
@@ -424,9 +405,9 @@ pub(crate) fn capture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Trace> {
+fn read_captures_into_stage(paths: &[PathBuf], bar: &Stage<'_>) -> Result<Trace> {
     let files = capture_files(paths)?;
-    bar.set_length(files.len() as u64);
+    bar.set_total(files.len() as u64);
     let mut trace = Trace::default();
     // Set once a packet arrives earlier than the trace so far: from then on collect, sort once.
     let mut unsorted: Option<Vec<darknet_core::Packet>> = None;
@@ -456,7 +437,7 @@ fn read_captures_with(paths: &[PathBuf], bar: &indicatif::ProgressBar) -> Result
                 flush(&mut chunk, &mut trace, &mut unsorted);
             }
         }
-        bar.inc(1);
+        bar.advance(1);
     }
     flush(&mut chunk, &mut trace, &mut unsorted);
     Ok(match unsorted {
@@ -499,17 +480,9 @@ pub struct PortStage {
     pub timings: Vec<(String, f64)>,
 }
 
-/// A progress bar of unknown length yet (the stage sets it), hidden when `cfg.quiet`.
-fn bar_unless_quiet(cfg: &PaperAConfig, msg: &str) -> indicatif::ProgressBar {
-    epoch_bar(cfg, 0, msg)
-}
-
-fn epoch_bar(cfg: &PaperAConfig, len: usize, msg: &str) -> indicatif::ProgressBar {
-    let bar = crate::progress(len as u64, msg);
-    if cfg.quiet {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar
+/// Sends `msg` to the observer as a note.
+fn note(obs: &dyn Observer, msg: impl AsRef<str>) {
+    obs.on_event(&Event::Note(msg.as_ref()));
 }
 
 /// Port graph with quartile weights → distances to the reference ports → port auto-encoder →
@@ -517,13 +490,13 @@ fn epoch_bar(cfg: &PaperAConfig, len: usize, msg: &str) -> indicatif::ProgressBa
 ///
 /// # Errors
 /// [`PaperAError::EmptyAfter`] without any TCP/UDP port; model errors.
-pub fn port_stage(trace: &Trace, cfg: &PaperAConfig) -> Result<PortStage> {
+pub fn port_stage(trace: &Trace, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PortStage> {
     let t0 = Instant::now();
     let graph = PortGraph::from_trace(trace).map_err(|e| PaperAError::EmptyAfter {
         stage: "building the port graph",
         detail: e.to_string(),
     })?;
-    port_stage_from_graph(&graph, t0.elapsed().as_secs_f64(), cfg)
+    port_stage_from_graph(&graph, t0.elapsed().as_secs_f64(), cfg, obs)
 }
 
 /// [`port_stage`] from a port graph built elsewhere (by the streaming passes, say);
@@ -535,6 +508,7 @@ pub fn port_stage_from_graph(
     graph: &PortGraph,
     t_graph: f64,
     cfg: &PaperAConfig,
+    obs: &dyn Observer,
 ) -> Result<PortStage> {
     let dcfg = DistanceConfig::default()
         .n_references(cfg.n_references)
@@ -546,9 +520,9 @@ pub fn port_stage_from_graph(
     let reach =
         dist.reachable.iter().filter(|&&r| r).count() as f64 / dist.reachable.len().max(1) as f64;
     let ae_cfg = cfg.autoencoder.seed(cfg.seed);
-    let bar = epoch_bar(cfg, ae_cfg.train.max_epochs, "autoencoder");
-    let (autoencoder, curve) = ae_cfg.fit(dist.distances.view(), &mut |_| bar.inc(1))?;
-    bar.finish_and_clear();
+    let bar = Stage::start(obs, "autoencoder", ae_cfg.train.max_epochs as u64);
+    let (autoencoder, curve) = ae_cfg.fit(dist.distances.view(), &mut |_| bar.advance(1))?;
+    drop(bar);
     let table = autoencoder.encode(dist.distances.view())?;
     let embeddings = PortEmbeddings::new(graph.ports().to_vec(), table)?;
     Ok(PortStage {
@@ -724,7 +698,11 @@ fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
 ///
 /// # Errors
 /// Split, oversampling, training and metric errors.
-pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<PartitionResult>> {
+pub fn evaluate_partitions(
+    data: &Dataset,
+    cfg: &PaperAConfig,
+    obs: &dyn Observer,
+) -> Result<Vec<PartitionResult>> {
     let ds = &data.graphs;
     let folds = darknet_eval::k_fold(
         &(0..ds.len()).collect::<Vec<_>>(),
@@ -739,12 +717,12 @@ pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<Par
         let train_set = GraphSubset::new(&ds.graphs, &train);
         let y_train = y.select(Axis(0), &train);
         let ccfg = cfg.classifier.clone().seed(cfg.seed.wrapping_add(k as u64));
-        let bar = epoch_bar(cfg, ccfg.train.max_epochs, &format!("GCN {k}"));
+        let bar = Stage::start(obs, &format!("GCN {k}"), ccfg.train.max_epochs as u64);
         let (mut classifier, gcn_curve) =
             ccfg.fit(&train_set, y_train.view(), &mut |_: &EpochRecord| {
-                bar.inc(1)
+                bar.advance(1)
             })?;
-        bar.finish_and_clear();
+        drop(bar);
         if cfg.bn_recalibration {
             recalibrate_batchnorm(&mut classifier, &train_set, ccfg.train.batch_size)?;
         }
@@ -762,10 +740,10 @@ pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<Par
             Some(b) => {
                 let mut bc = b.clone();
                 bc.train.seed = cfg.seed.wrapping_add(k as u64);
-                let bar = epoch_bar(cfg, bc.train.max_epochs, &format!("MLP {k}"));
+                let bar = Stage::start(obs, &format!("MLP {k}"), bc.train.max_epochs as u64);
                 let (mlp, curve) =
-                    bc.fit(data.stats.view(), y.view(), &train, &mut |_| bar.inc(1))?;
-                bar.finish_and_clear();
+                    bc.fit(data.stats.view(), y.view(), &train, &mut |_| bar.advance(1))?;
+                drop(bar);
                 let s = mlp
                     .scores(data.stats.select(Axis(0), &fold.test).view())?
                     .mapv(f64::from);
@@ -778,17 +756,20 @@ pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<Par
                 Some((s, r, curve))
             }
         };
-        cfg.note(format!(
-            "partition {k}: {} train (+{} ML-ROS clones), {} test; GCN sample F1 {:.3}{}",
-            fold.train.len(),
-            train.len() - fold.train.len(),
-            fold.test.len(),
-            gcn_report.f1_samples,
-            baseline
-                .as_ref()
-                .map(|(_, r, _)| format!(", MLP baseline {:.3}", r.f1_samples))
-                .unwrap_or_default()
-        ));
+        note(
+            obs,
+            format!(
+                "partition {k}: {} train (+{} ML-ROS clones), {} test; GCN sample F1 {:.3}{}",
+                fold.train.len(),
+                train.len() - fold.train.len(),
+                fold.test.len(),
+                gcn_report.f1_samples,
+                baseline
+                    .as_ref()
+                    .map(|(_, r, _)| format!(", MLP baseline {:.3}", r.f1_samples))
+                    .unwrap_or_default()
+            ),
+        );
         out.push(PartitionResult {
             k,
             n_train: fold.train.len(),
@@ -813,20 +794,21 @@ pub fn evaluate_partitions(data: &Dataset, cfg: &PaperAConfig) -> Result<Vec<Par
 pub fn train_final(
     data: &Dataset,
     cfg: &PaperAConfig,
+    obs: &dyn Observer,
 ) -> Result<(GraphClassifier<f32>, LearningCurve)> {
     let ds = &data.graphs;
     let all: Vec<usize> = (0..ds.len()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1000));
     let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
     let y = f32_labels(&ds.labels).select(Axis(0), &train);
-    let bar = epoch_bar(cfg, cfg.classifier.train.max_epochs, "final GCN");
+    let bar = Stage::start(obs, "final GCN", cfg.classifier.train.max_epochs as u64);
     let set = GraphSubset::new(&ds.graphs, &train);
     let (mut model, curve) =
         cfg.classifier
             .clone()
             .seed(cfg.seed)
-            .fit(&set, y.view(), &mut |_| bar.inc(1))?;
-    bar.finish_and_clear();
+            .fit(&set, y.view(), &mut |_| bar.advance(1))?;
+    drop(bar);
     if cfg.bn_recalibration {
         recalibrate_batchnorm(&mut model, &set, cfg.classifier.train.batch_size)?;
     }
@@ -887,28 +869,35 @@ struct Staged {
 }
 
 fn note_input(
-    cfg: &PaperAConfig,
+    obs: &dyn Observer,
     n_packets: usize,
     n_hosts: usize,
     n_days: usize,
     ls: &LabelSummary,
 ) {
-    cfg.note(format!("{n_packets} packets from {n_hosts} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
+    note(obs, format!("{n_packets} packets from {n_hosts} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
     if ls.n_outside() > 0 {
-        cfg.note(format!(
-            "warning: {} reports in categories outside the 7 ignored ({:?})",
-            ls.n_outside(),
-            ls.outside_categories
-        ));
+        let w = Warning::new(
+            WarningKind::Labels,
+            format!(
+                "{} reports in categories outside the 7 ignored ({:?})",
+                ls.n_outside(),
+                ls.outside_categories
+            ),
+        );
+        obs.on_event(&Event::Warning(&w));
     }
 }
 
-fn note_filters(cfg: &PaperAConfig, report: &FilterReport) -> Result<()> {
+fn note_filters(obs: &dyn Observer, report: &FilterReport) -> Result<()> {
     for s in &report.steps {
-        cfg.note(format!(
-            "filter {}: removed {} of {} packets, {} of {} hosts",
-            s.name, s.packets_removed, s.packets_in, s.hosts_removed, s.hosts_in
-        ));
+        note(
+            obs,
+            format!(
+                "filter {}: removed {} of {} packets, {} of {} hosts",
+                s.name, s.packets_removed, s.packets_in, s.hosts_removed, s.hosts_in
+            ),
+        );
     }
     report.check_not_empty()
 }
@@ -919,20 +908,19 @@ fn stage_in_memory(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    obs: &dyn Observer,
 ) -> Result<Staged> {
     let clock = Instant::now();
-    let bar = bar_unless_quiet(cfg, "ingest");
-    let Ingested { trace: raw, labels } = load_input_with(input, cfg.min_reports, &bar)?;
+    let Ingested { trace: raw, labels } = load_input(input, cfg.min_reports, obs)?;
     let n_packets_in = raw.len();
     let n_hosts_in = raw.by_source().len();
     let n_days = raw.days(0).len();
-    note_input(cfg, n_packets_in, n_hosts_in, n_days, &labels.summary);
+    note_input(obs, n_packets_in, n_hosts_in, n_days, &labels.summary);
     timings.push(("ingest".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
     // The raw trace moves into the filters and is dropped by the first one.
-    let bar = bar_unless_quiet(cfg, "filters");
-    let (trace, filters) = filters::filter_trace(raw, &cfg.filters, &bar)?;
-    note_filters(cfg, &filters)?;
+    let (trace, filters) = filters::filter_trace(raw, &cfg.filters, obs)?;
+    note_filters(obs, &filters)?;
     timings.push(("filters".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
     let graph = PortGraph::from_trace(&trace).map_err(|e| PaperAError::EmptyAfter {
@@ -957,22 +945,25 @@ fn stage_streaming(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    obs: &dyn Observer,
 ) -> Result<Staged> {
-    let bar = bar_unless_quiet(cfg, "ingest");
-    let s = stream_input(input, cfg, &bar)?;
+    let s = stream_input(input, cfg, obs)?;
     note_input(
-        cfg,
+        obs,
         s.n_packets_in,
         s.n_hosts_in,
         s.n_days,
         &s.labels.summary,
     );
-    note_filters(cfg, &s.filters)?;
-    cfg.note(format!(
-        "stream: held the {} kept packets of labelled hosts (of {} kept)",
-        s.labelled.len(),
-        s.filters.packets_out
-    ));
+    note_filters(obs, &s.filters)?;
+    note(
+        obs,
+        format!(
+            "stream: held the {} kept packets of labelled hosts (of {} kept)",
+            s.labelled.len(),
+            s.filters.packets_out
+        ),
+    );
     timings.push(("pass 1 (ingest, filter plan)".into(), s.pass_secs[0]));
     timings.push((
         "pass 2 (ingest, kept packets, port transitions)".into(),
@@ -995,13 +986,13 @@ fn stage_streaming(
 /// # Errors
 /// Every stage's errors; [`PaperAError::EmptyAfter`] when the filters leave nothing,
 /// [`PaperAError::TooFewLabelled`] when too few labelled hosts are in the traffic.
-pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
+pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PaperAResult> {
     cfg.validate()?;
     let mut timings = Vec::new();
     let staged = if cfg.stream {
-        stage_streaming(input, cfg, &mut timings)?
+        stage_streaming(input, cfg, &mut timings, obs)?
     } else {
-        stage_in_memory(input, cfg, &mut timings)?
+        stage_in_memory(input, cfg, &mut timings, obs)?
     };
     let Staged {
         trace,
@@ -1012,15 +1003,18 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         n_hosts_in,
         n_days,
     } = staged;
-    let ports = port_stage_from_graph(&graph, timings.pop().map_or(0.0, |t| t.1), cfg)?;
+    let ports = port_stage_from_graph(&graph, timings.pop().map_or(0.0, |t| t.1), cfg, obs)?;
     drop(graph);
-    cfg.note(format!(
-        "port graph: {} ports, {} edges; auto-encoder loss {:.4} after {} epochs",
-        ports.summary.n_ports,
-        ports.summary.n_edges,
-        ports.curve.final_loss().unwrap_or(f64::NAN),
-        ports.curve.records.len()
-    ));
+    note(
+        obs,
+        format!(
+            "port graph: {} ports, {} edges; auto-encoder loss {:.4} after {} epochs",
+            ports.summary.n_ports,
+            ports.summary.n_edges,
+            ports.curve.final_loss().unwrap_or(f64::NAN),
+            ports.curve.records.len()
+        ),
+    );
     timings.extend(ports.timings.iter().cloned());
     let mut clock = Instant::now();
     let mut lap = |name: &str, timings: &mut Vec<(String, f64)>| {
@@ -1041,15 +1035,18 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         r.n_hosts_unlabelled = r.n_hosts - labelled_present;
     }
     let dr = data.graphs.report.clone();
-    cfg.note(format!("dataset: {}", describe_dataset(&dr)));
+    note(obs, format!("dataset: {}", describe_dataset(&dr)));
     if dr.n_labels_absent > 0 {
-        cfg.note(format!(
-            "warning: labels of {} hosts absent from the (filtered) traffic ignored",
-            dr.n_labels_absent
-        ));
+        note(
+            obs,
+            format!(
+                "warning: labels of {} hosts absent from the (filtered) traffic ignored",
+                dr.n_labels_absent
+            ),
+        );
     }
     lap("host graphs", &mut timings);
-    let mut partitions = evaluate_partitions(&data, cfg)?;
+    let mut partitions = evaluate_partitions(&data, cfg, obs)?;
     lap("partitions", &mut timings);
     let reports: Vec<MultiLabelReport> = partitions.iter().map(|p| p.gcn_report.clone()).collect();
     let gcn = AggregateReport::from_reports(&reports)?;
@@ -1090,7 +1087,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig) -> Result<PaperAResult> {
         &darknet_eval::default_grid(),
     )?;
     let (classifier, final_curve) = if cfg.final_model {
-        let (c, curve) = train_final(&data, cfg)?;
+        let (c, curve) = train_final(&data, cfg, obs)?;
         (c, Some(curve))
     } else {
         (partitions[0].classifier.clone(), None)
@@ -1168,7 +1165,7 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
     let mut cfg = PaperAConfig::quick(seed);
     cfg.partitions_to_run = 2;
     cfg.final_model = false;
-    let r = run(&Input::Synthetic(tiny_synth(seed)), &cfg)?;
+    let r = run(&Input::Synthetic(tiny_synth(seed)), &cfg, &Silent)?;
     let f1 = |a: &AggregateReport| {
         a.scalars
             .iter()

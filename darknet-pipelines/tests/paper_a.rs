@@ -3,9 +3,10 @@
 
 use darknet_core::AbuseReport;
 use darknet_core::{Packet, Trace};
-use darknet_examples::paper_a::{
+use darknet_pipelines::paper_a::{
     self, rows_from_reports, tiny_synth, Input, PaperAConfig, PaperAError, PaperAModel,
 };
+use darknet_pipelines::progress::Silent;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -26,7 +27,7 @@ fn tiny_config() -> PaperAConfig {
 fn end_to_end_outputs_reload_and_determinism() {
     let input = Input::Synthetic(tiny_synth(1));
     let cfg = tiny_config();
-    let r = paper_a::run(&input, &cfg).unwrap();
+    let r = paper_a::run(&input, &cfg, &Silent).unwrap();
 
     // Training loss decreases.
     for p in &r.partitions {
@@ -89,7 +90,7 @@ fn end_to_end_outputs_reload_and_determinism() {
     assert!(a.to_csv().starts_with("id,port_scan,"));
 
     // Same seed, same metrics.
-    let again = paper_a::run(&input, &cfg).unwrap();
+    let again = paper_a::run(&input, &cfg, &Silent).unwrap();
     assert_eq!(again.gcn, r.gcn);
     assert_eq!(again.baseline, r.baseline);
     assert_eq!(again.partitions[1].gcn_scores, r.partitions[1].gcn_scores);
@@ -103,11 +104,11 @@ fn model_from_another_configuration_is_refused() {
     cfg.partitions_to_run = 1;
     cfg.baseline = None;
     cfg.final_model = false;
-    let r = paper_a::run(&input, &cfg).unwrap();
+    let r = paper_a::run(&input, &cfg, &Silent).unwrap();
     let a = tmp("model-a");
     r.model.save(&a).unwrap();
     cfg.autoencoder.latent_dim = 4;
-    let r2 = paper_a::run(&input, &cfg).unwrap();
+    let r2 = paper_a::run(&input, &cfg, &Silent).unwrap();
     let b = tmp("model-b");
     r2.model.save(&b).unwrap();
     // Mix: the classifier of model b with the rest of model a.
@@ -218,10 +219,10 @@ fn empty_results_are_errors_not_panics() {
         paths: vec![],
         labels: Some(f),
     };
-    assert!(paper_a::run(&input, &tiny_config()).is_err());
+    assert!(paper_a::run(&input, &tiny_config(), &Silent).is_err());
     let mut cfg = tiny_config();
     cfg.partitions_to_run = 9;
-    let e = paper_a::run(&Input::Synthetic(tiny_synth(1)), &cfg).unwrap_err();
+    let e = paper_a::run(&Input::Synthetic(tiny_synth(1)), &cfg, &Silent).unwrap_err();
     assert!(
         matches!(
             e,
@@ -325,9 +326,9 @@ fn streaming_gives_the_in_memory_results() {
     let mut cfg = tiny_config();
     cfg.partitions_to_run = 1;
     cfg.final_model = false;
-    let in_memory = paper_a::run(&input, &cfg).unwrap();
+    let in_memory = paper_a::run(&input, &cfg, &Silent).unwrap();
     cfg.stream = true;
-    let streamed = paper_a::run(&input, &cfg).unwrap();
+    let streamed = paper_a::run(&input, &cfg, &Silent).unwrap();
     assert_same_run(&in_memory, &streamed);
     assert!(
         streamed.timings[0].0.starts_with("pass 1"),
@@ -338,9 +339,9 @@ fn streaming_gives_the_in_memory_results() {
     cfg.filters.isolated = false;
     cfg.filters.periodic = false;
     cfg.filters.vertical_tcp_ports = 9;
-    let streamed = paper_a::run(&input, &cfg).unwrap();
+    let streamed = paper_a::run(&input, &cfg, &Silent).unwrap();
     cfg.stream = false;
-    let in_memory = paper_a::run(&input, &cfg).unwrap();
+    let in_memory = paper_a::run(&input, &cfg, &Silent).unwrap();
     assert_same_run(&in_memory, &streamed);
     assert_eq!(streamed.filters.steps.len(), 2);
 }
@@ -372,16 +373,16 @@ fn streaming_reads_captures_twice_and_names_a_file_out_of_time_order() {
     let mut cfg = tiny_config();
     cfg.partitions_to_run = 1;
     cfg.final_model = false;
-    let in_memory = paper_a::run(&in_order, &cfg).unwrap();
+    let in_memory = paper_a::run(&in_order, &cfg, &Silent).unwrap();
     cfg.stream = true;
-    let streamed = paper_a::run(&in_order, &cfg).unwrap();
+    let streamed = paper_a::run(&in_order, &cfg, &Silent).unwrap();
     assert_same_run(&in_memory, &streamed);
     // The directory in name order starts with day 2: the stream cannot take it.
     let by_name = Input::Files {
         paths: vec![dir.clone()],
         labels: Some(labels),
     };
-    let e = paper_a::run(&by_name, &cfg).unwrap_err();
+    let e = paper_a::run(&by_name, &cfg, &Silent).unwrap_err();
     assert!(matches!(e, PaperAError::Stream { .. }), "{e}");
     assert!(e.to_string().contains("c.pcap"), "{e}");
     assert!(e.to_string().contains("time order"), "{e}");

@@ -96,14 +96,6 @@ pub enum PaperAError {
         /// Why it is invalid.
         reason: &'static str,
     },
-    /// Drawing a figure failed.
-    #[error("{path}: cannot draw: {reason}")]
-    Plot {
-        /// The SVG file.
-        path: PathBuf,
-        /// What the plotting library said.
-        reason: String,
-    },
 }
 
 /// Result alias of the Paper A pipeline.
