@@ -77,7 +77,9 @@ pub use ranking::{
     average_precision, coverage_error, label_ranking_average_precision, label_ranking_loss,
     per_label_average_precision, per_label_roc_auc, roc_auc,
 };
-pub use report::{AggregateReport, LabelReport, MeanStd, MultiLabelReport, PerLabel};
+pub use report::{
+    AggregateReport, LabelAggregate, LabelReport, MeanStd, MultiLabelReport, PerLabel, ReportMetric,
+};
 pub use split::{
     five_partitions, iterative_stratification, k_fold, train_validation_test_split, Fold, Split,
 };
