@@ -148,3 +148,44 @@ fn json_round_trip_keeps_label_order() {
     let back: MultiLabelReport = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(back, r);
 }
+
+#[test]
+fn per_label_thresholds_tie_towards_the_run_tau() {
+    use darknet_eval::threshold::{choose_thresholds_near, Thresholds};
+    let y = array![[1u8, 0], [0, 1], [1, 0], [0, 0]];
+    let s = array![[0.8, 0.1], [0.2, 0.9], [0.7, 0.3], [0.1, 0.4]];
+    let grid = default_grid();
+    // Label 0 separates for τ in [0.20, 0.70), label 1 for τ in [0.40, 0.90).
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.5).unwrap(),
+        vec![0.5, 0.5]
+    );
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.1).unwrap(),
+        vec![0.2, 0.4]
+    );
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.95).unwrap(),
+        vec![0.69, 0.89]
+    );
+    assert_eq!(
+        choose_thresholds(y.view(), s.view(), &grid).unwrap(),
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.5).unwrap()
+    );
+    // The chosen thresholds reproduce the validation truth.
+    let t = Thresholds::PerLabel(choose_thresholds_near(y.view(), s.view(), &grid, 0.1).unwrap());
+    assert_eq!(t.apply(s.view()).unwrap(), y);
+    assert_eq!(t.of_label(1), Some(0.4));
+    assert_eq!(Thresholds::Global(0.3).of_label(7), Some(0.3));
+    let json = serde_json::to_string(&t).unwrap();
+    assert!(json.starts_with("{\"per_label\":"), "{json}");
+    // Bad input: a NaN τ, a threshold list of the wrong length.
+    assert!(matches!(
+        choose_thresholds_near(y.view(), s.view(), &grid, f64::NAN),
+        Err(darknet_eval::EvalError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        Thresholds::PerLabel(vec![0.5]).apply(s.view()),
+        Err(darknet_eval::EvalError::ShapeMismatch { .. })
+    ));
+}
