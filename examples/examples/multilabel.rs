@@ -270,25 +270,24 @@ fn main() -> ExitCode {
         let result = paper_a::run(&input(&args), &cfg, &Bars::new("multilabel", false))?;
         let mut written = paper_a::write_outputs(&args.out, &result)?;
         written.extend(plots::paper_a::write_plots(&args.out, &result)?);
-        let f1 = |a: &darknet_eval::AggregateReport, k: &str| {
-            a.scalars
-                .iter()
-                .find(|(n, _)| n == k)
-                .and_then(|(_, v)| v.mean.zip(v.std))
+        let f1 = |a: &darknet_eval::AggregateReport, k: darknet_eval::ReportMetric| {
+            let v = a.get(k);
+            v.mean
+                .zip(v.std)
                 .map_or("n/a".to_string(), |(m, s)| format!("{m:.3} ± {s:.3}"))
         };
         println!(
             "GCN: sample P {} R {} F1 {} (Paper A: 0.80 / 0.81 / 0.76)",
-            f1(&result.gcn, "precision_samples"),
-            f1(&result.gcn, "recall_samples"),
-            f1(&result.gcn, "f1_samples")
+            f1(&result.gcn, darknet_eval::ReportMetric::PrecisionSamples),
+            f1(&result.gcn, darknet_eval::ReportMetric::RecallSamples),
+            f1(&result.gcn, darknet_eval::ReportMetric::F1Samples)
         );
         if let Some(b) = &result.baseline {
             println!(
                 "MLP baseline on per-host statistics: sample P {} R {} F1 {}",
-                f1(b, "precision_samples"),
-                f1(b, "recall_samples"),
-                f1(b, "f1_samples")
+                f1(b, darknet_eval::ReportMetric::PrecisionSamples),
+                f1(b, darknet_eval::ReportMetric::RecallSamples),
+                f1(b, darknet_eval::ReportMetric::F1Samples)
             );
         }
         let total: f64 = result.timings.iter().map(|t| t.1).sum();

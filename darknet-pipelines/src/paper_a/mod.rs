@@ -31,7 +31,7 @@
 //! use darknet_pipelines::paper_a::{run, Input, PaperAConfig};
 //! use darknet_pipelines::progress::Silent;
 //! let result = run(&Input::default(), &PaperAConfig::quick(0), &Silent).unwrap();
-//! println!("sample F1 {:.3}", result.gcn.scalars[2].1.mean.unwrap());
+//! println!("sample F1 {:.3}", result.gcn.f1_samples.mean.unwrap());
 //! ```
 
 pub mod baseline;
@@ -1166,13 +1166,7 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
     cfg.partitions_to_run = 2;
     cfg.final_model = false;
     let r = run(&Input::Synthetic(tiny_synth(seed)), &cfg, &Silent)?;
-    let f1 = |a: &AggregateReport| {
-        a.scalars
-            .iter()
-            .find(|(k, _)| k == "f1_samples")
-            .and_then(|(_, v)| v.mean)
-            .unwrap_or(f64::NAN)
-    };
+    let f1 = |a: &AggregateReport| a.f1_samples.mean.unwrap_or(f64::NAN);
     Ok(QuickDemo {
         n_packets: r.n_packets_in,
         n_labelled_hosts: r.dataset.n_used,

@@ -5,7 +5,7 @@
 use super::error::{io_err, Result};
 use super::labels::{CATEGORY_IDS, LABEL_TITLES};
 use super::PaperAResult;
-use darknet_eval::{AggregateReport, MeanStd, SweepPoint};
+use darknet_eval::{AggregateReport, LabelAggregate, MeanStd, ReportMetric, SweepPoint};
 use ndarray::ArrayView2;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -94,29 +94,8 @@ struct MetricsJson<'a> {
     timings_secs: Vec<(String, f64)>,
 }
 
-fn mean_of(a: &AggregateReport, key: &str) -> MeanStd {
-    a.scalars
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or(MeanStd {
-            mean: None,
-            std: None,
-            n: 0,
-        })
-}
-
-fn label_field(a: &AggregateReport, l: usize, key: &str) -> MeanStd {
-    a.per_label[l]
-        .1
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or(MeanStd {
-            mean: None,
-            std: None,
-            n: 0,
-        })
+fn label_field(a: &AggregateReport, l: usize) -> LabelAggregate {
+    a.per_label.0[l].1
 }
 
 fn table_iii(r: &PaperAResult) -> Vec<TableRow> {
@@ -139,9 +118,9 @@ fn table_iii(r: &PaperAResult) -> Vec<TableRow> {
                 title: LABEL_TITLES
                     .get(l)
                     .map_or_else(|| r.label_names[l].clone(), |s| s.to_string()),
-                precision: label_field(&r.gcn, l, "precision"),
-                recall: label_field(&r.gcn, l, "recall"),
-                f1: label_field(&r.gcn, l, "f1"),
+                precision: label_field(&r.gcn, l).precision,
+                recall: label_field(&r.gcn, l).recall,
+                f1: label_field(&r.gcn, l).f1,
                 support_share: share,
                 paper_a: PaperRow {
                     precision: pp,
@@ -315,32 +294,23 @@ pub fn report_markdown(r: &PaperAResult) -> String {
         r.config.n_partitions, r.partitions.len(), r.config.ros_percentage, r.config.classifier.threshold
     );
     let _ = writeln!(o, "## Sample-based metrics\n\n| metric | GCN (ours) | MLP baseline (ours) | Paper A |\n|---|---|---|---|");
-    let base = |k: &str| {
-        r.baseline
-            .as_ref()
-            .map_or("–".into(), |b| ms(mean_of(b, k)))
-    };
+    let base = |k: ReportMetric| r.baseline.as_ref().map_or("–".into(), |b| ms(b.get(k)));
     for (k, paper) in [
-        ("precision_samples", PAPER_SAMPLES.0),
-        ("recall_samples", PAPER_SAMPLES.1),
-        ("f1_samples", PAPER_SAMPLES.2),
-        ("coverage_error", PAPER_PER_HOST.0),
-        ("label_ranking_loss", PAPER_PER_HOST.1),
-        ("subset_accuracy", PAPER_PER_HOST.2),
-        ("f1_micro", f64::NAN),
-        ("f1_macro", f64::NAN),
+        (ReportMetric::PrecisionSamples, PAPER_SAMPLES.0),
+        (ReportMetric::RecallSamples, PAPER_SAMPLES.1),
+        (ReportMetric::F1Samples, PAPER_SAMPLES.2),
+        (ReportMetric::CoverageError, PAPER_PER_HOST.0),
+        (ReportMetric::LabelRankingLoss, PAPER_PER_HOST.1),
+        (ReportMetric::SubsetAccuracy, PAPER_PER_HOST.2),
+        (ReportMetric::F1Micro, f64::NAN),
+        (ReportMetric::F1Macro, f64::NAN),
     ] {
         let p = if paper.is_nan() {
             "–".to_string()
         } else {
             format!("{paper}")
         };
-        let _ = writeln!(
-            o,
-            "| {k} | {} | {} | {p} |",
-            ms(mean_of(&r.gcn, k)),
-            base(k)
-        );
+        let _ = writeln!(o, "| {k} | {} | {} | {p} |", ms(r.gcn.get(k)), base(k));
     }
     if r.baseline.is_some() {
         let diffs: Vec<f64> = r
@@ -388,9 +358,9 @@ pub fn report_markdown(r: &PaperAResult) -> String {
             let _ = writeln!(
                 o,
                 "| {name} | {} | {} | {} |",
-                ms(label_field(b, l, "precision")),
-                ms(label_field(b, l, "recall")),
-                ms(label_field(b, l, "f1"))
+                ms(label_field(b, l).precision),
+                ms(label_field(b, l).recall),
+                ms(label_field(b, l).f1)
             );
         }
     }
