@@ -69,7 +69,7 @@ struct DatasetJson {
 }
 
 #[derive(Serialize)]
-struct PartitionJson {
+struct PartitionJson<'a> {
     k: usize,
     n_train: usize,
     n_train_oversampled: usize,
@@ -77,6 +77,9 @@ struct PartitionJson {
     gcn_f1_samples: f64,
     gcn_epochs: usize,
     baseline_f1_samples: Option<f64>,
+    hybrid_f1_samples: Option<f64>,
+    n_validation: usize,
+    validation: &'a [super::Validated],
 }
 
 #[derive(Serialize)]
@@ -87,9 +90,11 @@ struct MetricsJson<'a> {
     label_names: &'a [String],
     gcn: &'a AggregateReport,
     mlp_baseline: Option<&'a AggregateReport>,
+    hybrid: Option<&'a AggregateReport>,
+    selection: Option<&'a super::Selection>,
     table_iii: Vec<TableRow>,
     paper_a: BTreeMap<&'static str, f64>,
-    partitions: Vec<PartitionJson>,
+    partitions: Vec<PartitionJson<'a>>,
     dataset: DatasetJson,
     timings_secs: Vec<(String, f64)>,
 }
@@ -145,6 +150,8 @@ pub fn metrics_json(r: &PaperAResult) -> String {
         label_names: &r.label_names,
         gcn: &r.gcn,
         mlp_baseline: r.baseline.as_ref(),
+        hybrid: r.hybrid.as_ref(),
+        selection: r.selection.as_ref(),
         table_iii: table_iii(r),
         paper_a: BTreeMap::from([
             ("precision_samples", PAPER_SAMPLES.0),
@@ -165,6 +172,9 @@ pub fn metrics_json(r: &PaperAResult) -> String {
                 gcn_f1_samples: p.gcn_report.f1_samples,
                 gcn_epochs: p.gcn_curve.records.len(),
                 baseline_f1_samples: p.baseline.as_ref().map(|b| b.1.f1_samples),
+                hybrid_f1_samples: p.hybrid.as_ref().map(|b| b.1.f1_samples),
+                n_validation: p.n_validation,
+                validation: &p.validated,
             })
             .collect(),
         dataset: DatasetJson {
@@ -293,8 +303,9 @@ pub fn report_markdown(r: &PaperAResult) -> String {
         "Protocol: {} random partitions ({} run), part k = test set of partition k; ML-ROS +{} % on the training part; τ = {}. Figures are mean ± std over partitions.\n",
         r.config.n_partitions, r.partitions.len(), r.config.ros_percentage, r.config.classifier.threshold
     );
-    let _ = writeln!(o, "## Sample-based metrics\n\n| metric | GCN (ours) | MLP baseline (ours) | Paper A |\n|---|---|---|---|");
+    let _ = writeln!(o, "## Sample-based metrics\n\n| metric | GCN (ours) | MLP baseline (ours) | hybrid (ours) | Paper A |\n|---|---|---|---|---|");
     let base = |k: ReportMetric| r.baseline.as_ref().map_or("–".into(), |b| ms(b.get(k)));
+    let hyb = |k: ReportMetric| r.hybrid.as_ref().map_or("–".into(), |b| ms(b.get(k)));
     for (k, paper) in [
         (ReportMetric::PrecisionSamples, PAPER_SAMPLES.0),
         (ReportMetric::RecallSamples, PAPER_SAMPLES.1),
@@ -310,7 +321,27 @@ pub fn report_markdown(r: &PaperAResult) -> String {
         } else {
             format!("{paper}")
         };
-        let _ = writeln!(o, "| {k} | {} | {} | {p} |", ms(r.gcn.get(k)), base(k));
+        let _ = writeln!(
+            o,
+            "| {k} | {} | {} | {} | {p} |",
+            ms(r.gcn.get(k)),
+            base(k),
+            hyb(k)
+        );
+    }
+    if let Some(sel) = &r.selection {
+        let _ = writeln!(
+            o,
+            "\n## Chosen on validation data\n\n{:.0} % of each partition's training part was held out before ML-ROS; it alone chose per-label thresholds and each partition's model: {}. Test sample F1 of the chosen models with their thresholds: {}. Saved for prediction: the {} model, thresholds {:?}.\n\n| model | validation F1 (tuned), mean | test sample F1 (tuned thresholds) |\n|---|---|---|",
+            100.0 * sel.validation_fraction,
+            sel.per_partition.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+            ms(sel.chosen_f1_samples),
+            sel.saved,
+            sel.thresholds
+        );
+        for (kind, val, test) in &sel.per_model {
+            let _ = writeln!(o, "| {kind} | {val:.3} | {} |", ms(*test));
+        }
     }
     if r.baseline.is_some() {
         let diffs: Vec<f64> = r
@@ -407,6 +438,13 @@ pub fn write_outputs(out: &Path, r: &PaperAResult) -> Result<Vec<PathBuf>> {
                 &table_csv(&p.test_hosts, &r.label_names, s.view()),
             )?;
             put(dir.join("baseline_metrics.json"), &rep.to_json())?;
+        }
+        if let Some((s, rep, _)) = &p.hybrid {
+            put(
+                dir.join("hybrid_scores.csv"),
+                &table_csv(&p.test_hosts, &r.label_names, s.view()),
+            )?;
+            put(dir.join("hybrid_metrics.json"), &rep.to_json())?;
         }
     }
     put(
