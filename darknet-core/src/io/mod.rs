@@ -65,6 +65,12 @@ pub use pcap::{
 };
 pub use pcapng::{PcapngReader, PcapngWriter, MAX_BLOCK_LEN, PCAPNG_SHB};
 
+pub mod output;
+pub use output::{
+    refuse_input_as_output, write_atomic, write_atomic_with, AtomicFile, Manifest, OutputDir,
+    RunInfo,
+};
+
 use crate::error::{CoreError, Result};
 use crate::packet::Packet;
 use std::io::{BufReader, Cursor, Read};
