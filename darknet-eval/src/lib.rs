@@ -13,6 +13,8 @@
 //! - [`calibration`]: Platt scaling and isotonic regression per label, as scikit-learn.
 //! - [`report`]: one [`MultiLabelReport`] rendering to JSON (scikit-learn's key names), CSV
 //!   and Markdown; [`AggregateReport`] for mean ± std over partitions.
+//! - [`selection`]: hyper-parameter search by cross-validation on the training part only
+//!   (grid, random or no budget; seeded, parallel, deterministic choice).
 //! - [`split`] and [`oversample`]: seeded splits, k-fold, iterative stratification, Paper A's
 //!   5 partitions, ML-ROS.
 //! - [`multiclass`]: confusion matrix and `classification_report` with string class names,
@@ -56,6 +58,7 @@ pub mod multilabel;
 pub mod oversample;
 pub mod ranking;
 pub mod report;
+pub mod selection;
 pub mod split;
 pub mod threshold;
 
@@ -84,6 +87,10 @@ pub use ranking::{
 };
 pub use report::{
     AggregateReport, LabelAggregate, LabelReport, MeanStd, MultiLabelReport, PerLabel, ReportMetric,
+};
+pub use selection::{
+    select, training_folds, Budget, CandidateScore, ParamGrid, ParamPoint, ParamValue, Selection,
+    SelectionConfig,
 };
 pub use split::{
     five_partitions, iterative_stratification, k_fold, train_validation_test_split, Fold, Split,
