@@ -117,3 +117,40 @@ fn bad_selection_settings_are_errors() {
     let e = paper_a::run(&Input::Synthetic(tiny_synth(4)), &c, &Silent).unwrap_err();
     assert!(e.to_string().contains("saved_model"), "{e}");
 }
+
+#[test]
+fn hyper_parameter_search_is_seeded_and_trains_the_chosen_gcn() {
+    use darknet_eval::selection::{Budget, ParamGrid};
+    use darknet_pipelines::paper_a::SearchSettings;
+    let input = Input::Synthetic(tiny_synth(4));
+    let mut cfg = config(0.2);
+    cfg.partitions_to_run = 1;
+    cfg.final_model = false;
+    cfg.hybrid = None;
+    cfg.search = Some(SearchSettings {
+        budget: Budget::Full,
+        folds: 2,
+        grid: ParamGrid::new()
+            .axis("first_size", [8, 16])
+            .unwrap()
+            .axis("gcn_layers", [1, 2])
+            .unwrap(),
+    });
+    let r = paper_a::run(&input, &cfg, &Silent).unwrap();
+    let s = r.partitions[0].search.as_ref().expect("a search ran");
+    assert_eq!(s.candidates.len(), 4);
+    assert!(s.candidates.iter().all(|c| c.fold_scores.len() == 2));
+    let best = s.best();
+    let c = &r.partitions[0].classifier;
+    assert_eq!(c.config().first_size, best.size("first_size").unwrap());
+    assert_eq!(c.config().gcn_layers, best.size("gcn_layers").unwrap());
+    let again = paper_a::run(&input, &cfg, &Silent).unwrap();
+    assert_eq!(again.partitions[0].search, r.partitions[0].search);
+    let md = darknet_pipelines::paper_a::output::report_markdown(&r);
+    assert!(md.contains("Hyper-parameter search"), "{md}");
+
+    // An axis the classifier does not have is an error naming it.
+    cfg.search.as_mut().unwrap().grid = ParamGrid::new().axis("dropout", [1, 2]).unwrap();
+    let e = paper_a::run(&input, &cfg, &Silent).unwrap_err();
+    assert!(e.to_string().contains("dropout"), "{e}");
+}

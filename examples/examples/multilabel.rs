@@ -131,6 +131,14 @@ struct Args {
     /// or `hybrid`.
     #[arg(long, default_value = "auto", value_parser = ["auto", "gcn", "hybrid"])]
     save_model: String,
+    /// Search the GCN's first size, GCN layers and FC layers (Paper A's Table II) by
+    /// cross-validation on each partition's training part: `none`, `full` (27 points) or
+    /// `random:N`.
+    #[arg(long, default_value = "none")]
+    search: String,
+    /// Cross-validation folds of `--search`.
+    #[arg(long, default_value_t = 4)]
+    search_folds: usize,
     /// Keep partition 0's classifier instead of training a final one on every labelled host.
     #[arg(long)]
     no_final_model: bool,
@@ -158,7 +166,7 @@ struct Args {
     vertical_udp: Option<usize>,
 }
 
-fn config(a: &Args) -> PaperAConfig {
+fn config(a: &Args) -> Result<PaperAConfig, CliError> {
     let mut c = if a.quick {
         PaperAConfig::quick(a.seed)
     } else {
@@ -215,13 +223,21 @@ fn config(a: &Args) -> PaperAConfig {
         h
     });
     c.validation_fraction = a.validation_fraction;
+    let budget: darknet_eval::selection::Budget = a.search.parse()?;
+    if budget != darknet_eval::selection::Budget::None {
+        c.search = Some(paper_a::SearchSettings {
+            budget,
+            folds: a.search_folds,
+            ..paper_a::SearchSettings::default()
+        });
+    }
     c.saved_model = match a.save_model.as_str() {
         "gcn" => Some(paper_a::ModelKind::Gcn),
         "hybrid" => Some(paper_a::ModelKind::Hybrid),
         _ => None,
     };
     c.stream = a.stream;
-    c
+    Ok(c)
 }
 
 fn input(a: &Args) -> Input {
@@ -293,7 +309,7 @@ fn main() -> ExitCode {
             (None, Some(_)) => return Err("--predict needs --load DIR/model".into()),
             (None, None) => {}
         }
-        let cfg = config(&args);
+        let cfg = config(&args)?;
         let result = paper_a::run(&input(&args), &cfg, &Bars::new("multilabel", false))?;
         let mut written = paper_a::write_outputs(&args.out, &result)?;
         written.extend(plots::paper_a::write_plots(&args.out, &result)?);

@@ -41,6 +41,7 @@ pub mod filters;
 pub mod labels;
 pub mod model;
 pub mod output;
+pub mod search;
 pub mod stream;
 
 pub use baseline::{Mlp, MlpConfig};
@@ -50,6 +51,7 @@ pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, Filte
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
+pub use search::SearchSettings;
 pub use stream::{stream_input, Streamed};
 
 use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind};
@@ -180,6 +182,9 @@ pub struct PaperAConfig {
     /// The graph model to save for prediction (GCN or hybrid) instead of the one validation
     /// data prefers; `None` (default) lets validation choose.
     pub saved_model: Option<ModelKind>,
+    /// Hyper-parameter search of the GCN classifier by cross-validation on each partition's
+    /// training part (see [`search`]); `None` (default) trains with [`Self::classifier`] as set.
+    pub search: Option<SearchSettings>,
     /// Number of random partitions (5).
     pub n_partitions: usize,
     /// Partitions actually trained (≤ n_partitions; all by default).
@@ -215,6 +220,7 @@ impl Default for PaperAConfig {
             hybrid: Some(HybridClassifierConfig::default()),
             validation_fraction: 0.2,
             saved_model: None,
+            search: None,
             n_partitions: 5,
             partitions_to_run: 5,
             ros_percentage: darknet_eval::DEFAULT_ROS_PERCENTAGE,
@@ -743,6 +749,9 @@ pub struct PartitionResult {
     pub classifier: GraphClassifier<f32>,
     /// The partition's hybrid classifier (when it runs).
     pub hybrid_classifier: Option<HybridClassifier<f32>>,
+    /// The hyper-parameter search of this partition, when one ran: every evaluated point with
+    /// its cross-validation scores, and the chosen one (the GCN trained with it).
+    pub search: Option<darknet_eval::selection::Selection>,
 }
 
 /// Mixed into each partition's seed to draw its validation slice.
@@ -784,7 +793,20 @@ pub fn evaluate_partitions(
         let train = ml_ros(ds.labels.view(), &fit, cfg.ros_percentage, &mut rng)?;
         let train_set = GraphSubset::new(&ds.graphs, &train);
         let y_train = y.select(Axis(0), &train);
-        let ccfg = cfg.classifier.clone().seed(cfg.seed.wrapping_add(k as u64));
+        let (classifier_cfg, search) = match &cfg.search {
+            None => (cfg.classifier.clone(), None),
+            Some(s) => {
+                let stage = Stage::start(obs, &format!("search {k}"), 0);
+                let found = search::search(data, &fit, cfg, s, k as u64)?;
+                drop(stage);
+                let c = match &found {
+                    Some(f) => search::apply(&cfg.classifier, f.best())?,
+                    None => cfg.classifier.clone(),
+                };
+                (c, found)
+            }
+        };
+        let ccfg = classifier_cfg.seed(cfg.seed.wrapping_add(k as u64));
         let bar = Stage::start(obs, &format!("GCN {k}"), ccfg.train.max_epochs as u64);
         let (mut classifier, gcn_curve) =
             ccfg.fit(&train_set, y_train.view(), &mut |_: &EpochRecord| {
@@ -909,6 +931,7 @@ pub fn evaluate_partitions(
             validated,
             classifier,
             hybrid_classifier,
+            search,
         });
     }
     Ok(out)

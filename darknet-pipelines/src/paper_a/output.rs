@@ -80,6 +80,7 @@ struct PartitionJson<'a> {
     hybrid_f1_samples: Option<f64>,
     n_validation: usize,
     validation: &'a [super::Validated],
+    search: Option<&'a darknet_eval::selection::Selection>,
 }
 
 #[derive(Serialize)]
@@ -175,6 +176,7 @@ pub fn metrics_json(r: &PaperAResult) -> String {
                 hybrid_f1_samples: p.hybrid.as_ref().map(|b| b.1.f1_samples),
                 n_validation: p.n_validation,
                 validation: &p.validated,
+                search: p.search.as_ref(),
             })
             .collect(),
         dataset: DatasetJson {
@@ -328,6 +330,27 @@ pub fn report_markdown(r: &PaperAResult) -> String {
             base(k),
             hyb(k)
         );
+    }
+    if r.partitions.iter().any(|p| p.search.is_some()) {
+        let _ = writeln!(
+            o,
+            "\n## Hyper-parameter search\n\nEach partition's GCN settings were chosen by cross-validation on the hosts it trains on (never its test part); mean ± std of the folds' sample F1.\n"
+        );
+        for p in &r.partitions {
+            if let Some(s) = &p.search {
+                let b = s.best_candidate();
+                let _ = writeln!(
+                    o,
+                    "- partition {}: {} points searched ({} folds), chose {} (CV sample F1 {:.3} ± {:.3})",
+                    p.k,
+                    s.candidates.len(),
+                    s.config.folds,
+                    b.params.describe(),
+                    b.mean,
+                    b.std
+                );
+            }
+        }
     }
     if let Some(sel) = &r.selection {
         let _ = writeln!(
