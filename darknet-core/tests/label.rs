@@ -240,7 +240,7 @@ mod props {
         /// Label readers never panic on arbitrary bytes after a valid header.
         #[test]
         fn readers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
-            for header in ["ip,categories,reporter,date\n", "ip,class\n", "prefix,organization\n"] {
+            for header in ["ip,categories,reporter,date\n", "IP,Categories,ReportDate,Comment\n", "ip,class\n", "prefix,organization\n"] {
                 let mut bytes = header.as_bytes().to_vec();
                 bytes.extend_from_slice(&body);
                 let _ = read_abuse_reports(bytes.as_slice(), "p");
