@@ -369,8 +369,14 @@ fn read_rows<R: Read>(
 }
 
 fn parse_ip(input: &str, line: u64, field: &str, s: &str) -> Result<Ipv4Addr> {
-    s.parse()
-        .map_err(|_| label_err(input, line, field, format!("`{s}` is not an IPv4 address")))
+    s.parse().map_err(|_| {
+        let reason = if s.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("`{s}` is an IPv6 address: only IPv4 addresses are read (remove IPv6 rows)")
+        } else {
+            format!("`{s}` is not an IPv4 address")
+        };
+        label_err(input, line, field, reason)
+    })
 }
 
 fn parse_date(input: &str, line: u64, s: &str) -> Result<u32> {

@@ -367,3 +367,14 @@ fn headers_ignore_case_and_byte_order_mark() {
     .unwrap();
     assert_eq!(r.len(), 1);
 }
+
+#[test]
+fn ipv6_rows_say_so() {
+    let e = read_abuse_reports(
+        "IP,Categories,ReportDate,Comment\n2001:db8::1,14,2021-03-01,x\n".as_bytes(),
+        "bulk.csv",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("IPv6"), "{e}");
+    assert_eq!(label_error(e), (2, "ip".to_string()));
+}
