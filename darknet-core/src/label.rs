@@ -1,5 +1,5 @@
-//! Labels: AbuseIPDB-style reports → Paper A multi-labels (SPEC §1.7, §4 A9), the `ip,class`
-//! ground truth of DarkVec / gnn-for-darknet (SPEC §2.7, §5.2), known-scanner prefixes
+//! Labels: AbuseIPDB-style reports → Paper A multi-labels, the `ip,class`
+//! ground truth of DarkVec / gnn-for-darknet, known-scanner prefixes
 //! (`prefix,organization`, longest-prefix match) and the Mirai fingerprint.
 //!
 //! # The ≥ 2 reports rule
@@ -587,7 +587,7 @@ pub enum ReportCount {
     Reports,
 }
 
-/// The label rule of SPEC §4 A9.
+/// Paper A's labelling rule: a category needs at least `min_reports` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LabelRule {
     /// Reports needed per category (default 2).
@@ -741,7 +741,7 @@ impl GroundTruth {
 }
 
 /// Reads `ip,class` ground truth. Repeated rows with the same class are merged (big_gt.csv
-/// repeats 1,035 addresses, SPEC §5.2).
+/// repeats over a thousand addresses).
 ///
 /// # Errors
 /// [`CoreError::Label`]: bad header, bad address, empty class, an address given two classes.
