@@ -112,7 +112,8 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Creates the temporary file beside `path` (or opens `path` directly when it exists and is
-    /// not a regular file, such as `/dev/null`).
+    /// not a regular file, such as `/dev/null`). `-` is an ordinary file name here: writing to
+    /// standard output is the caller's choice.
     ///
     /// # Errors
     /// [`CoreError::Output`] naming `path` when its directory does not exist or is not
