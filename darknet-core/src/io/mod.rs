@@ -14,7 +14,8 @@
 //! - Link types ([`LinkType`]): Ethernet (802.1Q / QinQ tags), NULL and LOOP (either byte order
 //!   of the family), RAW (101, legacy 12 and 14), IPV4 (228), LINUX_SLL (113), LINUX_SLL2 (276).
 //! - Bad input is an error, never a panic: a bad magic is [`CoreError::BadMagic`] ("not a pcap or
-//!   pcapng file"); a truncated record yields every complete packet first, then one
+//!   pcapng file"), text without the packet columns [`CoreError::NotACapture`] (the columns
+//!   expected and found); a truncated record yields every complete packet first, then one
 //!   [`CoreError::Truncated`] (packet index, byte offset), then the iterator ends; a caplen above
 //!   the snap length or [`MAX_CAPLEN`] (256 KiB), and a pcapng block length that is absurd
 //!   ([`MAX_BLOCK_LEN`]) or not a multiple of 4, are errors raised before anything is allocated;
@@ -64,6 +65,12 @@ pub use pcap::{
     PCAP_MAGIC_US,
 };
 pub use pcapng::{PcapngReader, PcapngWriter, MAX_BLOCK_LEN, PCAPNG_SHB};
+
+pub mod output;
+pub use output::{
+    refuse_input_as_output, write_atomic, write_atomic_with, AtomicFile, Manifest, OutputDir,
+    RunInfo,
+};
 
 use crate::error::{CoreError, Result};
 use crate::packet::Packet;
@@ -129,8 +136,10 @@ impl<'a> PacketReader<'a> {
     /// `input_name` names the input in errors (a path, `<stdin>`, `<memory>`).
     ///
     /// # Errors
-    /// [`CoreError::BadMagic`] when the input is neither pcap nor pcapng, and every error of
-    /// [`PcapReader::new`] / [`PcapngReader::new`].
+    /// [`CoreError::BadMagic`] when binary input is neither pcap nor pcapng,
+    /// [`CoreError::NotACapture`] when text input is not a CSV with the packet columns (the
+    /// message lists the columns expected and found), and every error of [`PcapReader::new`] /
+    /// [`PcapngReader::new`] / [`CsvReader::new`].
     pub fn new<R: Read + Send + 'a>(read: R, input_name: impl Into<String>) -> Result<Self> {
         let input = input_name.into();
         let (magic, src) = peek(Box::new(read), &input)?;
@@ -166,7 +175,19 @@ impl<'a> PacketReader<'a> {
                     Ok(r) => Some(Inner::Csv(r)),
                     Err(CoreError::Csv {
                         line: 1, reason, ..
-                    }) if reason == self::csv::NOT_A_PACKET_HEADER => None,
+                    }) if reason.starts_with(self::csv::NOT_A_PACKET_HEADER) => {
+                        let detail = reason
+                            .strip_prefix(self::csv::NOT_A_PACKET_HEADER)
+                            .unwrap_or(&reason)
+                            .trim_start_matches(": ");
+                        return Err(CoreError::NotACapture {
+                            input,
+                            reason: format!(
+                                "text that is neither pcap nor pcapng, nor a CSV packet table: \
+                                 {detail}"
+                            ),
+                        });
+                    }
                     Err(e) => return Err(e),
                 }
             } else {
