@@ -50,7 +50,9 @@ fn main() -> ExitCode {
         let args = Args::parse();
         let files = args.inputs.resolve("convert")?;
         // Checked and opened before anything is read: never over an input.
-        let out = OutputFile::create(&args.output, &args.inputs.all())?;
+        let mut inputs = args.inputs.all();
+        inputs.extend(files.iter().cloned());
+        let out = OutputFile::create(&args.output, &inputs)?;
         let output = args.output.clone();
         convert(&args, &files, out).map_err(|e| {
             if cli::is_dash(&output) || cli::is_broken_pipe(e.as_ref()) {

@@ -326,8 +326,10 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         errln!("multilabel: warning: --stream applies to training; --predict reads its input into memory");
     }
     // Checked and opened before any work: never over an input.
-    let mut file = OutputFile::create(out, &all_inputs(a))?;
     let files = a.inputs.resolve("multilabel")?;
+    let mut inputs = all_inputs(a);
+    inputs.extend(files.iter().cloned());
+    let mut file = OutputFile::create(out, &inputs)?;
     let model = PaperAModel::load(dir)?;
     let trace = paper_a::load_input(
         &input(a, &files),

@@ -105,12 +105,36 @@ pub fn is_dash(path: &Path) -> bool {
 }
 
 /// Refuses the output `path` when it is one of `inputs` (the same file, also through a link or
-/// another spelling); `-` is never refused.
+/// another spelling) or lies inside an input directory (a model directory, a directory of
+/// captures); `-` is never refused.
 ///
 /// # Errors
-/// darknet-core's `OutputIsInput` naming both paths.
+/// darknet-core's `OutputIsInput` naming both paths, or a message naming the input directory.
 pub fn refuse_inputs(path: &Path, inputs: &[PathBuf]) -> Result<(), CliError> {
     refuse_input_as_output(path, inputs)?;
+    if is_dash(path) {
+        return Ok(());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(out_dir) = std::fs::canonicalize(parent) else {
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|p| !is_dash(p) && p.is_dir()) {
+        if let Ok(dir) = std::fs::canonicalize(input) {
+            if out_dir.starts_with(&dir) {
+                return Err(format!(
+                    "{}: refusing to write here: it lies inside the input directory {}; choose \
+                     another output path",
+                    path.display(),
+                    input.display()
+                )
+                .into());
+            }
+        }
+    }
     Ok(())
 }
 
