@@ -191,6 +191,19 @@ pub enum CoreError {
         /// Each skipped file with the reason.
         skipped: Vec<String>,
     },
+    /// A gzip-compressed input whose compressed stream ends early or is corrupt.
+    #[error("{input}: the gzip stream is truncated or corrupt at packet {packet_index} (byte offset {offset} of the decompressed data): {source}")]
+    GzipCorrupt {
+        /// Input name.
+        input: String,
+        /// Index of the packet (record, block or data row) being read, counting from 0.
+        packet_index: u64,
+        /// Offset in the decompressed data of the record being read.
+        offset: u64,
+        /// The decompressor's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A non-empty capture of which every frame was skipped: nothing could be decoded.
     #[error("{input}: all {frames} frames skipped, no packet decoded: {reason}")]
     NothingDecoded {

@@ -163,7 +163,7 @@ fn labels_absent_unlabelled_hosts_and_outside_categories_are_counted() {
             reports.push(AbuseReport {
                 ip: ip(i),
                 categories: vec![4, 14],
-                reporter,
+                reporter: reporter.to_string(),
                 day: 18_687,
             });
         }

@@ -479,6 +479,8 @@ pub struct CsvReader<R: Read> {
     cols: Vec<(Col, usize)>,
     /// Fields in the header row: every row must have as many.
     n_fields: usize,
+    /// Bytes of the header line (read before the csv reader saw the input).
+    header_bytes: u64,
     layout: Option<CsvLayout>,
     record: csv::ByteRecord,
     skips: SkipCounts,
@@ -514,6 +516,7 @@ impl<R: Read> CsvReader<R> {
                 Err(e) => return Err(io_err(&input, e)),
             }
         }
+        let header_bytes = header.len() as u64 + 1;
         if header.last() == Some(&b'\r') {
             header.pop();
         }
@@ -542,6 +545,7 @@ impl<R: Read> CsvReader<R> {
             rdr,
             input,
             n_fields: names.len(),
+            header_bytes,
             cols,
             layout,
             record: csv::ByteRecord::new(),
@@ -564,6 +568,11 @@ impl<R: Read> CsvReader<R> {
     /// Data rows read so far (packets and skipped rows).
     pub fn records_read(&self) -> u64 {
         self.rows
+    }
+
+    /// Bytes of the input consumed so far (header line included).
+    pub fn byte_offset(&self) -> u64 {
+        self.header_bytes + self.rdr.position().byte()
     }
 
     fn csv_err(&self, line: u64, col: Col, reason: String) -> CoreError {

@@ -318,14 +318,14 @@ where
 
 /// A file's identity: device and inode on Unix, the canonical path elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum FileId {
+pub(crate) enum FileId {
     #[cfg(unix)]
     Inode(u64, u64),
     #[cfg(not(unix))]
     Canonical(PathBuf),
 }
 
-fn file_id(path: &Path) -> Option<FileId> {
+pub(crate) fn file_id(path: &Path) -> Option<FileId> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

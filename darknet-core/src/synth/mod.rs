@@ -748,7 +748,7 @@ fn paper_a_reports<R: Rng>(
         out.push(AbuseReport {
             ip,
             categories: cats,
-            reporter,
+            reporter: reporter.to_string(),
             day: rng.random_range(first_day..=last_day),
         });
     }
