@@ -10,6 +10,7 @@
 //! output file as it was, and an output that is one of the inputs is refused. A non-empty
 //! capture of which no frame could be decoded is an error.
 use clap::{Parser, ValueEnum};
+use darknet_core::io::inputs::{CaptureFile, CaptureStream};
 use darknet_core::{CsvLayout, CsvWriter, SkipCounts, SynthConfig};
 use darknet_examples::cli::{self, OutputFile};
 use darknet_examples::inputs::InputArgs;
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
         let files = args.inputs.resolve("convert")?;
         // Checked and opened before anything is read: never over an input.
         let mut inputs = args.inputs.all();
-        inputs.extend(files.iter().cloned());
+        inputs.extend(files.iter().map(|f| f.path.clone()));
         let out = OutputFile::create(&args.output, &inputs)?;
         let output = args.output.clone();
         convert(&args, &files, out).map_err(|e| {
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
     })
 }
 
-fn convert(args: &Args, files: &[PathBuf], out: OutputFile) -> Result<(), CliError> {
+fn convert(args: &Args, files: &[CaptureFile], out: OutputFile) -> Result<(), CliError> {
     let layout = match args.layout {
         Layout::Extended => CsvLayout::Extended,
         Layout::GnnForDarknet => CsvLayout::GnnForDarknet,
@@ -86,30 +87,23 @@ fn convert(args: &Args, files: &[PathBuf], out: OutputFile) -> Result<(), CliErr
         }
         described.push(format!("the synthetic darknet (seed {}, day 0)", args.seed));
     }
-    for path in files {
-        let mut reader = darknet_core::open(path)?;
-        let mut n = 0u64;
-        for p in reader.by_ref() {
+    if !files.is_empty() {
+        // A non-empty capture from which nothing could be decoded ends the conversion.
+        let mut stream = CaptureStream::new(files.to_vec()).require_decoded(true);
+        for p in stream.by_ref() {
             writer.write_packet(&p?)?;
-            n += 1;
+            read += 1;
         }
-        let s = *reader.skip_counts();
-        if n == 0 && s.total() > 0 {
-            return Err(format!(
-                "{}: all {} frames skipped, no packet decoded ({s}); is it the capture you meant?",
-                path.display(),
-                s.total()
-            )
-            .into());
+        skipped = stream.skip_counts();
+        for f in files {
+            described.push(format!(
+                "{} ({}{})",
+                f.path.display(),
+                f.format
+                    .map_or("stdin".to_string(), |x| format!("{x:?}").to_lowercase()),
+                if f.gzip { ", gzip" } else { "" }
+            ));
         }
-        read += n;
-        skipped.merge(&s);
-        described.push(format!(
-            "{} ({}{})",
-            path.display(),
-            format!("{:?}", reader.format()).to_lowercase(),
-            if reader.is_gzip() { ", gzip" } else { "" }
-        ));
     }
     let written = writer.packets_written();
     let not_written = writer.packets_skipped();

@@ -7,10 +7,10 @@
 //!
 //! A capture of which no frame could be decoded is reported with a loud warning.
 use clap::{Parser, ValueEnum};
-use darknet_core::io::open;
+use darknet_core::io::inputs::CaptureStream;
 use darknet_core::{day_label, FilterReport, PaperAFilters, PaperBFilters, SynthConfig, Trace};
-use darknet_examples::inputs::InputArgs;
-use darknet_examples::{errln, out, progress, run, CliError};
+use darknet_examples::inputs::{warn_nothing_decoded, InputArgs};
+use darknet_examples::{out, progress, run, CliError};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -88,30 +88,19 @@ fn main() -> ExitCode {
             s.trace()
         } else {
             let bar = progress(files.len() as u64, "files");
+            let mut stream = CaptureStream::new(files.clone());
             let mut all = Vec::new();
-            for path in &files {
-                let mut r = open(path)?;
-                let before = all.len();
-                for p in r.by_ref() {
-                    all.push(p?);
-                }
-                let skipped = r.skip_counts();
-                if skipped.total() > 0 {
-                    let _ = writeln!(out, "{}: skipped {skipped}", path.display());
-                    if all.len() == before {
-                        bar.suspend(|| {
-                            errln!(
-                                "inspect: warning: {}: all {} frames skipped, no packet decoded \
-                                 ({skipped})",
-                                path.display(),
-                                skipped.total()
-                            )
-                        });
-                    }
-                }
-                bar.inc(1);
+            while let Some(p) = stream.next() {
+                all.push(p?);
+                bar.set_position(stream.files_done() as u64);
             }
             bar.finish_and_clear();
+            for f in stream.summaries() {
+                if f.skips.total() > 0 {
+                    let _ = writeln!(out, "{}: skipped {}", f.path.display(), f.skips);
+                }
+            }
+            warn_nothing_decoded("inspect", &stream);
             let _ = writeln!(out, "input: {} file(s)", files.len());
             Trace::from_packets(all)
         };

@@ -326,7 +326,7 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         errln!("multilabel: warning: --stream applies to training; --predict reads its input into memory");
     }
     // Checked and opened before any work: never over an input.
-    let files = a.inputs.resolve("multilabel")?;
+    let files = a.inputs.resolve_paths("multilabel")?;
     let mut inputs = all_inputs(a);
     inputs.extend(files.iter().cloned());
     let mut file = OutputFile::create(out, &inputs)?;
@@ -372,7 +372,7 @@ fn main() -> ExitCode {
         let cfg = config(&args);
         // Every check on --out before any work starts.
         let run_dir = RunDir::prepare(&args.out, args.force, &all_inputs(&args))?;
-        let files = args.inputs.resolve("multilabel")?;
+        let files = args.inputs.resolve_paths("multilabel")?;
         let result = paper_a::run(&input(&args, &files), &cfg, &Bars::new("multilabel", false))?;
         paper_a::write_outputs(run_dir.staging(), &result)?;
         plots::paper_a::write_plots(run_dir.staging(), &result)?;

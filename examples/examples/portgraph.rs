@@ -13,11 +13,12 @@
 //! - `snapshots/graph_DATE.txt` (`src_id,dst_id,weight,label`), `snapshots/features_DATE.csv`
 //!   (`index,0..36`) and `snapshots/nodes.csv` (`id,kind,value`), gnn-for-darknet's layouts.
 use clap::{Parser, ValueEnum};
+use darknet_core::io::inputs::CaptureStream;
 use darknet_core::io::output::RunInfo;
 use darknet_core::{day_label, SynthConfig, Trace};
 use darknet_examples::cli::RunDir;
-use darknet_examples::inputs::InputArgs;
-use darknet_examples::{errln, outln, progress, run, CliError};
+use darknet_examples::inputs::{warn_nothing_decoded, InputArgs};
+use darknet_examples::{outln, progress, run, CliError};
 use darknet_graph::{
     build_snapshots, reference_distances, write_node_lookup_csv, write_npy, write_port_graph_csv,
     write_port_index_csv, write_snapshot_edges_csv, write_snapshot_features_csv, DistanceConfig,
@@ -99,23 +100,10 @@ enum Preset {
 fn input(args: &Args) -> Result<(Trace, BTreeMap<Ipv4Addr, &'static str>), CliError> {
     let files = args.inputs.resolve("portgraph")?;
     if !files.is_empty() {
-        let mut packets = Vec::new();
-        for path in &files {
-            let mut reader = darknet_core::open(path)?;
-            let before = packets.len();
-            for p in reader.by_ref() {
-                packets.push(p?);
-            }
-            let skipped = reader.skip_counts();
-            if packets.len() == before && skipped.total() > 0 {
-                errln!(
-                    "portgraph: warning: {}: all {} frames skipped, no packet decoded ({skipped})",
-                    path.display(),
-                    skipped.total()
-                );
-            }
-        }
-        return Ok((Trace::from_packets(packets), BTreeMap::new()));
+        let mut stream = CaptureStream::new(files);
+        let trace = Trace::try_from_packets(stream.by_ref())?;
+        warn_nothing_decoded("portgraph", &stream);
+        return Ok((trace, BTreeMap::new()));
     }
     let cfg = match args.preset {
         Preset::PaperA => SynthConfig::paper_a(),

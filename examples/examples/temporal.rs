@@ -336,7 +336,7 @@ fn main() -> ExitCode {
         let out = args.out.clone();
         // Every check on --out before any work starts.
         let run_dir = RunDir::prepare(&out, args.force, &all_inputs(&args))?;
-        let files = args.inputs.resolve("temporal")?;
+        let files = args.inputs.resolve_paths("temporal")?;
         let write_dir = OutputDir {
             dir: run_dir.staging(),
             embeddings: !args.no_embeddings,

@@ -1,9 +1,9 @@
 //! The capture inputs of a command line: files and directories given as positional arguments or
-//! with `--input`, resolved to the list of capture files to read with a warning for every file
-//! skipped and every file given twice.
+//! with `--input`, resolved by darknet-core to the captures to read, with a warning for every
+//! file skipped and every file given twice.
 use crate::{errln, CliError};
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use darknet_core::io::inputs::{resolve, CaptureFile, CaptureStream};
+use std::path::PathBuf;
 
 /// Capture inputs: positional paths and `--input` paths alike (files, directories, `-` for
 /// standard input).
@@ -29,112 +29,37 @@ impl InputArgs {
         self.paths.is_empty() && self.flagged.is_empty()
     }
 
-    /// The capture files to read: directories expanded, each file once. Warnings (files
-    /// skipped in a directory, a file given twice) go to stderr as `PROGRAM: warning: ...`.
+    /// The captures to read (darknet-core's [`resolve`]: directories expanded, captures found
+    /// by their first bytes, gzip-compressed ones included, each file once, sorted by path);
+    /// empty when no input was given. Every warning (a file skipped, a file given twice) goes
+    /// to stderr as `PROGRAM: warning: ...`.
     ///
     /// # Errors
-    /// A message naming an input that does not exist or a directory that cannot be listed or
-    /// holds no capture.
-    pub fn resolve(&self, program: &str) -> Result<Vec<PathBuf>, CliError> {
-        let (files, warnings) = capture_files(&self.all())?;
-        for w in &warnings {
+    /// darknet-core's errors naming the path: a missing input, a file given by name that is
+    /// not a capture, no capture at all.
+    pub fn resolve(&self, program: &str) -> Result<Vec<CaptureFile>, CliError> {
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs = resolve(&self.all())?;
+        for w in &inputs.warnings {
             errln!("{program}: warning: {w}");
         }
-        Ok(files)
+        Ok(inputs.files)
+    }
+
+    /// [`resolve`](Self::resolve) as paths.
+    ///
+    /// # Errors
+    /// Those of [`resolve`](Self::resolve).
+    pub fn resolve_paths(&self, program: &str) -> Result<Vec<PathBuf>, CliError> {
+        Ok(self.resolve(program)?.into_iter().map(|f| f.path).collect())
     }
 }
 
-/// True for a file name of a capture: `.pcap`, `.pcapng`, `.cap` or `.csv`, gzip-compressed
-/// (`.gz`) or not.
-fn capture_kind(path: &Path) -> Option<&'static str> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    if [".pcap", ".pcapng", ".cap"]
-        .iter()
-        .any(|e| name.ends_with(e))
-    {
-        Some("pcap")
-    } else if name.ends_with(".csv") {
-        Some("csv")
-    } else {
-        None
+/// Prints a loud warning for every capture of `stream` from which nothing could be decoded.
+pub fn warn_nothing_decoded(program: &str, stream: &CaptureStream) {
+    for e in stream.nothing_decoded() {
+        errln!("{program}: warning: {e}; is it the capture you meant?");
     }
-}
-
-/// Expands directories (their pcap / pcapng / cap files, gzip-compressed or not, in name order;
-/// their CSV files when they hold no pcap) and drops repeated files; returns the files and the
-/// warnings.
-pub fn capture_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>), CliError> {
-    let mut files = Vec::new();
-    let mut warnings = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut push = |f: PathBuf, warnings: &mut Vec<String>| {
-        let key = std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone());
-        if f.as_os_str() != "-" && !seen.insert(key) {
-            warnings.push(format!(
-                "{} is given more than once; read once",
-                f.display()
-            ));
-        } else {
-            files.push(f);
-        }
-    };
-    for p in paths {
-        if p.as_os_str() == "-" {
-            push(p.clone(), &mut warnings);
-            continue;
-        }
-        let meta =
-            std::fs::metadata(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
-        if !meta.is_dir() {
-            push(p.clone(), &mut warnings);
-            continue;
-        }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| format!("{}: cannot list: {e}", p.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| f.is_file())
-            .filter(|f| {
-                !f.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
-            })
-            .collect();
-        entries.sort();
-        let pcaps: Vec<&PathBuf> = entries
-            .iter()
-            .filter(|f| capture_kind(f) == Some("pcap"))
-            .collect();
-        let chosen: Vec<&PathBuf> = if pcaps.is_empty() {
-            entries
-                .iter()
-                .filter(|f| capture_kind(f) == Some("csv"))
-                .collect()
-        } else {
-            pcaps
-        };
-        if chosen.is_empty() {
-            return Err(format!(
-                "{}: no capture file in this directory (pcap, pcapng, cap or csv, .gz too)",
-                p.display()
-            )
-            .into());
-        }
-        let skipped: Vec<String> = entries
-            .iter()
-            .filter(|f| !chosen.contains(f))
-            .map(|f| f.display().to_string())
-            .collect();
-        if !skipped.is_empty() {
-            warnings.push(format!(
-                "{}: not read as captures: {}",
-                p.display(),
-                skipped.join(", ")
-            ));
-        }
-        for f in chosen {
-            push(f.clone(), &mut warnings);
-        }
-    }
-    Ok((files, warnings))
 }
