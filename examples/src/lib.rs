@@ -29,6 +29,10 @@ pub type CliError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// line) to stderr and returns exit code 1. A closed standard output ends it quietly with
 /// [`cli::EXIT_BROKEN_PIPE`]. A panic prints one line (never a backtrace) and exits with 101.
 pub fn run(name: &str, body: impl FnOnce() -> Result<(), CliError>) -> ExitCode {
+    // No backtraces ever, also not from the allocator's failure message: called first in
+    // `main`, while the process has a single thread.
+    std::env::remove_var("RUST_BACKTRACE");
+    std::env::remove_var("RUST_LIB_BACKTRACE");
     let program = name.to_string();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{bin, first_with_suffix, fixtures, hash, run_in, snapshot, Scratch};
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -174,25 +173,23 @@ fn out_is_checked_before_any_work() {
     assert!(r.stderr.contains("holds the input"), "{r:#?}");
 }
 
-/// Spawns `prog args` with its standard output closed at once; returns its exit code and stderr.
+/// Runs `prog args` with its standard output a pipe whose reading end is closed before the
+/// program starts (so no other process can hold it open); returns its exit code and stderr.
 fn with_closed_stdout(cwd: &Path, prog: &str, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(bin(prog))
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(bin(prog))
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (child.wait().unwrap().code(), err)
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The directory holding the built example programs.
 pub fn examples_dir() -> &'static Path {
@@ -124,8 +125,9 @@ pub fn run_in(cwd: &Path, name: &str, args: &[&str]) -> Run {
 }
 
 /// Runs program `name` with `args` in `cwd` under an address-space limit of `limit_mb` MB
-/// (`prlimit --as`, when available), capturing its output.
-pub fn run_limited(cwd: &Path, name: &str, args: &[&str], limit_mb: u64) -> Run {
+/// (`prlimit --as`, when available) and a wall-clock limit (killed after `timeout`, which shows
+/// as a signal), capturing its output.
+pub fn run_limited(cwd: &Path, name: &str, args: &[&str], limit_mb: u64, timeout: Duration) -> Run {
     let prlimit = Path::new("/usr/bin/prlimit");
     let mut cmd = if prlimit.exists() {
         let mut c = Command::new(prlimit);
@@ -134,13 +136,38 @@ pub fn run_limited(cwd: &Path, name: &str, args: &[&str], limit_mb: u64) -> Run 
     } else {
         Command::new(bin(name))
     };
-    let o = cmd
+    let out_file = cwd.join(".stdout");
+    let err_file = cwd.join(".stderr");
+    let mut child = cmd
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .stderr(std::fs::File::create(&err_file).unwrap())
         .env("RAYON_NUM_THREADS", "1")
-        .output()
+        .env_remove("RUST_BACKTRACE")
+        .spawn()
         .expect("spawn example");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let o = Output {
+        status,
+        stdout: read(&out_file).into_bytes(),
+        stderr: read(&err_file).into_bytes(),
+    };
+    let _ = std::fs::remove_file(out_file);
+    let _ = std::fs::remove_file(err_file);
     Run::from_output(o)
 }
 
