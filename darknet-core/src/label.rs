@@ -341,7 +341,9 @@ fn read_rows<R: Read>(
         .from_reader(reader);
     let header = rdr.headers().map_err(|e| csv_err(input, e))?.clone();
     let got: Vec<&str> = header.iter().collect();
-    if got.len() < expected.len() || got[..expected.len()] != *expected {
+    // Letter case and a UTF-8 byte-order mark (spreadsheet exports) do not matter.
+    let same = |g: &&str, e: &&str| g.trim_start_matches('\u{feff}').eq_ignore_ascii_case(e);
+    if got.len() < expected.len() || !got.iter().zip(expected).all(|(g, e)| same(g, e)) {
         return Err(label_err(
             input,
             1,

@@ -295,3 +295,24 @@ fn stream_warns_or_fails_on_a_capture_with_nothing_decoded() {
         Some(Err(CoreError::NothingDecoded { frames: 4, .. }))
     ));
 }
+
+#[test]
+fn read_trace_sorts_across_files_and_reports_progress() {
+    let s = Scratch::new("trace");
+    let d = s.path();
+    // Named so that the later day comes first in path order.
+    fs::write(d.join("a.pcap"), pcap_bytes(&packets(3, 5))).unwrap();
+    fs::write(d.join("b.pcap.gz"), gzip(&pcap_bytes(&packets(1, 4)))).unwrap();
+    let (mut stream, warnings) = CaptureStream::open(&[d]).unwrap();
+    assert!(warnings.is_empty());
+    let mut progress = Vec::new();
+    let trace = stream
+        .read_trace(|done, total| progress.push((done, total)))
+        .unwrap();
+    assert_eq!(progress, [(1, 2), (2, 2)]);
+    assert_eq!(trace.len(), 9);
+    assert!(trace.ts_ns().windows(2).all(|w| w[0] <= w[1]));
+    let mut all = packets(1, 4);
+    all.extend(packets(3, 5));
+    assert_eq!(trace, darknet_core::Trace::from_packets(all));
+}

@@ -343,3 +343,49 @@ fn output_dir_refuses_read_only_directory_up_front() {
         assert!(err.to_string().contains("not writable"), "{err}");
     }
 }
+
+#[test]
+fn output_dir_protects_inputs_among_its_files() {
+    let s = Scratch::new("protect");
+    let dir = s.path().join("run");
+    let mut run = OutputDir::prepare(&dir, false).unwrap();
+    run.write("emb.csv", b"embeddings").unwrap();
+    run.finish(info(1)).unwrap();
+    // The previous run's embeddings are this run's input: the rerun would remove them.
+    let input = dir.join("emb.csv");
+    let mut run = OutputDir::prepare(&dir, false).unwrap();
+    let err = run.protect_inputs(&[&input]).unwrap_err();
+    assert!(matches!(err, CoreError::OutputIsInput { .. }), "{err:?}");
+    assert_eq!(fs::read(&input).unwrap(), b"embeddings");
+    // An input written by name through another spelling is refused at create.
+    let other = s.path().join("capture.pcap");
+    fs::write(&other, b"capture").unwrap();
+    let mut run = OutputDir::prepare(s.path().join("run2"), false).unwrap();
+    run.protect_inputs(&[&other]).unwrap();
+    let link_name = "../capture.pcap";
+    assert!(run.write(link_name, b"x").is_err());
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&other, s.path().join("run2").join("cap.pcap")).unwrap();
+        let err = run.write("cap.pcap", b"x").unwrap_err();
+        assert!(matches!(err, CoreError::OutputIsInput { .. }), "{err:?}");
+    }
+    assert_eq!(fs::read(&other).unwrap(), b"capture");
+}
+
+#[test]
+fn broken_pipe_is_recognised_through_sources() {
+    use darknet_core::io::output::is_broken_pipe;
+    let e = CoreError::Output {
+        output: "<stdout>".into(),
+        action: "write",
+        source: std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+    };
+    assert!(is_broken_pipe(&e));
+    let e = CoreError::Output {
+        output: "x".into(),
+        action: "write",
+        source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+    };
+    assert!(!is_broken_pipe(&e));
+}

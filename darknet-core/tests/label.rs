@@ -355,3 +355,15 @@ fn category_enum_matches_the_constants() {
     assert!(err.contains("Port Scan"), "{err}");
     assert!("".parse::<Category>().is_err());
 }
+
+#[test]
+fn headers_ignore_case_and_byte_order_mark() {
+    let gt = read_ground_truth("\u{feff}IP,Class\n1.1.1.1,censys\n".as_bytes(), "gt.csv").unwrap();
+    assert_eq!(gt.class_of(Ipv4Addr::new(1, 1, 1, 1)), Some("censys"));
+    let r = read_abuse_reports(
+        "\u{feff}IP,Categories,Reporter,Date\n1.1.1.1,14,a,2021-03-01\n".as_bytes(),
+        "r.csv",
+    )
+    .unwrap();
+    assert_eq!(r.len(), 1);
+}

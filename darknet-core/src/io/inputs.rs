@@ -17,6 +17,7 @@
 //! [`CaptureStream`] reads the resolved captures in order as one packet stream, keeps per-file
 //! counts, and reports a capture from which nothing could be decoded (every frame skipped) as
 //! a warning, or as an error with [`CaptureStream::require_decoded`].
+//! [`CaptureStream::read_trace`] reads them into one time-sorted [`Trace`].
 //!
 //! ```
 //! use darknet_core::io::inputs::{resolve, CaptureStream};
@@ -45,6 +46,7 @@ use super::output::{file_id, FileId};
 use super::{io_err, open, Format, PacketReader, SkipCounts};
 use crate::error::{CoreError, Result};
 use crate::packet::Packet;
+use crate::trace::Trace;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -333,6 +335,9 @@ pub fn resolve<P: AsRef<Path>>(paths: &[P]) -> Result<Inputs> {
     Ok(Inputs { files, warnings })
 }
 
+/// Packets per chunk appended to the trace by [`CaptureStream::read_trace`].
+const READ_CHUNK: usize = 1 << 20;
+
 /// What reading one capture of a [`CaptureStream`] gave.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileSummary {
@@ -423,6 +428,61 @@ impl CaptureStream {
     /// the stream).
     pub fn nothing_decoded(&self) -> &[CoreError] {
         &self.nothing_decoded
+    }
+
+    /// Reads every remaining packet into one time-sorted [`Trace`], calling
+    /// `on_file(files_done, n_files)` each time a capture ends (for progress bars).
+    ///
+    /// Memory: packets are appended to the columnar trace in chunks of 2^20 as they are read,
+    /// so captures in time order (one per day, say) are never held twice; the first packet
+    /// earlier than the trace so far switches to collecting every packet and sorting once at
+    /// the end.
+    ///
+    /// # Errors
+    /// The first error of the stream (reader errors name the file and the packet or line).
+    pub fn read_trace(&mut self, mut on_file: impl FnMut(usize, usize)) -> Result<Trace> {
+        let n_files = self.files.len();
+        let mut trace = Trace::default();
+        // Set once a chunk goes back in time: from then on collect everything, sort once.
+        let mut unsorted: Option<Vec<Packet>> = None;
+        let mut chunk: Vec<Packet> = Vec::new();
+        let flush =
+            |chunk: &mut Vec<Packet>, trace: &mut Trace, unsorted: &mut Option<Vec<Packet>>| {
+                if unsorted.is_none() {
+                    let last = trace.ts_ns().last().copied().unwrap_or(0);
+                    let in_order = chunk.first().is_none_or(|p| p.ts_ns >= last)
+                        && chunk.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns);
+                    if in_order {
+                        trace.extend_packets(chunk);
+                    } else {
+                        *unsorted = Some(std::mem::take(trace).iter().collect());
+                    }
+                }
+                if let Some(all) = unsorted {
+                    all.append(chunk);
+                }
+                chunk.clear();
+            };
+        let mut done = self.files_done();
+        while let Some(p) = self.next() {
+            chunk.push(p?);
+            if chunk.len() == READ_CHUNK {
+                flush(&mut chunk, &mut trace, &mut unsorted);
+            }
+            while done < self.files_done() {
+                done += 1;
+                on_file(done, n_files);
+            }
+        }
+        while done < self.files_done() {
+            done += 1;
+            on_file(done, n_files);
+        }
+        flush(&mut chunk, &mut trace, &mut unsorted);
+        Ok(match unsorted {
+            Some(all) => Trace::from_packets(all),
+            None => trace,
+        })
     }
 
     /// Records the end of the current capture; `Err` when it must end the stream.

@@ -83,8 +83,8 @@ pub use inputs::{resolve, CaptureFile, CaptureStream, InputWarning, Inputs};
 
 pub mod output;
 pub use output::{
-    refuse_input_as_output, write_atomic, write_atomic_with, AtomicFile, Manifest, OutputDir,
-    RunInfo,
+    is_broken_pipe, refuse_input_as_output, write_atomic, write_atomic_with, AtomicFile, Manifest,
+    OutputDir, RunInfo,
 };
 
 use crate::error::{CoreError, Result};

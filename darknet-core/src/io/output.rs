@@ -15,7 +15,11 @@
 //!   previous run's files this run did not write again and writes `manifest.json` last.
 //!
 //! Every error names the path concerned ([`CoreError::Output`], [`CoreError::OutputIsInput`],
-//! [`CoreError::OutputDir`]); a full disk surfaces as an error naming the output.
+//! [`CoreError::OutputDir`]); a full disk surfaces as an error naming the output, and
+//! [`is_broken_pipe`] tells a closed standard output from other failures.
+//!
+//! A target that is a symbolic link to a regular file is replaced by the new file (the link's
+//! own target is left as it was).
 //!
 //! ```
 //! use darknet_core::io::output::{write_atomic, AtomicFile};
@@ -281,6 +285,22 @@ fn named_io(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
+/// True when `err` or one of its sources is an I/O error of kind
+/// [`io::ErrorKind::BrokenPipe`]: the reader of standard output went away (`tool | head`),
+/// which command-line tools end quietly on rather than report.
+pub fn is_broken_pipe(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}
+
 /// Syncs a directory so a rename in it is durable (Unix; best effort).
 fn sync_dir(dir: &Path) {
     #[cfg(unix)]
@@ -521,6 +541,7 @@ pub struct OutputDir {
     previous: Vec<ManifestFile>,
     written: Vec<ManifestFile>,
     listed: BTreeSet<String>,
+    inputs: Vec<PathBuf>,
 }
 
 impl OutputDir {
@@ -578,7 +599,25 @@ impl OutputDir {
             previous,
             written: Vec::new(),
             listed,
+            inputs: Vec::new(),
         })
+    }
+
+    /// Protects the run's inputs: refuses now when one of them is a file of the previous run
+    /// (which this run would replace or remove) or the manifest, and makes every later
+    /// [`create`](Self::create) refuse a file that is one of them. Call it right after
+    /// [`prepare`](Self::prepare), before any work.
+    ///
+    /// # Errors
+    /// [`CoreError::OutputIsInput`] naming the run file and the input.
+    pub fn protect_inputs<P: AsRef<Path>>(&mut self, inputs: &[P]) -> Result<()> {
+        self.inputs = inputs.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let manifest = self.path.join(MANIFEST_NAME);
+        refuse_input_as_output(&manifest, &self.inputs)?;
+        for f in &self.previous {
+            refuse_input_as_output(self.path.join(&f.name), &self.inputs)?;
+        }
+        Ok(())
     }
 
     /// The directory.
@@ -617,9 +656,12 @@ impl OutputDir {
     /// back to [`commit`](Self::commit).
     ///
     /// # Errors
-    /// Those of [`file_path`](Self::file_path) and [`AtomicFile::create`].
+    /// Those of [`file_path`](Self::file_path) and [`AtomicFile::create`];
+    /// [`CoreError::OutputIsInput`] when the file is one of the inputs given to
+    /// [`protect_inputs`](Self::protect_inputs).
     pub fn create(&mut self, name: &str) -> Result<RunFile> {
         let path = self.file_path(name)?;
+        refuse_input_as_output(&path, &self.inputs)?;
         let dir = parent_dir(&path);
         fs::create_dir_all(dir).map_err(|e| out_err(dir, "create the directory", e))?;
         Ok(RunFile {
