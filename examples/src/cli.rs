@@ -85,19 +85,8 @@ macro_rules! errln {
     }};
 }
 
-/// True when `e` or one of its causes is an I/O error of kind [`io::ErrorKind::BrokenPipe`].
-pub fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.kind() == io::ErrorKind::BrokenPipe {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
-}
+/// True when an error or one of its causes is a closed pipe (darknet-core's test).
+pub use darknet_core::io::output::is_broken_pipe;
 
 /// True when a path given on the command line means standard input or output.
 pub fn is_dash(path: &Path) -> bool {
@@ -283,7 +272,7 @@ impl RunDir {
                 }
             }
         }
-        let prepared = OutputDir::prepare(dir, force).map_err(|e| -> CliError {
+        let mut prepared = OutputDir::prepare(dir, force).map_err(|e| -> CliError {
             let msg = e.to_string();
             if msg.ends_with("or force writing into it") {
                 format!("{msg} with --force").into()
@@ -291,6 +280,7 @@ impl RunDir {
                 Box::new(e)
             }
         })?;
+        prepared.protect_inputs(inputs)?;
         let previous = prepared.previous_files().to_vec();
         let n = STAGING.fetch_add(1, Ordering::Relaxed);
         let staging = dir.join(format!(".darknet-run.tmp-{}-{n}", std::process::id()));

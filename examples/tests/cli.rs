@@ -521,3 +521,14 @@ fn multilabel_reads_captures_made_on_loopback_with_the_bogon_switch() {
     let r = run_in(&s.0, "multilabel", &args(true)).ok();
     assert!(r.stdout.contains("GCN: sample"), "{r:#?}");
 }
+
+#[test]
+fn evaluate_scores_the_label_files_the_programs_write() {
+    let fx = fixtures();
+    // synth's labels.csv is keyed by `ip`: scored against itself, every metric is perfect.
+    let labels = fx.path("a/labels.csv");
+    let l = labels.to_str().unwrap();
+    let r = run_in(&fx.root, "evaluate", &["--labels", l, "--scores", l, "--json", "-"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    assert_eq!(v["f1_samples"], 1.0, "{v}");
+}
