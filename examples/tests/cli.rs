@@ -528,7 +528,12 @@ fn evaluate_scores_the_label_files_the_programs_write() {
     // synth's labels.csv is keyed by `ip`: scored against itself, every metric is perfect.
     let labels = fx.path("a/labels.csv");
     let l = labels.to_str().unwrap();
-    let r = run_in(&fx.root, "evaluate", &["--labels", l, "--scores", l, "--json", "-"]).ok();
+    let r = run_in(
+        &fx.root,
+        "evaluate",
+        &["--labels", l, "--scores", l, "--json", "-"],
+    )
+    .ok();
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
     assert_eq!(v["f1_samples"], 1.0, "{v}");
 }
