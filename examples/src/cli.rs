@@ -243,6 +243,7 @@ pub struct RunDir {
     staging: PathBuf,
     previous: Vec<ManifestFile>,
     finished: bool,
+    created: bool,
 }
 
 impl RunDir {
@@ -272,6 +273,7 @@ impl RunDir {
                 }
             }
         }
+        let created = !dir.exists();
         let mut prepared = OutputDir::prepare(dir, force).map_err(|e| -> CliError {
             let msg = e.to_string();
             if msg.ends_with("or force writing into it") {
@@ -296,6 +298,7 @@ impl RunDir {
             staging,
             previous,
             finished: false,
+            created,
         })
     }
 
@@ -387,8 +390,12 @@ impl RunDir {
 impl Drop for RunDir {
     fn drop(&mut self) {
         if !self.finished {
-            // A failed run: its partial files go, the previous run's files stay as they were.
+            // A failed run: its partial files go, the previous run's files stay as they were,
+            // and a directory this run created goes too (`remove_dir` only removes it empty).
             let _ = std::fs::remove_dir_all(&self.staging);
+            if self.created {
+                let _ = std::fs::remove_dir(&self.dir);
+            }
         }
     }
 }

@@ -167,6 +167,10 @@ fn out_is_checked_before_any_work() {
         );
         assert_eq!(std::fs::read(s.join("file")).unwrap(), b"x");
     }
+    // A failing run leaves no directory it created behind.
+    let r = run_in(&s.0, "portgraph", &["missing.pcap", "--out", "new"]).fails();
+    assert!(r.stderr.contains("missing.pcap"), "{r:#?}");
+    assert!(!s.join("new").exists());
     // A run directory that holds an input is refused.
     let fx = fixtures();
     let r = run_in(&fx.root, "portgraph", &["a", "--out", "a"]).fails();
