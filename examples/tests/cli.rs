@@ -434,7 +434,6 @@ fn help_says_what_each_program_does_and_shows_defaults() {
         "scores",
         "sweep",
         "prefix",
-        "run-partitions-x",
     ];
     for prog in [
         "quickstart",
