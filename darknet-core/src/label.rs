@@ -1,5 +1,5 @@
-//! Labels: AbuseIPDB-style reports → Paper A multi-labels (SPEC §1.7, §4 A9), the `ip,class`
-//! ground truth of DarkVec / gnn-for-darknet (SPEC §2.7, §5.2), known-scanner prefixes
+//! Labels: AbuseIPDB-style reports → Paper A multi-labels, the `ip,class`
+//! ground truth of DarkVec / gnn-for-darknet, known-scanner prefixes
 //! (`prefix,organization`, longest-prefix match) and the Mirai fingerprint.
 //!
 //! # The ≥ 2 reports rule
@@ -369,8 +369,14 @@ fn read_rows<R: Read>(
 }
 
 fn parse_ip(input: &str, line: u64, field: &str, s: &str) -> Result<Ipv4Addr> {
-    s.parse()
-        .map_err(|_| label_err(input, line, field, format!("`{s}` is not an IPv4 address")))
+    s.parse().map_err(|_| {
+        let reason = if s.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("`{s}` is an IPv6 address: only IPv4 addresses are read (remove IPv6 rows)")
+        } else {
+            format!("`{s}` is not an IPv4 address")
+        };
+        label_err(input, line, field, reason)
+    })
 }
 
 fn parse_date(input: &str, line: u64, s: &str) -> Result<u32> {
@@ -581,7 +587,7 @@ pub enum ReportCount {
     Reports,
 }
 
-/// The label rule of SPEC §4 A9.
+/// Paper A's labelling rule: a category needs at least `min_reports` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LabelRule {
     /// Reports needed per category (default 2).
@@ -735,7 +741,7 @@ impl GroundTruth {
 }
 
 /// Reads `ip,class` ground truth. Repeated rows with the same class are merged (big_gt.csv
-/// repeats 1,035 addresses, SPEC §5.2).
+/// repeats over a thousand addresses).
 ///
 /// # Errors
 /// [`CoreError::Label`]: bad header, bad address, empty class, an address given two classes.

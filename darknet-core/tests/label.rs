@@ -240,7 +240,7 @@ mod props {
         /// Label readers never panic on arbitrary bytes after a valid header.
         #[test]
         fn readers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
-            for header in ["ip,categories,reporter,date\n", "ip,class\n", "prefix,organization\n"] {
+            for header in ["ip,categories,reporter,date\n", "IP,Categories,ReportDate,Comment\n", "ip,class\n", "prefix,organization\n"] {
                 let mut bytes = header.as_bytes().to_vec();
                 bytes.extend_from_slice(&body);
                 let _ = read_abuse_reports(bytes.as_slice(), "p");
@@ -366,4 +366,15 @@ fn headers_ignore_case_and_byte_order_mark() {
     )
     .unwrap();
     assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn ipv6_rows_say_so() {
+    let e = read_abuse_reports(
+        "IP,Categories,ReportDate,Comment\n2001:db8::1,14,2021-03-01,x\n".as_bytes(),
+        "bulk.csv",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("IPv6"), "{e}");
+    assert_eq!(label_error(e), (2, "ip".to_string()));
 }

@@ -12,7 +12,7 @@
 //! option (`t_wscale`, `t_mss`, `t_ts`).
 //!
 //! **GnnForDarknet** ([`GNN_FOR_DARKNET_COLUMNS`]): the 17-column daily raw CSV of the public
-//! gnn-for-darknet code (SPEC.md §3.1): `ts, ethtype, src_ip, src_port, dst_ip, dst_port,
+//! gnn-for-darknet code: `ts, ethtype, src_ip, src_port, dst_ip, dst_port,
 //! pck_len, tcp_flags, mirai, tcp_seq, ttl, t_mss, t_win, t_ts, t_sack, t_sackp, interval`.
 //! That code keeps TCP only and has no `proto` column, so the writer writes TCP packets only
 //! and counts the others ([`CsvWriter::packets_skipped`]); the reader reads every row as TCP.
@@ -24,7 +24,7 @@
 //!   [`SkipReason::OtherLinkProtocol`]).
 //! - `tcp_flags`: written as the integer flags byte; read as a decimal, a `0x`-hex integer or a
 //!   string of flag letters `FSRPAUEC` (tcpdump/Tstat style, `.` ignored).
-//! - `t_win`: the TCP header window (SPEC.md B12), always written; `-` reads as 0.
+//! - `t_win`: the TCP header window, always written; `-` reads as 0.
 //! - `t_sack`, `t_sackp`: written `1` when present and `-` when absent; read as present for any
 //!   value other than empty, `-`, `0` or `false` (the reference may store the SACK edge).
 //! - `mirai`: written `1`/`0` (TCP seq == destination address); ignored on read, since it is
@@ -77,7 +77,7 @@ pub const EXTENDED_COLUMNS: [&str; 22] = [
     "mirai",
 ];
 
-/// Column names of [`CsvLayout::GnnForDarknet`], in order (SPEC.md §3.1).
+/// Column names of [`CsvLayout::GnnForDarknet`], in order.
 pub const GNN_FOR_DARKNET_COLUMNS: [&str; 17] = [
     "ts",
     "ethtype",
