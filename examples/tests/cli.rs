@@ -565,3 +565,70 @@ fn evaluate_scores_the_label_files_the_programs_write() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
     assert_eq!(v["f1_samples"], 1.0, "{v}");
 }
+
+/// Packets counted by `inspect` (its `packets: N` line).
+fn inspected_packets(r: &common::Run) -> u64 {
+    r.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("packets: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count: {r:#?}"))
+}
+
+#[test]
+fn directories_gzip_and_repeated_files_are_read_as_captures() {
+    use std::io::Write;
+    let fx = fixtures();
+    let s = Scratch::new("inputs");
+    let days: Vec<_> = {
+        let mut v: Vec<_> = std::fs::read_dir(fx.path("a"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(days.len(), 2);
+    std::fs::create_dir(s.join("caps")).unwrap();
+    // One day gzip-compressed under a `.gz` name, the other compressed under a neutral name.
+    for (day, name) in days.iter().zip(["day1.pcap.gz", "day2.bin"]) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&std::fs::read(day).unwrap()).unwrap();
+        std::fs::write(s.join("caps").join(name), gz.finish().unwrap()).unwrap();
+    }
+    std::fs::write(s.join("caps/notes.txt"), "not a capture\n").unwrap();
+    let both = run_in(
+        &s.0,
+        "inspect",
+        &[days[0].to_str().unwrap(), days[1].to_str().unwrap()],
+    )
+    .ok();
+    let total = inspected_packets(&both);
+    let r = run_in(&s.0, "inspect", &["caps"]).ok();
+    assert_eq!(inspected_packets(&r), total, "{r:#?}");
+    assert!(
+        r.stderr.contains("notes.txt"),
+        "the skipped file is named: {r:#?}"
+    );
+    // The same file twice (by name and inside its directory) is read once, with a warning.
+    let r = run_in(
+        &s.0,
+        "inspect",
+        &["caps", "caps/day1.pcap.gz", "./caps/day2.bin"],
+    )
+    .ok();
+    assert_eq!(inspected_packets(&r), total, "{r:#?}");
+    assert!(r.stderr.contains("read once"), "{r:#?}");
+    // portgraph and convert take directories and several inputs too.
+    run_in(
+        &s.0,
+        "portgraph",
+        &["caps", "--references", "8", "--no-snapshots", "--out", "pg"],
+    )
+    .ok();
+    let r = run_in(&s.0, "convert", &["caps", "-o", "all.csv"]).ok();
+    assert!(r.stderr.contains(&format!("wrote {total} rows")), "{r:#?}");
+}
