@@ -24,12 +24,12 @@
 //! use darknet_eval::calibration::{Calibration, CalibrationMethod};
 //! use ndarray::array;
 //! let y_val = array![[0u8], [0], [1], [1]];
-//! let s_val = array![[0.1], [0.3], [0.35], [0.8]];
+//! let s_val = array![[0.0], [0.25], [0.75], [1.0]];
 //! let cal = Calibration::fit(CalibrationMethod::Isotonic, y_val.view(), s_val.view())?;
 //! // The isotonic map sends every validation score to the mean target of its pool.
 //! assert_eq!(cal.transform(s_val.view())?, array![[0.0], [0.0], [1.0], [1.0]]);
 //! // Between fitted points it interpolates; outside them it clips.
-//! assert_eq!(cal.transform(array![[0.325], [2.0]].view())?, array![[0.5], [1.0]]);
+//! assert_eq!(cal.transform(array![[0.5], [2.0]].view())?, array![[0.5], [1.0]]);
 //! # Ok::<(), darknet_eval::EvalError>(())
 //! ```
 

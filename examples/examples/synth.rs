@@ -3,7 +3,9 @@
 //! `cargo run --release --example synth -- --preset paper-b --days 3 --out synth-out`
 //!
 //! Files in `--out`: `YYYYMMDD.pcap` (or `.pcapng`, `.csv`) per day; `ground_truth.csv`
-//! (`ip,class`), `known_scanners.csv` (`prefix,organization`); for `--preset paper-a` also
+//! (`ip,class`), `known_scanners.csv` (`prefix,organization`); for every multi-label preset
+//! (`paper-a` and the robustness presets `order-only`, `aggregate-only`,
+//! `order-and-aggregate`, `shifted-mix`) also
 //! `reports.csv` (AbuseIPDB-style `ip,categories,reporter,date`) and `labels.csv`
 //! (`ip,14,15,18,19,20,21,22`, the labels the ≥ 2 reports rule recovers); `manifest.json`
 //! (written last: the command line, seed, settings and every file with its size). A rerun into
@@ -32,6 +34,14 @@ enum PresetArg {
     /// Paper B: /24, 14 classes + Unknown, ip,class ground truth.
     #[value(alias = "b")]
     PaperB,
+    /// Robustness: Paper A labels that differ only by the order of probes.
+    OrderOnly,
+    /// Robustness: Paper A labels that differ only by aggregates (ports, rates, protocols).
+    AggregateOnly,
+    /// Robustness: Paper A labels that differ by order and aggregates, each weaker.
+    OrderAndAggregate,
+    /// Robustness: another mix of labels, heavy-tailed bursty rates.
+    ShiftedMix,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, serde::Serialize)]
@@ -154,10 +164,14 @@ fn main() -> ExitCode {
         let args = Args::parse();
         // Checked before anything is generated.
         let run_dir = RunDir::prepare(&args.out, args.force, &[])?;
-        let mut cfg = match args.preset {
-            PresetArg::PaperA => SynthConfig::paper_a(),
-            PresetArg::PaperB => SynthConfig::paper_b(),
-        }
+        let mut cfg = SynthConfig::for_preset(match args.preset {
+            PresetArg::PaperA => Preset::PaperA,
+            PresetArg::PaperB => Preset::PaperB,
+            PresetArg::OrderOnly => Preset::OrderOnly,
+            PresetArg::AggregateOnly => Preset::AggregateOnly,
+            PresetArg::OrderAndAggregate => Preset::OrderAndAggregate,
+            PresetArg::ShiftedMix => Preset::ShiftedMix,
+        })
         .seed(args.seed)
         .days(args.days);
         if let Some(p) = &args.prefix {
@@ -215,7 +229,7 @@ fn main() -> ExitCode {
             &darknet.known_scanners(),
             &path_str("known_scanners.csv"),
         )?;
-        if darknet.config().preset == Preset::PaperA {
+        if darknet.config().preset.is_multilabel() {
             write_abuse_reports(
                 create(&out("reports.csv"))?,
                 darknet.reports(),

@@ -36,7 +36,20 @@ pub(crate) enum Order {
     Alternate,
     /// Ports visited in increasing order (a vertical sweep), cyclically.
     Ascending,
+    /// Forward along the port list, then back (a path graph, not a cycle), with a rare skip.
+    Zigzag,
+    /// Ports in pairs (0, 1), (2, 3), ...: a pair alternates for [`PAIR_VISITS`] probes, then
+    /// the next pair (a matching), with a rare skip.
+    Pairs,
+    /// Each port [`RUN_VISITS`] probes in a row at different addresses, then the next (a cycle
+    /// with self-loops), with a rare skip.
+    Runs,
 }
+
+/// Probes a pair of ports alternates for before the next pair ([`Order::Pairs`]).
+const PAIR_VISITS: usize = 4;
+/// Probes in a row at one port before the next ([`Order::Runs`]).
+const RUN_VISITS: usize = 3;
 
 /// How a component picks destination addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,6 +221,24 @@ pub(crate) fn emit_day<R: Rng>(
                     let p = c.ports[st.pos % np];
                     st.pos = (st.pos + 1 + usize::from((raw >> 59) == 0)) % np;
                     p
+                }
+                Order::Zigzag => {
+                    let period = if np > 1 { 2 * (np - 1) } else { 1 };
+                    let k = st.pos % period;
+                    st.pos = (st.pos + 1 + usize::from((raw >> 59) == 0)) % period;
+                    c.ports[if k < np { k } else { period - k }]
+                }
+                Order::Pairs => {
+                    let n_pairs = np.div_ceil(2);
+                    let pair = (st.pos / PAIR_VISITS) % n_pairs;
+                    let i = (2 * pair + st.pos % 2).min(np - 1);
+                    st.pos = (st.pos + 1 + usize::from((raw >> 59) == 0)) % (n_pairs * PAIR_VISITS);
+                    c.ports[i]
+                }
+                Order::Runs => {
+                    let i = (st.pos / RUN_VISITS) % np;
+                    st.pos = (st.pos + 1 + usize::from((raw >> 59) == 0)) % (np * RUN_VISITS);
+                    c.ports[i]
                 }
                 Order::Alternate => {
                     // Hub pattern: ports[0], then a random other port, then ports[0], ...

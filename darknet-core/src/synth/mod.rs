@@ -28,6 +28,38 @@
 //! [`SynthConfig::paper_b`]: /24, 31 days from 2021-12-01, the 14 classes of Table 2 plus an
 //! Unknown majority, `ip,class` ground truth, organisations in a few prefixes each.
 //!
+//! # Robustness presets: breaking our own assumptions
+//! The Paper A preset was built so that several labels differ only by packet order, which
+//! favours graph models. Real labels differ by order and by aggregates at once. Four presets
+//! break that assumption; a model is only trusted if it holds up on all of them. Each labels
+//! hosts with Paper A's 7 categories through reports with label noise (default 0.1), and
+//! half of its unlabelled hosts are unreported look-alikes: they behave exactly like labelled
+//! hosts (same generator, same label-set table) but nobody reported them. The other half is
+//! background (isolated packets, vertical scans, periodic walks, backscatter). In the
+//! `ip,class` ground truth a labelled host's class is its first label (`port_scan`, ...).
+//! - [`Preset::OrderOnly`] (`order-only`): labels differ ONLY by the order of probes. A
+//!   host's rate, tool, retries, number of distinct ports, ports (one shared pool), UDP and
+//!   ICMP components are drawn once per host from one distribution whatever its labels; each
+//!   label visits its share of the ports by its own rule (random, fixed cycle, hub,
+//!   back-and-forth path, pairs, runs, ascending cycle). Tests whether a graph model uses the
+//!   order, and shows what a model on per-host statistics gets from aggregates alone
+//!   (nothing beyond label frequencies).
+//! - [`Preset::AggregateOnly`] (`aggregate-only`): labels differ ONLY by aggregates (number
+//!   of distinct ports, rate, retries, UDP and ICMP shares); every label visits its ports at
+//!   random from the shared pool. Tests whether a graph model can still read counts, where a
+//!   per-host statistics model should win.
+//! - [`Preset::OrderAndAggregate`] (`order-and-aggregate`): each label has its own order and
+//!   an aggregate profile halfway to its aggregate-only one: each view alone is weaker than
+//!   both together. Where a hybrid model should lead.
+//! - [`Preset::ShiftedMix`] (`shifted-mix`): Paper A's behaviours, but the default's rare
+//!   labels common (Brute-Force, SSH, Web App Attack, Exploited Host) and Port Scan rare;
+//!   rates scaled by a heavy-tailed factor (0.2× to 10×) in short bursts; 40 % of hosts
+//!   labelled. Tests whether a model and its thresholds survive another class balance and
+//!   other rates.
+//!
+//! Select a preset by name with [`SynthConfig::preset_named`] (or
+//! `synth --preset order-only`); [`SynthConfig::for_preset`] gives its defaults.
+//!
 //! # Why it is hard, and why order matters (Paper A)
 //! Labels are not separable by any single per-host statistic: every class has look-alikes
 //! among unlabelled hosts (same ports, same tools), rates are drawn per host and per day, hosts
@@ -84,6 +116,7 @@
 mod behaviour;
 mod fingerprint;
 mod population;
+mod robust;
 
 pub use crate::label::AbuseReport;
 pub use fingerprint::Tool;
@@ -104,14 +137,96 @@ use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-/// Which published setting a synthetic darknet imitates.
+/// Which setting a synthetic darknet imitates: one of the papers' (the generator's defaults),
+/// or a robustness preset that breaks one of their assumptions (see the module doc).
+/// Selectable by name ([`Preset::from_str`](std::str::FromStr), [`SynthConfig::preset_named`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Preset {
-    /// Paper A: multi-label AbuseIPDB categories, /20, a month.
+    /// Paper A: multi-label AbuseIPDB categories, /20, a month (`paper-a`).
     PaperA,
-    /// Paper B: 14 classes + Unknown, /24, 31 days.
+    /// Paper B: 14 classes + Unknown, /24, 31 days (`paper-b`).
     PaperB,
+    /// Paper A's labels differing ONLY by the order of a host's probes (`order-only`).
+    OrderOnly,
+    /// Paper A's labels differing ONLY by per-host aggregates: ports, rates, retries,
+    /// protocols (`aggregate-only`).
+    AggregateOnly,
+    /// Paper A's labels differing by order and by aggregates, each weaker
+    /// (`order-and-aggregate`).
+    OrderAndAggregate,
+    /// Paper A's behaviours with another mix of labels (the default's rare labels common),
+    /// heavy-tailed bursty rates and fewer labelled hosts (`shifted-mix`).
+    ShiftedMix,
+}
+
+impl Preset {
+    /// Every preset, in declaration order.
+    pub const ALL: [Preset; 6] = [
+        Preset::PaperA,
+        Preset::PaperB,
+        Preset::OrderOnly,
+        Preset::AggregateOnly,
+        Preset::OrderAndAggregate,
+        Preset::ShiftedMix,
+    ];
+
+    /// The preset's name on command lines (`paper-a`, `order-only`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::PaperA => "paper-a",
+            Preset::PaperB => "paper-b",
+            Preset::OrderOnly => "order-only",
+            Preset::AggregateOnly => "aggregate-only",
+            Preset::OrderAndAggregate => "order-and-aggregate",
+            Preset::ShiftedMix => "shifted-mix",
+        }
+    }
+
+    /// Whether hosts carry Paper A multi-labels recovered from AbuseIPDB-style reports (every
+    /// preset but Paper B's); Paper B's hosts carry one class each.
+    pub fn is_multilabel(self) -> bool {
+        self != Preset::PaperB
+    }
+
+    /// The robustness contrast of the preset, if it is one of the three.
+    fn contrast(self) -> Option<robust::Contrast> {
+        match self {
+            Preset::OrderOnly => Some(robust::Contrast::Order),
+            Preset::AggregateOnly => Some(robust::Contrast::Aggregate),
+            Preset::OrderAndAggregate => Some(robust::Contrast::Both),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Preset {
+    type Err = CoreError;
+    /// Parses a preset name ([`Preset::name`]; `a` and `b` are accepted for the papers).
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "a" => return Ok(Preset::PaperA),
+            "b" => return Ok(Preset::PaperB),
+            _ => {}
+        }
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| CoreError::InvalidConfig {
+                field: "preset",
+                value: s.to_string(),
+                reason: format!(
+                    "expected one of {}",
+                    Preset::ALL.map(Preset::name).join(", ")
+                ),
+            })
+    }
 }
 
 /// Configuration of the synthetic darknet (a builder; start from [`SynthConfig::paper_a`] or
@@ -177,6 +292,48 @@ impl SynthConfig {
             churn: 0.3,
             labelled_fraction: 1.0,
         }
+    }
+
+    /// The configuration of `preset` with its defaults: the papers' as
+    /// [`SynthConfig::paper_a`] and [`SynthConfig::paper_b`]; the robustness presets start from
+    /// Paper A's (/20, March 2021, 2,000 hosts) with label noise 0.1 and half the hosts
+    /// labelled, the shifted mix with 40 % labelled.
+    pub fn for_preset(preset: Preset) -> Self {
+        match preset {
+            Preset::PaperA => SynthConfig::paper_a(),
+            Preset::PaperB => SynthConfig::paper_b(),
+            Preset::ShiftedMix => SynthConfig {
+                preset,
+                label_noise: 0.1,
+                labelled_fraction: 0.4,
+                ..SynthConfig::paper_a()
+            },
+            _ => SynthConfig {
+                preset,
+                label_noise: 0.1,
+                labelled_fraction: 0.5,
+                ..SynthConfig::paper_a()
+            },
+        }
+    }
+
+    /// The configuration of the preset called `name` (see [`Preset::name`]).
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidConfig`] (field `preset`) for an unknown name, listing the known
+    /// ones.
+    ///
+    /// ```
+    /// use darknet_core::{Preset, SynthConfig};
+    /// let cfg = SynthConfig::preset_named("order-only")?.hosts(200).days(2);
+    /// assert_eq!(cfg.preset, Preset::OrderOnly);
+    /// let darknet = cfg.build()?;
+    /// assert!(darknet.multilabels().masks.iter().any(|&m| m != 0));
+    /// assert!(SynthConfig::preset_named("order-olny").is_err());
+    /// # Ok::<(), darknet_core::CoreError>(())
+    /// ```
+    pub fn preset_named(name: &str) -> Result<Self> {
+        Ok(SynthConfig::for_preset(name.parse()?))
     }
 
     /// Sets the darknet prefix (network address and length).
@@ -334,7 +491,8 @@ pub struct HostTruth {
     /// Source address.
     pub addr: Ipv4Addr,
     /// Paper B class label (one of [`PAPER_B_CLASSES_NAMES`]); for Paper A hosts `labelled`
-    /// or `unlabelled`.
+    /// or `unlabelled`; for the robustness presets the first recovered label in snake case
+    /// (`port_scan`, ..., `ssh`) or `unlabelled`.
     pub class: &'static str,
     /// Organisation of a known scanner (the class name of scanner classes), else `None`.
     pub organization: Option<&'static str>,
@@ -471,6 +629,61 @@ impl SyntheticDarknet {
                 }
                 reports.sort();
             }
+            preset => {
+                // Robustness presets: Paper A-style labels from reports; unlabelled hosts are
+                // half unreported look-alikes, half background.
+                let sets: &[(u8, f32)] = if preset.contrast().is_some() {
+                    &robust::ROBUST_LABEL_SETS
+                } else {
+                    &robust::SHIFTED_LABEL_SETS
+                };
+                for _ in 0..config.n_hosts {
+                    let addr = loop {
+                        let a = population::random_public(&mut rng);
+                        if used.insert(u32::from(a)) {
+                            break a;
+                        }
+                    };
+                    let mut hrng = ChaCha8Rng::seed_from_u64(mix(rng.random()));
+                    let labelled = hrng.random::<f64>() < config.labelled_fraction;
+                    let lookalike = !labelled && hrng.random::<f32>() < robust::LOOKALIKE_SHARE;
+                    let mask = if labelled || lookalike {
+                        robust::draw_set(&mut hrng, sets)
+                    } else {
+                        0
+                    };
+                    let spec = match (mask, preset.contrast()) {
+                        (0, _) => robust::background_host(&mut hrng, addr, days, churn),
+                        (m, Some(c)) => robust::robust_host(&mut hrng, c, m, addr, days, churn),
+                        (m, None) => robust::shifted_host(&mut hrng, m, addr, days, churn),
+                    };
+                    let host_reports = paper_a_reports(
+                        &mut hrng,
+                        addr,
+                        if lookalike { 0 } else { mask },
+                        config.label_noise,
+                        config.start_day + spec.first_day,
+                        config.start_day + spec.last_day,
+                    );
+                    let labels = labels_from_reports(&host_reports, &LabelRule::default())
+                        .masks
+                        .first()
+                        .copied()
+                        .unwrap_or(0);
+                    reports.extend(host_reports);
+                    truth.push(HostTruth {
+                        addr,
+                        class: robust::class_name(labels),
+                        organization: None,
+                        labels,
+                        behaviour_labels: mask,
+                        tool: spec.tool,
+                        active_days: (spec.first_day, spec.last_day),
+                    });
+                    specs.push(spec);
+                }
+                reports.sort();
+            }
         }
         Ok(SyntheticDarknet {
             config: config.clone(),
@@ -490,7 +703,8 @@ impl SyntheticDarknet {
         &self.truth
     }
 
-    /// AbuseIPDB-style reports (Paper A preset; empty for Paper B), sorted by (ip, ...).
+    /// AbuseIPDB-style reports (every multi-label preset; empty for Paper B), sorted by
+    /// (ip, ...).
     pub fn reports(&self) -> &[AbuseReport] {
         &self.reports
     }
@@ -525,7 +739,8 @@ impl SyntheticDarknet {
     }
 
     /// `ip,class` ground truth: every host whose class is not `unknown` (Paper B; for Paper A
-    /// the labelled hosts with class `labelled`).
+    /// the labelled hosts with class `labelled`; for the robustness presets the labelled hosts
+    /// with their first label as class, `port_scan`, `hacking`, ...).
     pub fn ground_truth(&self) -> GroundTruth {
         GroundTruth::from_pairs(
             self.truth

@@ -238,7 +238,7 @@ pub(crate) fn random_public<R: Rng>(rng: &mut R) -> Ipv4Addr {
     }
 }
 
-fn pick<R: Rng, T: Copy>(rng: &mut R, xs: &[T], k: usize) -> Vec<T> {
+pub(crate) fn pick<R: Rng, T: Copy>(rng: &mut R, xs: &[T], k: usize) -> Vec<T> {
     let mut v = xs.to_vec();
     v.shuffle(rng);
     v.truncate(k.min(xs.len()).max(1));
@@ -253,7 +253,7 @@ fn random_ports<R: Rng>(rng: &mut R, k: usize) -> Vec<u16> {
     v
 }
 
-fn syn(
+pub(crate) fn syn(
     weight: f32,
     ports: Vec<u16>,
     order: Order,
@@ -272,7 +272,7 @@ fn syn(
     }
 }
 
-fn udp(weight: f32, ports: Vec<u16>, order: Order) -> Component {
+pub(crate) fn udp(weight: f32, ports: Vec<u16>, order: Order) -> Component {
     Component {
         weight,
         kind: Kind::Udp,
@@ -284,7 +284,7 @@ fn udp(weight: f32, ports: Vec<u16>, order: Order) -> Component {
     }
 }
 
-fn icmp(weight: f32) -> Component {
+pub(crate) fn icmp(weight: f32) -> Component {
     Component {
         weight,
         kind: Kind::IcmpEcho,
@@ -297,7 +297,7 @@ fn icmp(weight: f32) -> Component {
 }
 
 /// Activity window: a host active for `len` days somewhere in `days`.
-fn window<R: Rng>(rng: &mut R, days: u32, len: u32) -> (u32, u32) {
+pub(crate) fn window<R: Rng>(rng: &mut R, days: u32, len: u32) -> (u32, u32) {
     let len = len.clamp(1, days);
     let first = rng.random_range(0..=days - len);
     (first, first + len - 1)
@@ -961,6 +961,23 @@ fn share_ports<R: Rng>(rng: &mut R, plans: &mut [Plan], budget: usize) {
 /// traffic the three filters remove (single packets, vertical scans, periodic walks).
 fn unlabelled_a<R: Rng>(rng: &mut R, spec: &mut HostSpec) {
     match rng.random_range(0..10) {
+        kind @ 0..=4 => background_a(rng, spec, kind),
+        _ => {
+            // A labelled behaviour that was never reported (the hardest confounder).
+            let m = draw_label_set(rng);
+            let mut other = paper_a_host(rng, m, spec.addr, spec.last_day + 1, 0.0);
+            other.first_day = spec.first_day;
+            other.last_day = spec.last_day;
+            *spec = other;
+        }
+    }
+}
+
+/// Unlabelled background traffic the Paper A filters remove or that carries no label:
+/// `kind` 0 or 1 an isolated packet, 2 a vertical scanner, 3 a strictly periodic walker,
+/// 4 backscatter.
+pub(crate) fn background_a<R: Rng>(rng: &mut R, spec: &mut HostSpec, kind: u32) {
+    match kind {
         0 | 1 => {
             // Isolated: one packet on one day.
             spec.rate = 0.0;
@@ -1002,7 +1019,7 @@ fn unlabelled_a<R: Rng>(rng: &mut R, spec: &mut HostSpec) {
             ));
             spec.periodic = true;
         }
-        4 => {
+        _ => {
             spec.components.push(Component {
                 weight: 1.0,
                 kind: Kind::Backscatter,
@@ -1012,14 +1029,6 @@ fn unlabelled_a<R: Rng>(rng: &mut R, spec: &mut HostSpec) {
                 addr: AddrOrder::Random,
                 run: 10,
             });
-        }
-        _ => {
-            // A labelled behaviour that was never reported (the hardest confounder).
-            let m = draw_label_set(rng);
-            let mut other = paper_a_host(rng, m, spec.addr, spec.last_day + 1, 0.0);
-            other.first_day = spec.first_day;
-            other.last_day = spec.last_day;
-            *spec = other;
         }
     }
 }
