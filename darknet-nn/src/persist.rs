@@ -369,7 +369,7 @@ mod tests {
                 ..
             }) => {
                 assert_eq!(name, "gcn.0.weight");
-                assert_eq!((expected, actual), (vec![4, 16], vec![4, 8]));
+                assert_eq!((expected, actual), (vec![16, 4], vec![8, 4]));
             }
             other => panic!("{other:?}"),
         }

@@ -273,8 +273,8 @@ fn incremental_gcn_trains_each_day_without_features() {
     let TemporalModel::Gcn(m) = &run.model else {
         panic!("GCN model expected")
     };
-    // Identity input: the first weight has one row per node of the universe.
-    assert_eq!(m.encoder.gcn.layers[0].weight.value.shape(), &[12, 16]);
+    // Identity input: the first weight has one column per node of the universe.
+    assert_eq!(m.encoder.gcn.layers[0].weight.value.shape(), &[16, 12]);
     assert!(run.embeddings.iter().all(|e| e.is_some()));
 }
 

@@ -209,7 +209,7 @@ pub struct GraphClassifier<T: Float> {
     n_features: usize,
     n_labels: usize,
     pos_weight: Option<Array1<T>>,
-    /// GCN layers, weight (in, out) each.
+    /// GCN layers, weight (out, in) each (PyTorch's layout).
     pub gcn: Vec<Gcn<T>>,
     /// Fully connected hidden blocks.
     pub fc: Vec<FcBlock<T>>,
@@ -687,8 +687,8 @@ mod tests {
         let m = GraphClassifier::<f32>::new(cfg.clone(), 36, 7, &mut ChaCha8Rng::seed_from_u64(0))
             .unwrap();
         assert_eq!(cfg.hidden_sizes(7), vec![128, 62, 30, 14]);
-        assert_eq!(m.gcn[0].weight.value.shape(), &[36, 128]);
-        assert_eq!(m.gcn[1].weight.value.shape(), &[128, 62]);
+        assert_eq!(m.gcn[0].weight.value.shape(), &[128, 36]);
+        assert_eq!(m.gcn[1].weight.value.shape(), &[62, 128]);
         assert_eq!(m.fc[0].linear.weight.value.shape(), &[30, 62]);
         assert_eq!(m.fc[1].linear.weight.value.shape(), &[14, 30]);
         assert_eq!(m.output.weight.value.shape(), &[7, 14]);

@@ -21,8 +21,8 @@ pub enum NodeInput<'a, T> {
     /// Node features, (n, in_dim).
     Features(ArrayView2<'a, T>),
     /// No node features: the identity matrix of the node universe (one-hot global ids), given
-    /// as the global id of each row, (n,). The first layer's product `X W` is then the row
-    /// lookup `W[ids]` (no dense identity is built); `in_dim` is the universe size.
+    /// as the global id of each row, (n,). The first layer's product `X Wᵀ` is then the
+    /// column lookup `W[:, ids]ᵀ` (no dense identity is built); `in_dim` is the universe size.
     Identity(&'a [u32]),
 }
 
@@ -30,7 +30,7 @@ pub enum NodeInput<'a, T> {
 /// `in_dim → dims[0] → … → dims[last]` (Paper B: 37 → 1024 → 512).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GcnStack<T: Float> {
-    /// The layers, named `0.weight`, `0.bias`, `1.weight`, ... (weight (in, out)).
+    /// The layers, named `0.weight`, `0.bias`, `1.weight`, ... (weight (out, in)).
     pub layers: Vec<Gcn<T>>,
 }
 
@@ -187,7 +187,7 @@ impl<T: Float> GcnStack<T> {
                 check_ids(ids, first.in_dim())?;
                 reshape2(tmp, n, first.out_dim());
                 for (mut row, &id) in tmp.rows_mut().into_iter().zip(ids) {
-                    row.assign(&first.weight.value.row(id as usize));
+                    row.assign(&first.weight.value.column(id as usize));
                 }
                 let h = first_out;
                 reshape2(h, n, first.out_dim());
@@ -298,7 +298,7 @@ fn check_layers(n_layers: usize, n_rest: usize) -> Result<()> {
     Ok(())
 }
 
-/// Parameter gradients of a first layer fed the identity: `db += Σ d`, and the rows `ids` of
+/// Parameter gradients of a first layer fed the identity: `db += Σ d`, and the columns `ids` of
 /// `dW` receive `Âᵀ d` (`dxw` is the temporary for it).
 fn identity_backward<T: Float>(
     first: &mut Gcn<T>,
@@ -319,8 +319,8 @@ fn identity_backward<T: Float>(
     spmm_into(adj_t, d, dxw.view_mut())?;
     let g = first.weight.grad_mut();
     for (row, &id) in dxw.rows().into_iter().zip(ids) {
-        let mut gr = g.row_mut(id as usize);
-        gr += &row;
+        let mut gc = g.column_mut(id as usize);
+        gc += &row;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! - Schedules: [`TemporalKind`]; [`TemporalConfig::fit`] returns per-day host embeddings
 //!   ([`DayEmbeddings`]), the learning curve and the training time.
 //! - Without node features the input is the identity of the node universe; the first layer's
-//!   product is a row lookup of its weight (no dense identity is built).
+//!   product is a column lookup of its (out, in) weight (no dense identity is built).
 //!
 //! **Node universe.** Ids are global across days; a snapshot stores only its active rows. A GRU
 //! window is computed for the rows that matter: the target day's active nodes when training
