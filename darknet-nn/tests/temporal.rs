@@ -507,6 +507,19 @@ fn trained_models_round_trip_through_persistence() {
                 .unwrap()
         );
         assert_eq!(&a, run.embeddings[3].as_ref().unwrap());
+        // An edited config asking for a huge node universe or embedding is refused from the
+        // weights file's header, before anything of that size is allocated.
+        let text = std::fs::read_to_string(&c).unwrap();
+        for (key, value) in [("in_dim", 1_000_000_000_000u64), ("emb_dim", 20_000)] {
+            let mut j: serde_json::Value = serde_json::from_str(&text).unwrap();
+            j["model"][key] = value.into();
+            std::fs::write(&c, j.to_string()).unwrap();
+            let e = load::<f32, TemporalModel>(&w, &c).unwrap_err();
+            assert!(
+                matches!(e, darknet_nn::NnError::ConfigTensorMismatch { .. }),
+                "{key}: {e:?}"
+            );
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
 }

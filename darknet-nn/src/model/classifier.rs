@@ -326,6 +326,61 @@ impl<T: Float> GraphClassifier<T> {
         })
     }
 
+    /// A classifier of given layers (GCN layers, FC blocks, output layer), e.g. weights
+    /// trained elsewhere: `n_features` is the first GCN layer's input width, `n_labels` the
+    /// output layer's width, and the layer sizes must be those `config` describes
+    /// ([`GraphClassifierConfig::hidden_sizes`]), so that the model saves and reloads as it is.
+    ///
+    /// Errors: invalid config; [`NnError::ShapeMismatch`] naming the first layer count or
+    /// width that differs from what `config` and the previous layer imply, or a `pos_weight`
+    /// without one value per label.
+    pub fn from_layers(
+        config: GraphClassifierConfig,
+        gcn: Vec<Gcn<T>>,
+        fc: Vec<FcBlock<T>>,
+        output: Linear<T>,
+    ) -> Result<Self> {
+        const OP: &str = "GraphClassifier::from_layers";
+        config.validate()?;
+        check_shape(OP, "gcn layer count", &[config.gcn_layers], &[gcn.len()])?;
+        check_shape(OP, "fc layer count", &[config.fc_layers], &[fc.len()])?;
+        let n_features = gcn[0].in_dim();
+        let n_labels = output.out_dim();
+        let sizes = config.hidden_sizes(n_labels);
+        let mut prev = n_features;
+        let widths = gcn
+            .iter()
+            .map(|l| (l.in_dim(), l.out_dim()))
+            .chain(fc.iter().map(|b| (b.linear.in_dim(), b.linear.out_dim())));
+        for ((i, o), &s) in widths.zip(&sizes) {
+            check_shape(OP, "hidden layer (out, in)", &[s, prev], &[o, i])?;
+            prev = o;
+        }
+        check_shape(
+            OP,
+            "output weight",
+            &[n_labels, prev],
+            output.weight.value.shape(),
+        )?;
+        let mut model = Self {
+            config,
+            n_features,
+            n_labels,
+            pos_weight: None,
+            gcn,
+            fc,
+            output,
+        };
+        model.pos_weight = match &model.config.pos_weight {
+            None => None,
+            Some(w) => {
+                check_shape(OP, "pos_weight", &[n_labels], &[w.len()])?;
+                Some(w.iter().map(|&v| T::of(v)).collect())
+            }
+        };
+        Ok(model)
+    }
+
     /// The hyper-parameters.
     pub fn config(&self) -> &GraphClassifierConfig {
         &self.config

@@ -96,6 +96,27 @@ impl<T: Float> GcnStack<T> {
         Self { layers }
     }
 
+    /// A stack of given layers (build them with [`Gcn::from_arrays`]).
+    ///
+    /// Errors: [`NnError::Empty`] for no layer; [`NnError::ShapeMismatch`] when a layer's
+    /// input width is not the previous layer's output width.
+    pub fn from_layers(layers: Vec<Gcn<T>>) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(NnError::Empty {
+                what: "GCN stack without layers".to_string(),
+            });
+        }
+        for pair in layers.windows(2) {
+            check_shape(
+                "GcnStack::from_layers",
+                "layer input width",
+                &[pair[0].out_dim()],
+                &[pair[1].in_dim()],
+            )?;
+        }
+        Ok(Self { layers })
+    }
+
     /// Input width (the universe size for identity input).
     pub fn in_dim(&self) -> usize {
         self.layers.first().map_or(0, |l| l.in_dim())
@@ -386,6 +407,17 @@ impl<T: Float> GcnEncoder<T> {
         }
     }
 
+    /// An encoder of given layers.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if the FC layer's input is not the stack's output
+    /// width or the BatchNorm's width is not the FC layer's output width.
+    pub fn from_layers(gcn: GcnStack<T>, fc: Linear<T>, bn: BatchNorm1d<T>) -> Result<Self> {
+        const OP: &str = "GcnEncoder::from_layers";
+        check_shape(OP, "fc input width", &[gcn.out_dim()], &[fc.in_dim()])?;
+        check_shape(OP, "bn width", &[fc.out_dim()], &[bn.dim()])?;
+        Ok(Self { gcn, fc, bn })
+    }
+
     /// `adj` (n, n), input (n rows) → embeddings (n, emb_dim) and the cache. `mode` is the
     /// BatchNorm's (Train: batch statistics and running-statistics update).
     pub fn forward(
@@ -525,6 +557,17 @@ impl<T: Float> GcnGruEncoder<T> {
             gru,
             bn: BatchNorm1d::new(hidden),
         }
+    }
+
+    /// An encoder of given layers (build the GRU with [`Gru::from_cell`]).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if the GRU's input is not the stack's output width
+    /// or the BatchNorm's width is not the GRU's hidden size.
+    pub fn from_layers(gcn: GcnStack<T>, gru: Gru<T>, bn: BatchNorm1d<T>) -> Result<Self> {
+        const OP: &str = "GcnGruEncoder::from_layers";
+        check_shape(OP, "gru input width", &[gcn.out_dim()], &[gru.input_size()])?;
+        check_shape(OP, "bn width", &[gru.hidden_size()], &[bn.dim()])?;
+        Ok(Self { gcn, gru, bn })
     }
 
     /// A window of S graphs over the same n rows → embeddings (n, hidden) and the cache.
@@ -743,6 +786,23 @@ impl<T: Float> EdgePredictor<T> {
             fc1: Linear::new(2 * emb_dim, hidden, rng),
             fc2: Linear::new(hidden, 2, rng),
         }
+    }
+
+    /// A predictor of given layers: `fc1` (hidden, 2·emb_dim), `fc2` (2, hidden).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if `fc1`'s input width is odd, `fc2`'s input is not
+    /// `fc1`'s output or `fc2` has not 2 outputs.
+    pub fn from_layers(fc1: Linear<T>, fc2: Linear<T>) -> Result<Self> {
+        const OP: &str = "EdgePredictor::from_layers";
+        let twice = fc1.in_dim() / 2 * 2;
+        check_shape(OP, "fc1 input width (even)", &[twice], &[fc1.in_dim()])?;
+        check_shape(
+            OP,
+            "fc2 weight",
+            &[2, fc1.out_dim()],
+            fc2.weight.value.shape(),
+        )?;
+        Ok(Self { fc1, fc2 })
     }
 
     /// `emb` (n, emb_dim), pairs of rows `src[i]`, `dst[i]` (m each) → log-probabilities

@@ -8,7 +8,7 @@ use super::snapshot::DaySnapshot;
 use crate::layers::BatchNorm1d;
 use crate::loss::nll_into;
 use crate::param::{visit_child_buffers, visit_child_params};
-use crate::persist::Persist;
+use crate::persist::{Persist, TensorShapes};
 use crate::train::{check_loss, EarlyStopping, StopDecision};
 use crate::{Adam, AdamConfig, Float, HasParams, Mode, NnError, ParamMut, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMutD};
@@ -929,8 +929,42 @@ impl TemporalModel {
 impl Persist<f32> for TemporalModel {
     type Meta = TemporalModelMeta;
     const KIND: &'static str = "paper_b_temporal";
+    const FORMAT: u32 = 2;
+    const FORMAT_CHANGE: &'static str =
+        "format 2 stores GCN weights (out, in) as PyTorch, format 1 stored them (in, out)";
     fn meta(&self) -> Self::Meta {
         self.describe()
+    }
+    fn check_shapes(meta: &Self::Meta, shapes: &TensorShapes) -> Result<()> {
+        let mut prev = meta.in_dim;
+        for (k, &d) in meta.gcn_dims.iter().enumerate() {
+            let name = format!("encoder.gcn.{k}.weight");
+            shapes.expect("in_dim, gcn_dims", &name, &[d, prev])?;
+            prev = d;
+        }
+        let e = meta.emb_dim;
+        match meta.family.as_str() {
+            "gcn_gru" => {
+                shapes.expect(
+                    "emb_dim",
+                    "encoder.gru.weight_ih_l0",
+                    &[e.saturating_mul(3), prev],
+                )?;
+                shapes.expect(
+                    "emb_dim",
+                    "encoder.gru.weight_hh_l0",
+                    &[e.saturating_mul(3), e],
+                )?;
+            }
+            _ => shapes.expect("emb_dim", "encoder.fc.weight", &[e, prev])?,
+        }
+        let h = meta.predictor_hidden;
+        shapes.expect(
+            "predictor_hidden",
+            "predictor.fc1.weight",
+            &[h, e.saturating_mul(2)],
+        )?;
+        shapes.expect("predictor_hidden", "predictor.fc2.weight", &[2, h])
     }
     fn from_meta(meta: &Self::Meta) -> Result<Self> {
         let cfg = TemporalConfig::default()
