@@ -47,7 +47,7 @@
 //!   learning curve, the progress callback `FnMut(&EpochRecord)` and NaN detection;
 //!   [`train::shuffled_indices`] and [`train::mini_batches`] batch with a seed.
 //! - **Graphs** ([`adjacency`], [`kernels`], [`batch`]): normalize once
-//!   ([`adjacency::normalize_symmetric`], [`adjacency::normalize_rows`]), precompute `Âᵀ` once
+//!   ([`adjacency::normalize_sym_self_loops`], [`adjacency::normalize_row_self_loops`]), precompute `Âᵀ` once
 //!   ([`kernels::transpose_csr`]), multiply with [`kernels::spmm_into`] (CSR, parallel over row
 //!   blocks, into a caller's buffer). Batches of small graphs are [`GraphBatch`] (block-diagonal
 //!   adjacency, features, offsets); feed graphs stored elsewhere by implementing
@@ -67,7 +67,7 @@
 //! class 1. A 2-layer GCN (features → 8 → 2) with log-softmax and NLL, trained by Adam:
 //!
 //! ```
-//! use darknet_nn::adjacency::normalize_symmetric;
+//! use darknet_nn::adjacency::normalize_sym_self_loops;
 //! use darknet_nn::layers::{Gcn, LogSoftmax, Relu};
 //! use darknet_nn::loss::nll;
 //! use darknet_nn::{Adam, AdamConfig, HasParams};
@@ -81,7 +81,7 @@
 //!     t.add_triplet(i, j, 1.0f32);
 //!     t.add_triplet(j, i, 1.0f32);
 //! }
-//! let adj = normalize_symmetric(&t.to_csr()).unwrap(); // symmetric: its own transpose
+//! let adj = normalize_sym_self_loops(&t.to_csr()).unwrap(); // symmetric: its own transpose
 //! let x = Array2::from_shape_fn((6, 3), |(i, j)| if j == 0 { i as f32 / 5.0 } else { 1.0 });
 //! let classes = [0, 0, 0, 1, 1, 1];
 //!
@@ -128,7 +128,7 @@ pub mod persist;
 pub mod train;
 pub mod word2vec;
 
-pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset};
+pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset, GraphRef};
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{

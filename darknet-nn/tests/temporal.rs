@@ -1,7 +1,7 @@
 //! Paper B's encoders and schedules: gradient checks of encoder + predictor, training on tiny
 //! synthetic bipartite graphs, determinism, errors.
 
-use darknet_nn::adjacency::normalize_rows;
+use darknet_nn::adjacency::normalize_row_self_loops;
 use darknet_nn::gradcheck::{check_gradients, GradCheckConfig};
 use darknet_nn::kernels::transpose_csr;
 use darknet_nn::model::temporal::{
@@ -38,7 +38,7 @@ fn day<T: Float>(ids: Vec<u32>, n_hosts: usize, seed: u64, n_feat: usize) -> Day
         }
     }
     let a: CsMat<T> = tri.to_csr();
-    let adj = normalize_rows(&a).unwrap();
+    let adj = normalize_row_self_loops(&a).unwrap();
     let adj_t = transpose_csr(&adj);
     let x = Array2::from_shape_fn((n, n_feat), |(i, j)| {
         let group = if i < n_hosts {

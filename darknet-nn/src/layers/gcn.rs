@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use darknet_nn::layers::Gcn;
-//! use darknet_nn::adjacency::normalize_symmetric;
+//! use darknet_nn::adjacency::normalize_sym_self_loops;
 //! use ndarray::{array, Array2};
 //! use rand::SeedableRng;
 //! use sprs::TriMat;
@@ -34,7 +34,7 @@
 //! let mut t = TriMat::new((2, 2));
 //! t.add_triplet(0, 1, 1.0f64);
 //! t.add_triplet(1, 0, 1.0);
-//! let a = normalize_symmetric(&t.to_csr()).unwrap();
+//! let a = normalize_sym_self_loops(&t.to_csr()).unwrap();
 //! let mut gcn = Gcn::<f64>::new(1, 1, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
 //! gcn.weight.value = array![[2.0]];
 //! gcn.bias.value = array![0.0];
@@ -278,7 +278,7 @@ impl<T: Float> HasParams<T> for Gcn<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adjacency::{normalize_rows, normalize_symmetric};
+    use crate::adjacency::{normalize_row_self_loops, normalize_sym_self_loops};
     use crate::gradcheck::{check_gradients, GradCheckConfig};
     use crate::kernels::transpose_csr;
     use ndarray::{array, Ix2};
@@ -324,8 +324,8 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences_both_orders_both_normalizations() {
-        let sym = normalize_symmetric(&graph()).unwrap();
-        let row = normalize_rows(&graph()).unwrap();
+        let sym = normalize_sym_self_loops(&graph()).unwrap();
+        let row = normalize_row_self_loops(&graph()).unwrap();
         for adj in [&sym, &row] {
             check(adj, 2, 3);
             check(adj, 3, 2);
@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn both_orders_agree() {
-        let adj = normalize_rows(&graph()).unwrap();
+        let adj = normalize_row_self_loops(&graph()).unwrap();
         let a = Gcn::<f64>::new(3, 2, &mut ChaCha8Rng::seed_from_u64(4));
         let mut b = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(4));
         // Same function through the other branch: pad weight (3, 2) into a (3, 2)-shaped use.
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn params_only_backward_gives_the_same_parameter_gradients() {
-        let adj = normalize_rows(&graph()).unwrap();
+        let adj = normalize_row_self_loops(&graph()).unwrap();
         let adj_t = transpose_csr(&adj);
         for (i, o) in [(2, 3), (3, 2)] {
             let mut a = Gcn::<f64>::new(i, o, &mut ChaCha8Rng::seed_from_u64(6));
@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        let adj = normalize_symmetric(&graph()).unwrap();
+        let adj = normalize_sym_self_loops(&graph()).unwrap();
         let g = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(0));
         assert!(matches!(
             g.forward(&adj, Array2::zeros((3, 2)).view()),

@@ -132,7 +132,7 @@ impl PortAutoencoderConfig {
         let mut ws = AutoencoderWorkspace::default();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch_with(x, &mut adam, &mut rng, &mut ws),
+            |_| model.train_epoch_into(x, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -380,20 +380,20 @@ impl<T: Float> PortAutoencoder<T> {
 
     /// One epoch of seeded mini-batch training with `adam`; returns the mean training loss
     /// (weighted by batch size). Uses a fresh [`AutoencoderWorkspace`]; loops over epochs
-    /// should keep one and call [`PortAutoencoder::train_epoch_with`].
+    /// should keep one and call [`PortAutoencoder::train_epoch_into`].
     pub fn train_epoch(
         &mut self,
         x: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
     ) -> Result<f64> {
-        self.train_epoch_with(x, adam, rng, &mut AutoencoderWorkspace::default())
+        self.train_epoch_into(x, adam, rng, &mut AutoencoderWorkspace::default())
     }
 
     /// [`PortAutoencoder::train_epoch`] with the buffers of `ws` (batch, every layer's cache
     /// and output, the gradients), refilled in place: after the first batches a batch
     /// allocates only matrixmultiply's packing buffers. Same result, bit for bit.
-    pub fn train_epoch_with(
+    pub fn train_epoch_into(
         &mut self,
         x: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
@@ -477,7 +477,7 @@ impl<T: Float> PortAutoencoder<T> {
     }
 }
 
-/// The buffers of [`PortAutoencoder::train_epoch_with`]: the gathered batch, every layer's
+/// The buffers of [`PortAutoencoder::train_epoch_into`]: the gathered batch, every layer's
 /// cache and output, and the gradient ping-pong. Keep one across epochs.
 #[derive(Debug, Clone, Default)]
 pub struct AutoencoderWorkspace<T: Float> {
@@ -701,7 +701,7 @@ mod tests {
                 }
                 let la = total / x.nrows() as f64;
                 let lb = b
-                    .train_epoch_with(x.view(), &mut ob, &mut rb, &mut ws)
+                    .train_epoch_into(x.view(), &mut ob, &mut rb, &mut ws)
                     .unwrap();
                 assert_eq!(la, lb, "hidden {hidden}");
             }

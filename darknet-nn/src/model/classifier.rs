@@ -195,7 +195,7 @@ impl GraphClassifierConfig {
         let mut ws = ClassifierWorkspace::new();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch_with(data, labels, &mut adam, &mut rng, &mut ws),
+            |_| model.train_epoch_into(data, labels, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -253,7 +253,7 @@ impl<T> ClassifierCache<T> {
 
 /// Everything a training step of [`GraphClassifier`] reuses: the stacked batch, its label
 /// rows, the forward caches and the loss gradient. Keep one across steps and epochs
-/// ([`GraphClassifier::train_epoch_with`], [`GraphClassifier::train_batch`]) so training
+/// ([`GraphClassifier::train_epoch_into`], [`GraphClassifier::train_batch_into`]) so training
 /// allocates nothing per batch once the buffers have reached the largest batch (dense
 /// products still let matrixmultiply allocate its packing buffer).
 #[derive(Debug, Clone, Default)]
@@ -543,8 +543,10 @@ impl<T: Float> GraphClassifier<T> {
         let idx: Vec<usize> = (0..data.n_graphs()).collect();
         let mut out = Array2::zeros((idx.len(), self.n_labels));
         let mut row = 0;
+        let mut buf = GraphBatchBuffer::new();
         for chunk in idx.chunks(batch_size.max(1)) {
-            let s = self.scores(&data.batch(chunk)?)?;
+            data.batch_into(chunk, &mut buf)?;
+            let s = self.scores(buf.batch())?;
             out.slice_axis_mut(Axis(0), ndarray::Slice::from(row..row + chunk.len()))
                 .assign(&s);
             row += chunk.len();
@@ -601,7 +603,7 @@ impl<T: Float> GraphClassifier<T> {
     ///
     /// Errors: shape errors; [`NnError::EmptyBatch`] for no index; those of the layers, the
     /// loss and the optimizer.
-    pub fn train_batch<D: GraphDataset<T> + ?Sized>(
+    pub fn train_batch_into<D: GraphDataset<T> + ?Sized>(
         &mut self,
         data: &D,
         labels: ArrayView2<'_, T>,
@@ -609,7 +611,7 @@ impl<T: Float> GraphClassifier<T> {
         adam: &mut Adam<T>,
         ws: &mut ClassifierWorkspace<T>,
     ) -> Result<T> {
-        const OP: &str = "GraphClassifier::train_batch";
+        const OP: &str = "GraphClassifier::train_batch_into";
         check_shape(
             OP,
             "labels",
@@ -649,13 +651,13 @@ impl<T: Float> GraphClassifier<T> {
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
     ) -> Result<f64> {
-        self.train_epoch_with(data, labels, adam, rng, &mut ClassifierWorkspace::new())
+        self.train_epoch_into(data, labels, adam, rng, &mut ClassifierWorkspace::new())
     }
 
     /// [`GraphClassifier::train_epoch`] with the step buffers of `ws`, reused across batches
     /// and epochs (the per-batch loop allocates nothing once they have grown to the largest
     /// batch). Same result, bit for bit.
-    pub fn train_epoch_with<D: GraphDataset<T> + ?Sized>(
+    pub fn train_epoch_into<D: GraphDataset<T> + ?Sized>(
         &mut self,
         data: &D,
         labels: ArrayView2<'_, T>,
@@ -678,7 +680,7 @@ impl<T: Float> GraphClassifier<T> {
         let min_last = if self.fc.is_empty() { 1 } else { 2 };
         let mut total = 0.0;
         for idx in mini_batches(&order, self.config.train.batch_size, min_last) {
-            let loss = self.train_batch(data, labels, idx, adam, ws)?;
+            let loss = self.train_batch_into(data, labels, idx, adam, ws)?;
             total += loss.as_f64() * idx.len() as f64;
         }
         Ok(total / data.n_graphs() as f64)

@@ -501,7 +501,7 @@ impl Runner<'_> {
                 let mut stop = EarlyStopping::new(cfg.patience, 0.0);
                 let mut best = None;
                 for epoch in 0..cfg.max_epochs {
-                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gcn_step_into(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                     let decision = stopper_update(&mut stop, cfg.monitor, loss, acc);
                     if decision == StopDecision::Improved {
@@ -516,7 +516,7 @@ impl Runner<'_> {
                 best
             } else {
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gcn_step_into(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 None
@@ -562,7 +562,7 @@ impl Runner<'_> {
             for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
-                    last = gru_step_with(&mut model, &window(t), feats, &mut adam, &mut ws)?;
+                    last = gru_step_into(&mut model, &window(t), feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, last.0, last.1)?;
                 }
                 if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
@@ -592,7 +592,7 @@ impl Runner<'_> {
                 let w = window(t);
                 let t0 = Instant::now();
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gru_step_with(&mut model, &w, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gru_step_into(&mut model, &w, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 self.train_secs += t0.elapsed().as_secs_f64();
@@ -638,7 +638,7 @@ fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
     Ok(())
 }
 
-/// The buffers of [`gcn_step_with`] and [`gru_step_with`]: encoder and edge-predictor caches,
+/// The buffers of [`gcn_step_into`] and [`gru_step_into`]: encoder and edge-predictor caches,
 /// the link-prediction pairs and labels, and the gradients. Keep one across epochs and days so
 /// the steps reuse every buffer instead of allocating them.
 #[derive(Debug, Clone, Default)]
@@ -695,7 +695,7 @@ pub fn gcn_step(
 /// [`gcn_step`] with the buffers of `ws`, reused across calls (no allocation per step once
 /// they have grown to the day's size, apart from matrixmultiply's packing buffers). Same
 /// result, bit for bit.
-pub fn gcn_step_with(
+pub fn gcn_step_into(
     model: &mut LinkModel<GcnEncoder<f32>>,
     s: &DaySnapshot<f32>,
     use_features: bool,
@@ -741,14 +741,14 @@ pub fn gru_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
-    gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
+    gru_step_into(model, window, use_features, adam, &mut StepWorkspace::new())
 }
 
 /// [`gru_step`] with every buffer in `ws` (row maps, encoder, edge predictor, pairs,
 /// gradients), reused across calls: once the buffers have grown to the window's size a step
 /// allocates only matrixmultiply's packing buffers and the window's short list of per-day
 /// views.
-pub fn gru_step_with(
+pub fn gru_step_into(
     model: &mut LinkModel<GcnGruEncoder<f32>>,
     window: &[&DaySnapshot<f32>],
     use_features: bool,
