@@ -180,7 +180,8 @@ pub fn normalize_sym_self_loops(adj: &CsMat<f32>) -> Result<NormalizedAdjacency>
 /// // One edge 0 – 1 of weight 3, given once or in both directions: the same result.
 /// let mut once = TriMat::new((2, 2));
 /// once.add_triplet(0, 1, 3.0f32);
-/// let mut both = once.clone();
+/// let mut both = TriMat::new((2, 2));
+/// both.add_triplet(0, 1, 3.0f32);
 /// both.add_triplet(1, 0, 3.0);
 /// let a = normalize_row_undirected(&once.to_csr(), EdgeDirections::OneWay).unwrap();
 /// let b = normalize_row_undirected(&both.to_csr(), EdgeDirections::BothWays).unwrap();
