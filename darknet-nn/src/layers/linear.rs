@@ -233,6 +233,19 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
+    /// Initial weights drawn through ndarray-rand are the values the earlier per-element draws
+    /// (`rng.random_range(-b..b)` in row-major order) gave: a seed gives the same bytes.
+    #[test]
+    fn ndarray_rand_draws_match_per_element_draws() {
+        let b = 1.0 / 3.0f64.sqrt();
+        let a: Array2<f32> = uniform_array((4, 3), b, &mut ChaCha8Rng::seed_from_u64(5));
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let want = Array2::from_shape_simple_fn((4, 3), || rng.random_range(-b..b) as f32);
+        assert_eq!(a, want);
+        let z: Array1<f64> = uniform_array(3, 0.0, &mut ChaCha8Rng::seed_from_u64(5));
+        assert_eq!(z, Array1::<f64>::zeros(3));
+    }
+
     #[test]
     fn init_bounds_follow_pytorch() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
