@@ -6,7 +6,7 @@
 //!
 //! - Paper A: the [port graph](port_graph) (transition counts θ, quartile weights ω, SPEC §1.3),
 //!   [reference-port distances](reference_distances) (the port auto-encoder's input),
-//!   [host graphs](host_graph) with 20 + E node features (SPEC §1.5), each
+//!   [host graphs](host_graph) with 20 + E node features, each
 //!   [prepared](batch) once (normalized adjacency and features) for darknet-nn's batches.
 //! - Paper B: [daily bipartite snapshots](snapshot) (TCP hosts × top-K ports + "other", 37
 //!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5)
