@@ -150,7 +150,7 @@ fn paper_a(c: &mut Criterion) {
             bench.iter(|| {
                 black_box(
                     model
-                        .train_epoch_with(&graphs, labels.view(), &mut adam, &mut rng, &mut ws)
+                        .train_epoch_into(&graphs, labels.view(), &mut adam, &mut rng, &mut ws)
                         .unwrap(),
                 )
             })

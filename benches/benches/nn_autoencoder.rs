@@ -89,7 +89,7 @@ fn autoencoder(c: &mut Criterion) {
         bench.iter(|| {
             black_box(
                 model
-                    .train_epoch_with(x.view(), &mut adam, &mut rng, &mut ws)
+                    .train_epoch_into(x.view(), &mut adam, &mut rng, &mut ws)
                     .unwrap(),
             )
         })

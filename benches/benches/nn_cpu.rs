@@ -84,9 +84,9 @@ fn main() {
         });
         {
             let mut ws = darknet_nn::model::ClassifierWorkspace::new();
-            measure("paper_a train_epoch_with (reused workspace)", reps, || {
+            measure("paper_a train_epoch_into (reused workspace)", reps, || {
                 model
-                    .train_epoch_with(&graphs, labels.view(), &mut opt, &mut rng, &mut ws)
+                    .train_epoch_into(&graphs, labels.view(), &mut opt, &mut rng, &mut ws)
                     .unwrap();
             });
         }
@@ -104,8 +104,8 @@ fn main() {
         });
         {
             let mut ws = darknet_nn::model::temporal::StepWorkspace::new();
-            measure("gcn_step_with features (reused workspace)", reps, || {
-                darknet_nn::model::temporal::gcn_step_with(
+            measure("gcn_step_into features (reused workspace)", reps, || {
+                darknet_nn::model::temporal::gcn_step_into(
                     &mut model, &day, true, &mut opt, &mut ws,
                 )
                 .unwrap();
@@ -128,8 +128,8 @@ fn main() {
         });
         {
             let mut ws = darknet_nn::model::temporal::StepWorkspace::new();
-            measure("gru_step_with h5 (reused workspace)", reps, || {
-                darknet_nn::model::temporal::gru_step_with(
+            measure("gru_step_into h5 (reused workspace)", reps, || {
+                darknet_nn::model::temporal::gru_step_into(
                     &mut model, &window, true, &mut opt, &mut ws,
                 )
                 .unwrap();

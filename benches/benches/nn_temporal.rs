@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use darknet_nn::model::temporal::{
-    gcn_step, gcn_step_with, gru_step, gru_step_with, DaySnapshot, EdgePredictor, GcnEncoder,
+    gcn_step, gcn_step_into, gru_step, gru_step_into, DaySnapshot, EdgePredictor, GcnEncoder,
     GcnGruEncoder, LinkModel, StepWorkspace,
 };
 use darknet_nn::{Adam, AdamConfig, Word2VecConfig};
@@ -55,7 +55,7 @@ fn bench_gcn_epoch(c: &mut Criterion) {
             BenchmarkId::new(format!("{name}_reused_workspace"), "6400n_49k_edges"),
             |b| {
                 b.iter(|| {
-                    gcn_step_with(&mut model, &day, features, &mut opt, &mut ws).expect("step")
+                    gcn_step_into(&mut model, &day, features, &mut opt, &mut ws).expect("step")
                 })
             },
         );
@@ -81,7 +81,7 @@ fn bench_gru_step(c: &mut Criterion) {
     let mut ws = StepWorkspace::new();
     g.bench_function(
         BenchmarkId::new("h5_reused_workspace", "6x6400n_49k_edges"),
-        |b| b.iter(|| gru_step_with(&mut model, &window, true, &mut opt, &mut ws).expect("step")),
+        |b| b.iter(|| gru_step_into(&mut model, &window, true, &mut opt, &mut ws).expect("step")),
     );
     g.finish();
 }

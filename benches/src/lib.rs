@@ -3,7 +3,7 @@
 #![deny(missing_docs)]
 
 use criterion::Criterion;
-use darknet_nn::adjacency::normalize_rows;
+use darknet_nn::adjacency::normalize_row_self_loops;
 use darknet_nn::batch::Graph;
 use darknet_nn::kernels::transpose_csr;
 use darknet_nn::model::temporal::DaySnapshot;
@@ -72,7 +72,7 @@ pub fn paper_b_day_graph(seed: u64) -> DaySnapshot<f32> {
         tri.add_triplet(h as usize, p as usize, w);
         tri.add_triplet(p as usize, h as usize, w);
     }
-    let adj = normalize_rows(&tri.to_csr()).expect("valid adjacency");
+    let adj = normalize_row_self_loops(&tri.to_csr()).expect("valid adjacency");
     let adj_t = transpose_csr(&adj);
     let mut negatives = Vec::with_capacity(N_EDGES);
     while negatives.len() < N_EDGES {

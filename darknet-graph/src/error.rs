@@ -77,6 +77,18 @@ pub enum GraphError {
         value: f64,
     },
 
+    /// An adjacency matrix does not store its edges the way the caller said
+    /// ([`crate::normalize::EdgeDirections`]).
+    #[error("adjacency entry ({row}, {col}): {reason}")]
+    EdgeDirections {
+        /// Row of the offending entry.
+        row: usize,
+        /// Column of the offending entry.
+        col: usize,
+        /// What does not fit.
+        reason: &'static str,
+    },
+
     /// The same port appears twice in a port table.
     #[error("{what}: port {proto}/{port} appears twice (rows {first} and {second})")]
     DuplicatePort {

@@ -6,8 +6,8 @@
 //!
 //! - Paper A: the [port graph](port_graph) (transition counts θ, quartile weights ω, SPEC §1.3),
 //!   [reference-port distances](reference_distances) (the port auto-encoder's input),
-//!   [host graphs](host_graph) with 20 + E node features (SPEC §1.5), and
-//!   [batches](batch) of normalized host graphs.
+//!   [host graphs](host_graph) with 20 + E node features, each
+//!   [prepared](batch) once (normalized adjacency and features) for darknet-nn's batches.
 //! - Paper B: [daily bipartite snapshots](snapshot) (TCP hosts × top-K ports + "other", 37
 //!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5)
 //!   and the matching daily sender corpora of the i-DarkVec baseline ([`build_corpora`]).
@@ -20,7 +20,7 @@
 //! ```
 //! use darknet_core::{Packet, Protocol, Trace};
 //! use darknet_graph::{
-//!     build_host_graphs, GraphBatch, PortEmbeddings, PortGraph, PortKey, prepare_host_graphs,
+//!     build_host_graphs, PortEmbeddings, PortGraph, PortKey, prepare_host_graphs,
 //! };
 //! use std::net::Ipv4Addr;
 //!
@@ -44,10 +44,9 @@
 //! assert_eq!(graphs[0].n_nodes(), 3);
 //! assert_eq!(graphs[0].features().ncols(), 28);
 //!
-//! // Normalize once, batch many times.
+//! // Normalize once; darknet-nn's `GraphBatchBuffer::stack_from` batches them many times.
 //! let prepared = prepare_host_graphs(&graphs).unwrap();
-//! let batch = GraphBatch::from_prepared(&prepared, &[0, 0]).unwrap();
-//! assert_eq!(batch.offsets(), vec![0, 3, 6]);
+//! assert_eq!(prepared[0].adjacency().shape(), (3, 3));
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -61,7 +60,7 @@ pub mod normalize;
 pub mod port_graph;
 pub mod snapshot;
 
-pub use batch::{prepare_host_graphs, GraphBatch, PreparedGraph};
+pub use batch::{prepare_host_graphs, PreparedGraph};
 pub use dataset::{prepare_sources, DatasetReport, HostDataset};
 pub use error::{GraphError, Result};
 pub use export::{
@@ -73,7 +72,9 @@ pub use host_graph::{
     HostNodeKey, PortEmbeddings, HOST_FEATURES_HEAD, HOST_FEATURES_TAIL,
     HOST_FEATURE_EMBEDDING_OFFSET,
 };
-pub use normalize::{normalize_row, normalize_symmetric, NormalizedAdjacency};
+pub use normalize::{
+    normalize_row_undirected, normalize_sym_self_loops, EdgeDirections, NormalizedAdjacency,
+};
 pub use port_graph::distances::{
     choose_references, dijkstra_csr, reference_distances, DistanceConfig, ReferenceDistances,
     ReferenceStrategy,

@@ -1,10 +1,10 @@
-//! Normalization (symmetric and row) and block-diagonal batches.
+//! Normalization (symmetric and row, with the edge-list convention) and prepared graphs.
 
 use approx::assert_abs_diff_eq;
 use darknet_core::{Packet, Protocol, Trace};
 use darknet_graph::{
-    build_host_graphs, normalize_row, normalize_symmetric, prepare_host_graphs, GraphBatch,
-    GraphError, PortEmbeddings, PreparedGraph,
+    build_host_graphs, normalize_row_undirected, normalize_sym_self_loops, prepare_host_graphs,
+    EdgeDirections, GraphError, PortEmbeddings, PreparedGraph,
 };
 use ndarray::{array, Array2};
 use sprs::{CsMat, TriMat};
@@ -26,7 +26,7 @@ fn adj(n: usize, edges: &[(usize, usize, f32)]) -> CsMat<f32> {
 fn symmetric_normalization_by_hand() {
     // Path 0 -2- 1 plus isolated node 2: A + I = [[1,2,0],[2,1,0],[0,0,1]], D = (3, 3, 1).
     let a = adj(3, &[(0, 1, 2.0), (1, 0, 2.0)]);
-    let n = normalize_symmetric(&a).unwrap();
+    let n = normalize_sym_self_loops(&a).unwrap();
     let e = array![
         [1.0 / 3.0, 2.0 / 3.0, 0.0],
         [2.0 / 3.0, 1.0 / 3.0, 0.0],
@@ -37,10 +37,10 @@ fn symmetric_normalization_by_hand() {
     }
     assert_eq!(n.matrix, n.transpose);
     // Directed input: the transpose is really the transpose.
-    let d = normalize_symmetric(&adj(2, &[(0, 1, 1.0)])).unwrap();
+    let d = normalize_sym_self_loops(&adj(2, &[(0, 1, 1.0)])).unwrap();
     assert_eq!(dense(&d.transpose), dense(&d.matrix).t());
     // Empty graph.
-    let z = normalize_symmetric(&CsMat::zero((0, 0))).unwrap();
+    let z = normalize_sym_self_loops(&CsMat::zero((0, 0))).unwrap();
     assert_eq!(z.n_nodes(), 0);
 }
 
@@ -48,12 +48,13 @@ fn symmetric_normalization_by_hand() {
 fn row_normalization_by_hand() {
     // Host 0 sends 3 packets to port 1 (one direction given): A + Aᵀ + I = [[1,3],[3,1]] → /4.
     let a = adj(3, &[(0, 1, 3.0)]);
-    let n = normalize_row(&a).unwrap();
+    let n = normalize_row_undirected(&a, EdgeDirections::OneWay).unwrap();
     let e = array![[0.25, 0.75, 0.0], [0.75, 0.25, 0.0], [0.0, 0.0, 1.0]];
     for (x, y) in dense(&n.matrix).iter().zip(e.iter()) {
         assert_abs_diff_eq!(*x, *y, epsilon = 1e-6);
     }
-    let b = normalize_row(&adj(3, &[(0, 1, 1.0), (0, 2, 3.0)])).unwrap();
+    let b = normalize_row_undirected(&adj(3, &[(0, 1, 1.0), (0, 2, 3.0)]), EdgeDirections::OneWay)
+        .unwrap();
     for row in dense(&b.matrix).rows() {
         assert_abs_diff_eq!(row.sum(), 1.0, epsilon = 1e-6);
     }
@@ -65,7 +66,7 @@ fn row_normalization_by_hand() {
 fn normalization_rejects_bad_input() {
     let r: CsMat<f32> = CsMat::zero((2, 3));
     assert!(matches!(
-        normalize_symmetric(&r),
+        normalize_sym_self_loops(&r),
         Err(GraphError::NotSquare {
             rows: 2,
             cols: 3,
@@ -73,17 +74,17 @@ fn normalization_rejects_bad_input() {
         })
     ));
     assert!(matches!(
-        normalize_row(&r),
+        normalize_row_undirected(&r, EdgeDirections::OneWay),
         Err(GraphError::NotSquare { .. })
     ));
     let nan = adj(2, &[(0, 1, f32::NAN)]);
     assert!(matches!(
-        normalize_symmetric(&nan),
+        normalize_sym_self_loops(&nan),
         Err(GraphError::NonFinite { row: 0, col: 1, .. })
     ));
     let neg = adj(2, &[(1, 0, -1.0)]);
     assert!(matches!(
-        normalize_row(&neg),
+        normalize_row_undirected(&neg, EdgeDirections::BothWays),
         Err(GraphError::NegativeWeight { row: 1, col: 0, .. })
     ));
 }
@@ -108,61 +109,40 @@ fn host_trace() -> Trace {
 }
 
 #[test]
-fn block_diagonal_batch_equals_per_graph_normalization() {
-    let t = host_trace();
-    let gs = build_host_graphs(&t, &t.by_source(), &PortEmbeddings::empty(3));
-    let prepared = prepare_host_graphs(&gs).unwrap();
-    let order = [2usize, 0, 1, 2];
-    let b = GraphBatch::from_prepared(&prepared, &order).unwrap();
-    assert_eq!(b.n_graphs(), 4);
-    assert_eq!(b.offsets(), vec![0, 3, 6, 7, 10]);
-    assert_eq!(b.membership(), vec![0, 0, 0, 1, 1, 1, 2, 3, 3, 3]);
-    assert_eq!(b.features().shape(), &[10, 23]);
-    let big = dense(b.adjacency());
-    for (k, &g) in order.iter().enumerate() {
-        let (lo, hi) = (b.offsets()[k], b.offsets()[k + 1]);
-        let own = dense(&normalize_symmetric(&gs[g].adjacency()).unwrap().matrix);
-        for i in 0..big.nrows() {
-            for j in 0..big.ncols() {
-                let inside = (lo..hi).contains(&i) && (lo..hi).contains(&j);
-                if inside {
-                    assert_eq!(big[[i, j]], own[[i - lo, j - lo]]);
-                } else if (lo..hi).contains(&i) {
-                    assert_eq!(big[[i, j]], 0.0);
-                }
-            }
-        }
-        assert_eq!(
-            b.features().slice(ndarray::s![lo..hi, ..]),
-            gs[g].features()
-        );
-    }
-    assert_eq!(*b.adjacency(), b.adjacency().transpose_view().to_csr());
+fn edge_list_convention_is_checked() {
+    // The same undirected graph given once per edge or in both directions (PyG style) gives
+    // the same normalization; the wrong declaration is an error, not doubled weights.
+    let once = adj(3, &[(0, 1, 2.0), (1, 2, 1.0)]);
+    let both = adj(3, &[(0, 1, 2.0), (1, 0, 2.0), (1, 2, 1.0), (2, 1, 1.0)]);
+    let a = normalize_row_undirected(&once, EdgeDirections::OneWay).unwrap();
+    let b = normalize_row_undirected(&both, EdgeDirections::BothWays).unwrap();
+    assert_eq!(a, b);
+    assert!(matches!(
+        normalize_row_undirected(&both, EdgeDirections::OneWay),
+        Err(GraphError::EdgeDirections { .. })
+    ));
+    let e = normalize_row_undirected(&once, EdgeDirections::BothWays).unwrap_err();
+    assert!(
+        matches!(e, GraphError::EdgeDirections { row: 0, col: 1, .. }),
+        "{e}"
+    );
+    // Both directions with different weights are not one undirected edge.
+    let skew = adj(2, &[(0, 1, 2.0), (1, 0, 3.0)]);
+    assert!(normalize_row_undirected(&skew, EdgeDirections::BothWays).is_err());
 }
 
 #[test]
-fn batch_and_prepare_errors() {
+fn prepare_errors() {
     let t = host_trace();
     let gs = build_host_graphs(&t, &t.by_source(), &PortEmbeddings::empty(3));
     let prepared = prepare_host_graphs(&gs).unwrap();
-    assert!(matches!(
-        GraphBatch::from_prepared(&prepared, &[]),
-        Err(GraphError::Empty { .. })
-    ));
-    assert!(matches!(
-        GraphBatch::from_prepared(&prepared, &[0, 3]),
-        Err(GraphError::IndexOutOfRange {
-            index: 3,
-            len: 3,
-            ..
-        })
-    ));
+    for (p, g) in prepared.iter().zip(&gs) {
+        let own = normalize_sym_self_loops(&g.adjacency()).unwrap();
+        assert_eq!(p.adjacency(), &own.matrix);
+        assert_eq!(p.features(), g.features());
+    }
     let other = PreparedGraph::new(&adj(1, &[]), Array2::zeros((1, 5))).unwrap();
-    let mixed = vec![prepared[0].clone(), other];
-    assert!(matches!(
-        GraphBatch::from_prepared(&mixed, &[0, 1]),
-        Err(GraphError::ShapeMismatch { .. })
-    ));
+    assert_eq!(other.n_nodes(), 1);
     assert!(matches!(
         PreparedGraph::new(&adj(2, &[]), Array2::zeros((3, 5))),
         Err(GraphError::ShapeMismatch { .. })
@@ -200,8 +180,13 @@ mod props {
             n in 1usize..10,
             edges in prop::collection::vec((0usize..10, 0usize..10, 0.0f32..10.0), 0..30),
         ) {
-            let a = random_adj(n, &edges);
-            let r = normalize_row(&a).unwrap();
+            // One entry per edge: keep the upper triangle (and the diagonal).
+            let upper: Vec<_> = edges
+                .iter()
+                .map(|&(i, j, w)| ((i % n).min(j % n), (i % n).max(j % n), w))
+                .collect();
+            let a = random_adj(n, &upper);
+            let r = normalize_row_undirected(&a, EdgeDirections::OneWay).unwrap();
             let d = dense(&r.matrix);
             for row in d.rows() {
                 prop_assert!((row.sum() - 1.0).abs() < 1e-5);
@@ -218,7 +203,7 @@ mod props {
                     }
                 }
             }
-            let s = normalize_symmetric(&t.to_csr()).unwrap();
+            let s = normalize_sym_self_loops(&t.to_csr()).unwrap();
             let ds = dense(&s.matrix);
             for i in 0..n {
                 for j in 0..n {

@@ -1,7 +1,13 @@
 //! Graph inputs of the graph models: one graph ([`Graph`]), a batch of graphs as one
-//! block-diagonal graph ([`GraphBatch`]), and the [`GraphDataset`] trait through which training
-//! loops draw batches (implement it to feed graphs stored elsewhere, e.g. the graph crate's
-//! prepared graphs, without copying them all up front).
+//! block-diagonal graph ([`GraphBatch`], the one batch type of the workspace), and the
+//! [`GraphDataset`] trait through which training loops draw batches.
+//!
+//! Batches are built in place: [`GraphBatchBuffer`] keeps its allocations from batch to batch,
+//! and [`GraphDataset::batch_into`] (the method to implement) refills it; the allocating
+//! [`GraphDataset::batch`] is a thin wrapper over it. To feed graphs stored elsewhere (e.g. the
+//! graph crate's prepared host graphs) without copying them up front, implement
+//! [`GraphDataset::batch_into`] with [`GraphBatchBuffer::stack_from`], handing out each graph
+//! as a borrowed [`GraphRef`].
 //!
 //! ```
 //! use darknet_nn::batch::{Graph, GraphDataset};
@@ -17,13 +23,13 @@
 //! assert_eq!(batch.features.shape(), &[4, 3]);
 //! ```
 
-use crate::adjacency::normalize_symmetric;
+use crate::adjacency::normalize_sym_self_loops;
 use crate::buffer::reshape2;
 use crate::error::{check_finite, check_shape};
 use crate::kernels::transpose_csr;
 use crate::layers::pool::check_offsets;
 use crate::{Float, NnError, Result};
-use ndarray::{Array2, Axis, Slice};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
 use sprs::CsMat;
 
 /// One graph with its normalized adjacency and node features.
@@ -44,7 +50,7 @@ impl<T: Float> Graph<T> {
     ///
     /// Errors: shape mismatches, non-finite features or weights.
     pub fn new(adjacency: &CsMat<T>, features: Array2<T>) -> Result<Self> {
-        let adj = normalize_symmetric(adjacency)?;
+        let adj = normalize_sym_self_loops(adjacency)?;
         let t = transpose_csr(&adj);
         let adj_t = if t == adj { None } else { Some(t) };
         Self::from_normalized(adj, adj_t, features)
@@ -76,6 +82,28 @@ impl<T: Float> Graph<T> {
     pub fn n_nodes(&self) -> usize {
         self.features.nrows()
     }
+
+    /// The graph as borrowed parts, for [`GraphBatchBuffer::stack_from`].
+    pub fn as_graph_ref(&self) -> GraphRef<'_, T> {
+        GraphRef {
+            adj: &self.adj,
+            adj_t: self.adj_t.as_ref(),
+            features: self.features.view(),
+        }
+    }
+}
+
+/// One graph lent to [`GraphBatchBuffer::stack_from`]: its normalized adjacency (n, n) CSR,
+/// the transpose when the adjacency is not symmetric (`None` when it is), and its node
+/// features (n, n_features).
+#[derive(Debug, Clone, Copy)]
+pub struct GraphRef<'a, T> {
+    /// Normalized adjacency Â, CSR (n, n).
+    pub adj: &'a CsMat<T>,
+    /// Âᵀ, CSR (n, n), when Â is not symmetric.
+    pub adj_t: Option<&'a CsMat<T>>,
+    /// Node features, (n, n_features).
+    pub features: ArrayView2<'a, T>,
 }
 
 fn check_adj<T: Float>(op: &'static str, what: &'static str, a: &CsMat<T>, n: usize) -> Result<()> {
@@ -152,7 +180,7 @@ impl<T: Float> GraphBatch<T> {
     pub fn stack(graphs: &[Graph<T>], indices: &[usize]) -> Result<Self> {
         let mut buf = GraphBatchBuffer::new();
         buf.stack(graphs, indices)?;
-        Ok(buf.batch)
+        Ok(buf.into_batch())
     }
 }
 
@@ -215,9 +243,9 @@ impl<T: Float> GraphBatchBuffer<T> {
         &self.batch
     }
 
-    /// Replaces the batch by one built elsewhere (the default [`GraphDataset::batch_into`]).
-    pub fn set(&mut self, batch: GraphBatch<T>) {
-        self.batch = batch;
+    /// Moves the batch of the last fill out (the buffer's allocations go with it).
+    pub fn into_batch(self) -> GraphBatch<T> {
+        self.batch
     }
 
     /// Stacks `graphs[indices[0]], graphs[indices[1]], ...` in place: the same batch as
@@ -225,60 +253,8 @@ impl<T: Float> GraphBatchBuffer<T> {
     ///
     /// Errors as [`GraphBatch::stack`] (the buffer's content is unspecified then).
     pub fn stack(&mut self, graphs: &[Graph<T>], indices: &[usize]) -> Result<()> {
-        let nf = check_stack(graphs, indices)?;
-        let b = &mut self.batch;
-        b.offsets.clear();
-        b.offsets.push(0);
-        for &i in indices {
-            let last = b.offsets[b.offsets.len() - 1];
-            b.offsets.push(last + graphs[i].n_nodes());
-        }
-        let n = b.offsets[b.offsets.len() - 1];
-        let any_asym = indices.iter().any(|&i| graphs[i].adj_t.is_some());
-        refill_block(
-            &mut b.adj,
-            &mut self.spare_indptr,
-            graphs,
-            indices,
-            &b.offsets,
-            |g| &g.adj,
-        );
-        if any_asym {
-            let mut t = b
-                .adj_t
-                .take()
-                .or_else(|| self.spare_t.take())
-                .unwrap_or_else(empty_csr);
-            refill_block(
-                &mut t,
-                &mut self.spare_indptr,
-                graphs,
-                indices,
-                &b.offsets,
-                |g| g.adj_t.as_ref().unwrap_or(&g.adj),
-            );
-            b.adj_t = Some(t);
-        } else if let Some(t) = b.adj_t.take() {
-            self.spare_t = Some(t);
-        }
-        reshape2(&mut b.features, n, nf);
-        for (k, &i) in indices.iter().enumerate() {
-            b.features
-                .slice_axis_mut(Axis(0), Slice::from(b.offsets[k]..b.offsets[k + 1]))
-                .assign(&graphs[i].features);
-        }
-        Ok(())
-    }
-}
-
-/// Checks the indices and feature widths of a stack; returns the feature width.
-fn check_stack<T: Float>(graphs: &[Graph<T>], indices: &[usize]) -> Result<usize> {
-    const OP: &str = "GraphBatch::stack";
-    let Some(&first) = indices.first() else {
-        return Err(NnError::EmptyBatch { op: OP });
-    };
-    for (row, &i) in indices.iter().enumerate() {
-        if i >= graphs.len() {
+        const OP: &str = "GraphBatch::stack";
+        if let Some((row, &i)) = indices.iter().enumerate().find(|(_, &i)| i >= graphs.len()) {
             return Err(NnError::TargetOutOfRange {
                 op: OP,
                 row,
@@ -286,27 +262,98 @@ fn check_stack<T: Float>(graphs: &[Graph<T>], indices: &[usize]) -> Result<usize
                 n_classes: graphs.len(),
             });
         }
+        self.stack_from(indices.len(), |k| graphs[indices[k]].as_graph_ref())
     }
-    let nf = graphs[first].features.ncols();
-    for &i in indices {
-        let g = &graphs[i];
-        check_shape(OP, "features", &[g.n_nodes(), nf], g.features.shape())?;
-        if g.n_nodes() == 0 {
+
+    /// Stacks the `n` graphs `graph(0), graph(1), ..., graph(n - 1)` in place, reusing this
+    /// buffer's allocations: the batch of graphs held by any container, each lent as a
+    /// [`GraphRef`] (the caller checks its own indices). The batch has a transpose exactly when
+    /// some graph has one.
+    ///
+    /// Errors: [`NnError::EmptyBatch`] for `n == 0` or a graph without nodes,
+    /// [`NnError::ShapeMismatch`] for differing feature widths or an adjacency whose size is
+    /// not the graph's node count, [`NnError::NotCsr`] (the buffer's content is unspecified
+    /// then).
+    pub fn stack_from<'g>(
+        &mut self,
+        n: usize,
+        graph: impl Fn(usize) -> GraphRef<'g, T>,
+    ) -> Result<()>
+    where
+        T: 'g,
+    {
+        let nf = check_stack(n, &graph)?;
+        let b = &mut self.batch;
+        b.offsets.clear();
+        b.offsets.push(0);
+        let mut any_asym = false;
+        for k in 0..n {
+            let g = graph(k);
+            any_asym |= g.adj_t.is_some();
+            let last = b.offsets[b.offsets.len() - 1];
+            b.offsets.push(last + g.features.nrows());
+        }
+        let total = b.offsets[b.offsets.len() - 1];
+        refill_block(&mut b.adj, &mut self.spare_indptr, &b.offsets, |k| {
+            graph(k).adj
+        });
+        if any_asym {
+            let mut t = b
+                .adj_t
+                .take()
+                .or_else(|| self.spare_t.take())
+                .unwrap_or_else(empty_csr);
+            refill_block(&mut t, &mut self.spare_indptr, &b.offsets, |k| {
+                let g = graph(k);
+                g.adj_t.unwrap_or(g.adj)
+            });
+            b.adj_t = Some(t);
+        } else if let Some(t) = b.adj_t.take() {
+            self.spare_t = Some(t);
+        }
+        reshape2(&mut b.features, total, nf);
+        for k in 0..n {
+            b.features
+                .slice_axis_mut(Axis(0), Slice::from(b.offsets[k]..b.offsets[k + 1]))
+                .assign(&graph(k).features);
+        }
+        Ok(())
+    }
+}
+
+/// Checks the graphs of a stack (count, feature widths, adjacency sizes and storage); returns
+/// the feature width.
+fn check_stack<'g, T: Float + 'g>(
+    n: usize,
+    graph: &impl Fn(usize) -> GraphRef<'g, T>,
+) -> Result<usize> {
+    const OP: &str = "GraphBatch::stack";
+    if n == 0 {
+        return Err(NnError::EmptyBatch { op: OP });
+    }
+    let nf = graph(0).features.ncols();
+    for k in 0..n {
+        let g = graph(k);
+        let rows = g.features.nrows();
+        check_shape(OP, "features", &[rows, nf], g.features.shape())?;
+        if rows == 0 {
             return Err(NnError::EmptyBatch { op: OP });
+        }
+        check_adj(OP, "adj", g.adj, rows)?;
+        if let Some(t) = g.adj_t {
+            check_adj(OP, "adj_t", t, rows)?;
         }
     }
     Ok(nf)
 }
 
-/// Rebuilds `m` in place as the block-diagonal matrix of `pick(graphs[i])` for `i` in
-/// `indices`, reusing its storage (a placeholder built on `spare` is swapped in meanwhile).
-fn refill_block<T: Float>(
+/// Rebuilds `m` in place as the block-diagonal matrix of `pick(k)` for the graphs `k` of
+/// `offsets`, reusing its storage (a placeholder built on `spare` is swapped in meanwhile).
+fn refill_block<'g, T: Float + 'g>(
     m: &mut CsMat<T>,
     spare: &mut Vec<usize>,
-    graphs: &[Graph<T>],
-    indices: &[usize],
     offsets: &[usize],
-    pick: impl Fn(&Graph<T>) -> &CsMat<T>,
+    pick: impl Fn(usize) -> &'g CsMat<T>,
 ) {
     spare.clear();
     spare.push(0);
@@ -316,10 +363,10 @@ fn refill_block<T: Float>(
     idx.clear();
     data.clear();
     indptr.push(0usize);
-    for (b, &i) in indices.iter().enumerate() {
-        for row in pick(&graphs[i]).outer_iterator() {
+    for (b, &off) in offsets[..offsets.len() - 1].iter().enumerate() {
+        for row in pick(b).outer_iterator() {
             for (c, &v) in row.iter() {
-                idx.push(c + offsets[b]);
+                idx.push(c + off);
                 data.push(v);
             }
             indptr.push(idx.len());
@@ -333,19 +380,27 @@ fn refill_block<T: Float>(
 }
 
 /// A collection of graphs a training loop can draw batches from.
+///
+/// Implement [`GraphDataset::batch_into`] (refilling the caller's buffer, usually with
+/// [`GraphBatchBuffer::stack_from`]); training loops call it with one buffer kept across
+/// steps, so they do not allocate per batch. [`GraphDataset::batch`] is the allocating
+/// wrapper.
 pub trait GraphDataset<T: Float> {
     /// Number of graphs.
     fn n_graphs(&self) -> usize;
     /// Width of the node features.
     fn n_features(&self) -> usize;
-    /// The batch of the graphs at `indices`, in that order.
-    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>>;
-    /// The same batch as [`GraphDataset::batch`], written into `out`. The default builds a new
-    /// batch and moves it in; datasets that can refill the buffer in place (slices and vectors
-    /// of [`Graph`]) override it so training loops do not allocate per batch.
-    fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
-        out.set(self.batch(indices)?);
-        Ok(())
+    /// Writes the batch of the graphs at `indices`, in that order, into `out`.
+    ///
+    /// Errors: [`NnError::EmptyBatch`] for no index, [`NnError::TargetOutOfRange`] for an
+    /// index past [`GraphDataset::n_graphs`], and the errors of
+    /// [`GraphBatchBuffer::stack_from`].
+    fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()>;
+    /// The batch of the graphs at `indices`, in that order, in a new buffer.
+    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
+        let mut out = GraphBatchBuffer::new();
+        self.batch_into(indices, &mut out)?;
+        Ok(out.into_batch())
     }
 }
 
@@ -355,9 +410,6 @@ impl<T: Float> GraphDataset<T> for [Graph<T>] {
     }
     fn n_features(&self) -> usize {
         self.first().map_or(0, |g| g.features.ncols())
-    }
-    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
-        GraphBatch::stack(self, indices)
     }
     fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
         out.stack(self, indices)
@@ -370,9 +422,6 @@ impl<T: Float> GraphDataset<T> for Vec<Graph<T>> {
     }
     fn n_features(&self) -> usize {
         self.as_slice().n_features()
-    }
-    fn batch(&self, indices: &[usize]) -> Result<GraphBatch<T>> {
-        GraphBatch::stack(self, indices)
     }
     fn batch_into(&self, indices: &[usize], out: &mut GraphBatchBuffer<T>) -> Result<()> {
         out.stack(self, indices)
@@ -477,5 +526,32 @@ mod tests {
             Err(NnError::InvalidOffsets { .. })
         ));
         assert!(GraphBatch::new(a.adj.clone(), None, a.features.clone(), vec![0, 2]).is_ok());
+        // Borrowed parts are checked too: adjacency size and storage, empty stacks.
+        let mut buf = GraphBatchBuffer::new();
+        let big = path(3, false);
+        let e = buf
+            .stack_from(1, |_| GraphRef {
+                adj: &big,
+                adj_t: None,
+                features: a.features.view(),
+            })
+            .unwrap_err();
+        assert!(
+            matches!(e, NnError::ShapeMismatch { what: "adj", .. }),
+            "{e:?}"
+        );
+        let csc = a.adj.to_csc();
+        let e = buf
+            .stack_from(1, |_| GraphRef {
+                adj: &csc,
+                adj_t: None,
+                features: a.features.view(),
+            })
+            .unwrap_err();
+        assert!(matches!(e, NnError::NotCsr { .. }), "{e:?}");
+        assert!(matches!(
+            buf.stack_from(0, |_| a.as_graph_ref()),
+            Err(NnError::EmptyBatch { .. })
+        ));
     }
 }

@@ -215,6 +215,76 @@ pub enum NnError {
         /// The file.
         path: PathBuf,
     },
+    /// A weights tensor holds the transpose of the expected matrix: it was written in the
+    /// (in, out) layout of the reference code (or of an earlier version of this crate's GCN),
+    /// while this crate stores weights (out, in) as PyTorch.
+    #[error(
+        "tensor {name} in {path} has shape {actual:?}, the transpose of the expected {expected:?}: \
+         it was stored (in, out); transpose it to PyTorch's (out, in) layout"
+    )]
+    TensorTransposed {
+        /// Tensor name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// Shape in the model, (out, in).
+        expected: Vec<usize>,
+        /// Shape in the file, (in, out).
+        actual: Vec<usize>,
+    },
+    /// A weights tensor holds NaN or an infinity.
+    #[error("tensor {name} in {path} holds a non-finite value ({value}) at flat index {index}")]
+    NonFiniteTensor {
+        /// Tensor name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// Flat (row-major) index of the first non-finite element.
+        index: usize,
+        /// The value found (NaN or ±inf).
+        value: f64,
+    },
+    /// A size in a model's JSON config disagrees with the shape of a tensor in its weights
+    /// file: the two files do not belong together (or one was edited). Found before anything
+    /// of that size is allocated.
+    #[error(
+        "{config}: {field} implies tensor {tensor} of shape {expected:?}, \
+         but the weights file holds shape {actual:?}"
+    )]
+    ConfigTensorMismatch {
+        /// The JSON config.
+        config: PathBuf,
+        /// The config field (or fields) the expected shape follows from, e.g. `"first_size"`.
+        field: &'static str,
+        /// Tensor name (in the weights file next to the config).
+        tensor: String,
+        /// Shape the config implies.
+        expected: Vec<usize>,
+        /// Shape in the weights file.
+        actual: Vec<usize>,
+    },
+    /// A model file is larger than any model this crate writes.
+    #[error("{path} is {size} bytes, more than the {limit} bytes a model config may have")]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The largest size accepted.
+        limit: u64,
+    },
+    /// A saved model's format version is not the one this version of the crate reads.
+    #[error("{path}: format version {found}, expected {expected} ({reason})")]
+    FormatVersion {
+        /// The config file.
+        path: PathBuf,
+        /// The version this crate reads.
+        expected: u32,
+        /// The version in the file.
+        found: u32,
+        /// What changed between the versions.
+        reason: &'static str,
+    },
     /// Global node ids of a snapshot are not strictly ascending, or an id lies outside the
     /// model's node universe.
     #[error("invalid node id {id} at row {row}: {reason}")]

@@ -31,7 +31,7 @@
 //! (`tests/alloc_free.rs` counts them).
 //!
 //! Layers are generic over the element type [`Float`]: `f32` for learning, `f64` for the
-//! finite-difference checks of [`gradcheck`]. Shapes follow PyTorch (Linear weight is
+//! finite-difference checks of [`gradcheck`]. Shapes follow PyTorch (Linear and Gcn weights are
 //! (out_dim, in_dim)), and saved tensors use PyTorch's `state_dict` names.
 //!
 //! ## API for other crates
@@ -40,23 +40,31 @@
 //!   [`Gcn`], [`MeanPool`], [`LogSoftmax`] (and the GRU); write new ones the same way, make them
 //!   [`HasParams`] (name each [`Param`] as PyTorch would, with [`param::visit_child_params`] for
 //!   sub-layers; `Vec<L>` names its elements `0.`, `1.`, ...), and test their backward with
-//!   [`gradcheck::check_gradients`] in f64.
+//!   [`gradcheck::check_gradients`] in f64. Every layer and model can be built from arrays
+//!   with shape checks (`Linear::from_arrays`, `Gcn::from_arrays`, `GruCell::from_arrays`,
+//!   `BatchNorm1d::from_arrays`; `GraphClassifier::from_layers` and the other models'
+//!   `from_layers`), e.g. to import weights trained with PyTorch.
 //! - **Losses** ([`loss`]): `bce_with_logits`, `nll`, `mse`, each `-> (loss, gradient)`.
 //! - **Training** ([`optim::Adam`], [`train`]): zero gradients, run forward/backward, call
-//!   `adam.step(&mut model)`; [`train::run_epochs`] runs epochs with early stopping, the
+//!   `adam.step(&mut model)` (AdamW with [`AdamConfig::adamw`]; checkpoint and resume with
+//!   [`persist::save_adam`] / [`persist::load_adam`]); [`train::run_epochs`] runs epochs with early stopping, the
 //!   learning curve, the progress callback `FnMut(&EpochRecord)` and NaN detection;
 //!   [`train::shuffled_indices`] and [`train::mini_batches`] batch with a seed.
 //! - **Graphs** ([`adjacency`], [`kernels`], [`batch`]): normalize once
-//!   ([`adjacency::normalize_symmetric`], [`adjacency::normalize_rows`]), precompute `Âᵀ` once
-//!   ([`kernels::transpose_csr`]), multiply with [`kernels::spmm_into`] (CSR, parallel over row
-//!   blocks, into a caller's buffer). Batches of small graphs are [`GraphBatch`] (block-diagonal
-//!   adjacency, features, offsets); feed graphs stored elsewhere by implementing
-//!   [`GraphDataset`].
+//!   ([`adjacency::normalize_sym_self_loops`], [`adjacency::normalize_row_self_loops`]),
+//!   precompute `Âᵀ` once ([`kernels::transpose_csr`]), multiply with [`kernels::spmm_into`]
+//!   (CSR, parallel over row blocks, into a caller's buffer). Batches of small graphs are
+//!   [`GraphBatch`] (block-diagonal adjacency, features, offsets), refilled in place by a
+//!   [`GraphBatchBuffer`]; feed graphs stored elsewhere by implementing
+//!   [`GraphDataset::batch_into`] with [`GraphBatchBuffer::stack_from`].
+//! - **Naming**: a call ending in `_into` writes into buffers or a workspace the caller owns
+//!   and keeps between calls; the call without the suffix allocates them and calls it.
 //! - **Models** ([`model`]): [`PortAutoencoderConfig::fit`] → [`PortAutoencoder::encode`];
 //!   [`GraphClassifierConfig::fit`] → [`GraphClassifier::scores`] / `predict`.
 //! - **Persistence** ([`persist`]): `save(&model, weights, config)` / `load`, safetensors with
 //!   PyTorch `state_dict` names and layouts plus a JSON config; implement [`persist::Persist`]
-//!   for a new model.
+//!   for a new model. Loading treats both files as untrusted: sizes are checked against the
+//!   tensor headers before anything is allocated, and non-finite weights are refused.
 //! - **Errors** are [`NnError`] variants with structured fields: `ShapeMismatch { op, what,
 //!   expected, actual }`, `EmptyBatch`, `NonFinite`, `NanLoss { epoch }`, `InvalidConfig
 //!   { field, value, reason }`, persistence errors naming the tensor and shapes.
@@ -67,7 +75,7 @@
 //! class 1. A 2-layer GCN (features → 8 → 2) with log-softmax and NLL, trained by Adam:
 //!
 //! ```
-//! use darknet_nn::adjacency::normalize_symmetric;
+//! use darknet_nn::adjacency::normalize_sym_self_loops;
 //! use darknet_nn::layers::{Gcn, LogSoftmax, Relu};
 //! use darknet_nn::loss::nll;
 //! use darknet_nn::{Adam, AdamConfig, HasParams};
@@ -81,7 +89,7 @@
 //!     t.add_triplet(i, j, 1.0f32);
 //!     t.add_triplet(j, i, 1.0f32);
 //! }
-//! let adj = normalize_symmetric(&t.to_csr()).unwrap(); // symmetric: its own transpose
+//! let adj = normalize_sym_self_loops(&t.to_csr()).unwrap(); // symmetric: its own transpose
 //! let x = Array2::from_shape_fn((6, 3), |(i, j)| if j == 0 { i as f32 / 5.0 } else { 1.0 });
 //! let classes = [0, 0, 0, 1, 1, 1];
 //!
@@ -128,14 +136,14 @@ pub mod persist;
 pub mod train;
 pub mod word2vec;
 
-pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset};
+pub use batch::{Graph, GraphBatch, GraphBatchBuffer, GraphDataset, GraphRef};
 pub use error::{NnError, Result};
 pub use float::Float;
 pub use layers::{
     BatchNorm1d, Dropout, Gcn, Linear, LinearCache, LogSoftmax, MeanPool, Relu, Sigmoid,
 };
 pub use model::{GraphClassifier, GraphClassifierConfig, PortAutoencoder, PortAutoencoderConfig};
-pub use optim::{Adam, AdamConfig};
+pub use optim::{Adam, AdamConfig, AdamState};
 pub use param::{HasParams, Mode, Param, ParamMut};
 pub use train::{EpochRecord, LearningCurve, TrainConfig};
 pub use word2vec::{Word2Vec, Word2VecConfig, Word2VecStats};

@@ -12,15 +12,15 @@
 //! Sizes are small so every product runs on the calling thread (rayon and matrixmultiply only
 //! spread large products over threads).
 
-use darknet_nn::adjacency::normalize_rows;
-use darknet_nn::batch::{Graph, GraphBatchBuffer, GraphDataset};
+use darknet_nn::adjacency::normalize_row_self_loops;
+use darknet_nn::batch::{Graph, GraphBatchBuffer, GraphDataset, GraphRef};
 use darknet_nn::kernels::{spmm_into, transpose_csr};
 use darknet_nn::layers::{BatchNorm1d, BatchNormCache, LogSoftmax, LogSoftmaxCache, MeanPool};
 use darknet_nn::layers::{MeanPoolCache, Relu, ReluCache};
 use darknet_nn::loss::nll;
 use darknet_nn::loss::{bce_with_logits_into, nll_into};
 use darknet_nn::model::temporal::{
-    gcn_step_with, DaySnapshot, EdgePredictor, EdgePredictorCache, GcnEncoder, GcnGruEncoder,
+    gcn_step_into, DaySnapshot, EdgePredictor, EdgePredictorCache, GcnEncoder, GcnGruEncoder,
     GcnGruEncoderCache, LinkModel, NodeInput, StepWorkspace, WindowGraph,
 };
 use darknet_nn::model::{ClassifierWorkspace, GraphClassifier, GraphClassifierConfig};
@@ -137,7 +137,7 @@ fn classifier_training_steps_allocate_only_inside_dense_products() {
     for epoch in 0..3 {
         for idx in &batches {
             let (n, loss) =
-                count(|| model.train_batch(&graphs, labels.view(), idx, &mut adam, &mut ws));
+                count(|| model.train_batch_into(&graphs, labels.view(), idx, &mut adam, &mut ws));
             assert!(loss.unwrap().is_finite());
             if epoch == 0 && idx[0] == 0 {
                 assert!(n > products * per, "the first step sizes the buffers");
@@ -172,6 +172,13 @@ fn element_wise_and_sparse_paths_never_allocate_after_warm_up() {
         let (n, ()) = count(|| {
             graphs.batch_into(&[3, 1, 4], &mut buf).unwrap();
             graphs.batch_into(&[0, 2], &mut buf).unwrap();
+            // Graphs held elsewhere, lent as borrowed parts (Paper A's prepared host graphs).
+            buf.stack_from(2, |k| GraphRef {
+                adj: &graphs[k + 1].adj,
+                adj_t: None,
+                features: graphs[k + 1].features.view(),
+            })
+            .unwrap();
             bn.forward_into(x.view(), Mode::Train, &mut bc, &mut y)
                 .unwrap();
             bn.backward_into(&bc, g.view(), &mut dx).unwrap();
@@ -222,7 +229,7 @@ fn day(seed: u64, nh: usize, np: usize, ne: usize) -> DaySnapshot<f32> {
         t.add_triplet(a as usize, b as usize, w);
         t.add_triplet(b as usize, a as usize, w);
     }
-    let adj = normalize_rows(&t.to_csr()).unwrap();
+    let adj = normalize_row_self_loops(&t.to_csr()).unwrap();
     let adj_t = transpose_csr(&adj);
     let mut neg = Vec::new();
     while neg.len() < ne {
@@ -257,7 +264,7 @@ fn temporal_gcn_steps_allocate_only_inside_dense_products() {
         let mut adam = Adam::new(AdamConfig::default().weight_decay(5e-3)).unwrap();
         let mut ws = StepWorkspace::new();
         for step in 0..5 {
-            let (n, r) = count(|| gcn_step_with(&mut model, &s, features, &mut adam, &mut ws));
+            let (n, r) = count(|| gcn_step_into(&mut model, &s, features, &mut adam, &mut ws));
             assert!(r.unwrap().0.is_finite());
             if step >= WARM_UP_STEPS {
                 assert_eq!(n, products * per, "features {features}, step {step}");
@@ -341,7 +348,7 @@ fn weights<M: HasParams<f32>>(m: &mut M) -> Vec<f32> {
 
 #[test]
 fn reused_buffers_give_the_same_bits_as_fresh_ones() {
-    use darknet_nn::model::temporal::{gcn_step, gru_step, gru_step_with};
+    use darknet_nn::model::temporal::{gcn_step, gru_step, gru_step_into};
     let s = day(7, 30, 10, 100);
     for features in [true, false] {
         let in_dim = if features { 5 } else { s.n_nodes() };
@@ -358,7 +365,7 @@ fn reused_buffers_give_the_same_bits_as_fresh_ones() {
         let mut ws = StepWorkspace::new();
         for _ in 0..3 {
             let la = gcn_step(&mut a, &s, features, &mut oa).unwrap();
-            let lb = gcn_step_with(&mut b, &s, features, &mut ob, &mut ws).unwrap();
+            let lb = gcn_step_into(&mut b, &s, features, &mut ob, &mut ws).unwrap();
             assert_eq!(la, lb);
         }
         assert_eq!(weights(&mut a), weights(&mut b));
@@ -378,7 +385,7 @@ fn reused_buffers_give_the_same_bits_as_fresh_ones() {
     let mut ws = StepWorkspace::new();
     for _ in 0..3 {
         let la = gru_step(&mut a, &w, true, &mut oa).unwrap();
-        let lb = gru_step_with(&mut b, &w, true, &mut ob, &mut ws).unwrap();
+        let lb = gru_step_into(&mut b, &w, true, &mut ob, &mut ws).unwrap();
         assert_eq!(la, lb);
     }
     assert_eq!(weights(&mut a), weights(&mut b));
@@ -398,7 +405,7 @@ fn reused_buffers_give_the_same_bits_as_fresh_ones() {
             .train_epoch(&graphs, labels.view(), &mut oa, &mut ra)
             .unwrap();
         let lb = b
-            .train_epoch_with(&graphs, labels.view(), &mut ob, &mut rb, &mut ws)
+            .train_epoch_into(&graphs, labels.view(), &mut ob, &mut rb, &mut ws)
             .unwrap();
         assert_eq!(la, lb);
     }
@@ -411,7 +418,7 @@ fn reused_buffers_give_the_same_bits_as_fresh_ones() {
 /// step.
 #[test]
 fn gcn_gru_step_on_churning_days_allocates_only_inside_dense_products() {
-    use darknet_nn::model::temporal::gru_step_with;
+    use darknet_nn::model::temporal::gru_step_into;
     let per = per_gemm();
     // Hosts shift by 5 ids a day: each window day misses some of the target day's hosts.
     let days: Vec<DaySnapshot<f32>> = (0..3u32)
@@ -439,7 +446,7 @@ fn gcn_gru_step_on_churning_days_allocates_only_inside_dense_products() {
         let products = gcn * (2 + 2 + 1) + 6 * window.len() + 9;
         let mut counts = Vec::new();
         for step in 0..5 {
-            let (n, r) = count(|| gru_step_with(&mut model, &window, features, &mut adam, &mut ws));
+            let (n, r) = count(|| gru_step_into(&mut model, &window, features, &mut adam, &mut ws));
             r.unwrap();
             if step >= WARM_UP_STEPS {
                 assert_eq!(n, products * per + 1, "features {features} step {step}");
@@ -469,7 +476,7 @@ fn autoencoder_epochs_allocate_only_inside_dense_products() {
     // decoder block, output) and backward 7 (output 2, decoder 2, latent 2, first block 1).
     let products = 4 * 11;
     for epoch in 0..4 {
-        let (n, r) = count(|| model.train_epoch_with(x.view(), &mut adam, &mut rng, &mut ws));
+        let (n, r) = count(|| model.train_epoch_into(x.view(), &mut adam, &mut rng, &mut ws));
         r.unwrap();
         if epoch >= WARM_UP_STEPS {
             assert_eq!(n, products * per + 2, "epoch {epoch}");
@@ -496,7 +503,7 @@ fn wide_autoencoder_epochs_allocate_only_inside_dense_products() {
     let mut ws = AutoencoderWorkspace::default();
     let products = 4 * 11;
     for epoch in 0..30 {
-        let (n, r) = count(|| model.train_epoch_with(x.view(), &mut adam, &mut rng, &mut ws));
+        let (n, r) = count(|| model.train_epoch_into(x.view(), &mut adam, &mut rng, &mut ws));
         r.unwrap();
         if epoch >= WARM_UP_STEPS {
             assert_eq!(n, products * per + 2, "epoch {epoch}");

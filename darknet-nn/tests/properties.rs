@@ -1,6 +1,6 @@
 //! Property tests on small random inputs: normalizations, the sparse kernel, pooling, losses.
 
-use darknet_nn::adjacency::{normalize_rows, normalize_symmetric};
+use darknet_nn::adjacency::{normalize_row_self_loops, normalize_sym_self_loops};
 use darknet_nn::kernels::{spmm, transpose_csr};
 use darknet_nn::layers::{LogSoftmax, MeanPool};
 use darknet_nn::loss::{bce_with_logits, mse};
@@ -24,7 +24,7 @@ fn matrix() -> impl Strategy<Value = CsMat<f64>> {
 proptest! {
     #[test]
     fn row_normalized_rows_sum_to_one(a in matrix()) {
-        let r = normalize_rows(&a).unwrap();
+        let r = normalize_row_self_loops(&a).unwrap();
         for row in r.outer_iterator() {
             prop_assert!((row.data().iter().sum::<f64>() - 1.0).abs() < 1e-12);
         }
@@ -33,7 +33,7 @@ proptest! {
     #[test]
     fn symmetric_normalization_of_a_symmetric_matrix_is_symmetric(a in matrix()) {
         let sym = &a + &transpose_csr(&a);
-        let s = normalize_symmetric(&sym).unwrap().to_dense();
+        let s = normalize_sym_self_loops(&sym).unwrap().to_dense();
         prop_assert!((&s - &s.t()).iter().all(|d| d.abs() < 1e-12));
         prop_assert!(s.iter().all(|&v| (0.0..=1.0 + 1e-12).contains(&v)));
     }

@@ -1,7 +1,7 @@
 //! Paper B's encoders and schedules: gradient checks of encoder + predictor, training on tiny
 //! synthetic bipartite graphs, determinism, errors.
 
-use darknet_nn::adjacency::normalize_rows;
+use darknet_nn::adjacency::normalize_row_self_loops;
 use darknet_nn::gradcheck::{check_gradients, GradCheckConfig};
 use darknet_nn::kernels::transpose_csr;
 use darknet_nn::model::temporal::{
@@ -38,7 +38,7 @@ fn day<T: Float>(ids: Vec<u32>, n_hosts: usize, seed: u64, n_feat: usize) -> Day
         }
     }
     let a: CsMat<T> = tri.to_csr();
-    let adj = normalize_rows(&a).unwrap();
+    let adj = normalize_row_self_loops(&a).unwrap();
     let adj_t = transpose_csr(&adj);
     let x = Array2::from_shape_fn((n, n_feat), |(i, j)| {
         let group = if i < n_hosts {
@@ -273,8 +273,8 @@ fn incremental_gcn_trains_each_day_without_features() {
     let TemporalModel::Gcn(m) = &run.model else {
         panic!("GCN model expected")
     };
-    // Identity input: the first weight has one row per node of the universe.
-    assert_eq!(m.encoder.gcn.layers[0].weight.value.shape(), &[12, 16]);
+    // Identity input: the first weight has one column per node of the universe.
+    assert_eq!(m.encoder.gcn.layers[0].weight.value.shape(), &[16, 12]);
     assert!(run.embeddings.iter().all(|e| e.is_some()));
 }
 
@@ -507,6 +507,19 @@ fn trained_models_round_trip_through_persistence() {
                 .unwrap()
         );
         assert_eq!(&a, run.embeddings[3].as_ref().unwrap());
+        // An edited config asking for a huge node universe or embedding is refused from the
+        // weights file's header, before anything of that size is allocated.
+        let text = std::fs::read_to_string(&c).unwrap();
+        for (key, value) in [("in_dim", 1_000_000_000_000u64), ("emb_dim", 20_000)] {
+            let mut j: serde_json::Value = serde_json::from_str(&text).unwrap();
+            j["model"][key] = value.into();
+            std::fs::write(&c, j.to_string()).unwrap();
+            let e = load::<f32, TemporalModel>(&w, &c).unwrap_err();
+            assert!(
+                matches!(e, darknet_nn::NnError::ConfigTensorMismatch { .. }),
+                "{key}: {e:?}"
+            );
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
 }

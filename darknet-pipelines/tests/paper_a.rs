@@ -133,8 +133,32 @@ fn model_from_another_configuration_is_refused() {
     // Not a model directory.
     let e = PaperAModel::load(&tmp("empty")).unwrap_err();
     assert!(e.to_string().contains("pipeline.json"), "{e}");
+    // pipeline.json's own feature width edited: the message names that file and two
+    // different numbers (it used to read "expected 28, found 28").
+    let c = tmp("model-c");
+    r2.model.save(&c).unwrap();
+    let meta_path = c.join("pipeline.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    let width = meta["n_features"].as_u64().unwrap();
+    meta["n_features"] = (width + 1).into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let e = PaperAModel::load(&c).unwrap_err();
+    match &e {
+        PaperAError::ModelMismatch {
+            path,
+            expected,
+            found,
+            ..
+        } => {
+            assert!(path.ends_with("pipeline.json"), "{e}");
+            assert_ne!(expected, found, "{e}");
+        }
+        other => panic!("{other}"),
+    }
     std::fs::remove_dir_all(&a).ok();
     std::fs::remove_dir_all(&b).ok();
+    std::fs::remove_dir_all(&c).ok();
 }
 
 fn ip(i: u32) -> Ipv4Addr {

@@ -25,7 +25,7 @@ mod corpus;
 pub use corpus::{build_corpora, DayCorpus};
 
 use crate::error::{GraphError, Result};
-use crate::normalize::{normalize_row, NormalizedAdjacency};
+use crate::normalize::{normalize_row_undirected, EdgeDirections, NormalizedAdjacency};
 use darknet_core::Trace;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -336,7 +336,8 @@ impl Snapshot {
     }
 
     /// The one-directional weighted adjacency (host row → port row, weight = packets), CSR of
-    /// shape (n_nodes, n_nodes). Feed it to [`normalize_row`], which adds the reverse direction.
+    /// shape (n_nodes, n_nodes). Feed it to [`normalize_row_undirected`] with
+    /// [`EdgeDirections::OneWay`], which adds the reverse direction.
     pub fn adjacency(&self) -> CsMat<f32> {
         let n = self.n_nodes();
         let mut tri = TriMat::with_capacity((n, n), self.edges.len());
@@ -355,9 +356,11 @@ impl Snapshot {
     /// Paper B's normalized adjacency `D^-1 (A + Aᵀ + I)` with its transpose (B4).
     pub fn normalized_adjacency(&self) -> NormalizedAdjacency {
         // The adjacency is square and has finite non-negative weights by construction.
-        normalize_row(&self.adjacency()).unwrap_or_else(|_| NormalizedAdjacency {
-            matrix: CsMat::eye(self.n_nodes()),
-            transpose: CsMat::eye(self.n_nodes()),
+        normalize_row_undirected(&self.adjacency(), EdgeDirections::OneWay).unwrap_or_else(|_| {
+            NormalizedAdjacency {
+                matrix: CsMat::eye(self.n_nodes()),
+                transpose: CsMat::eye(self.n_nodes()),
+            }
         })
     }
 

@@ -84,6 +84,42 @@ impl<T: Float> BatchNorm1d<T> {
         }
     }
 
+    /// A layer with given scale γ (d), shift β (d), running mean (d) and running variance
+    /// (d), PyTorch's momentum 0.1 and eps 1e-5 and no batch tracked yet (set the public
+    /// fields to change them).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] naming the first array whose length differs from
+    /// `weight`'s; [`NnError::InvalidConfig`] for a negative or non-finite running variance.
+    pub fn from_arrays(
+        weight: Array1<T>,
+        bias: Array1<T>,
+        running_mean: Array1<T>,
+        running_var: Array1<T>,
+    ) -> Result<Self> {
+        const OP: &str = "BatchNorm1d::from_arrays";
+        let d = weight.len();
+        check_shape(OP, "bias", &[d], bias.shape())?;
+        check_shape(OP, "running_mean", &[d], running_mean.shape())?;
+        check_shape(OP, "running_var", &[d], running_var.shape())?;
+        if let Some(v) = running_var
+            .iter()
+            .find(|v| !(v.is_finite() && **v >= T::zero()))
+        {
+            return Err(NnError::InvalidConfig {
+                field: "running_var",
+                value: format!("{v:?}"),
+                reason: "every running variance must be finite and >= 0",
+            });
+        }
+        Ok(Self {
+            weight: Param::new(weight),
+            bias: Param::new(bias),
+            running_mean,
+            running_var,
+            ..Self::new(0)
+        })
+    }
+
     /// Number of features d.
     pub fn dim(&self) -> usize {
         self.weight.value.len()

@@ -5,11 +5,13 @@
 //! [`crate::adjacency`]). The product is evaluated as `(Â X) W` when `in_dim ≤ out_dim` (fewer
 //! sparse flops) and `Â (X W)` otherwise; both are the same function.
 //!
-//! Shapes: `Â` (n, n) CSR, `X` (n, in_dim) → `out` (n, out_dim); weight `W` (in_dim, out_dim)
-//! and bias `b` (out_dim), the reference code's layout. No activation (apply [`crate::layers::Relu`]).
+//! Shapes: `Â` (n, n) CSR, `X` (n, in_dim) → `out` (n, out_dim); weight `W` (out_dim, in_dim)
+//! and bias `b` (out_dim), PyTorch's layout (as [`crate::Linear`]): the layer computes
+//! `Â X Wᵀ + b`. The reference code stores the transpose, (in_dim, out_dim); transpose such a
+//! matrix once when importing it. No activation (apply [`crate::layers::Relu`]).
 //!
-//! Backward: with `G = d_out`, `db += Σ_rows G`; for `(Â X) W`: `dW += (Â X)ᵀ G`,
-//! `dX = Âᵀ (G Wᵀ)`; for `Â (X W)`: `dXW = Âᵀ G`, `dW += Xᵀ dXW`, `dX = dXW Wᵀ`. `Âᵀ` is
+//! Backward: with `G = d_out`, `db += Σ_rows G`; for `(Â X) Wᵀ`: `dW += Gᵀ (Â X)`,
+//! `dX = Âᵀ (G W)`; for `Â (X Wᵀ)`: `dXW = Âᵀ G`, `dW += dXWᵀ X`, `dX = dXW W`. `Âᵀ` is
 //! passed to `backward` precomputed ([`crate::kernels::transpose_csr`]; for the symmetric
 //! normalization it is `Â` itself).
 //!
@@ -18,12 +20,13 @@
 //! for the intermediate dense product), reshaped in place and reused across steps; results are
 //! bit-identical to [`Gcn::forward`] and [`Gcn::backward`].
 //!
-//! Initialisation (reference code): weight and bias from `U(−1/√out_dim, 1/√out_dim)`, weight
-//! first (row-major), then bias.
+//! Initialisation (reference code): weight and bias from `U(−1/√out_dim, 1/√out_dim)`, drawn
+//! weight first, in the reference code's (in_dim, out_dim) row-major order (so a seed gives
+//! the reference order of draws), then bias.
 //!
 //! ```
 //! use darknet_nn::layers::Gcn;
-//! use darknet_nn::adjacency::normalize_symmetric;
+//! use darknet_nn::adjacency::normalize_sym_self_loops;
 //! use ndarray::{array, Array2};
 //! use rand::SeedableRng;
 //! use sprs::TriMat;
@@ -31,7 +34,7 @@
 //! let mut t = TriMat::new((2, 2));
 //! t.add_triplet(0, 1, 1.0f64);
 //! t.add_triplet(1, 0, 1.0);
-//! let a = normalize_symmetric(&t.to_csr()).unwrap();
+//! let a = normalize_sym_self_loops(&t.to_csr()).unwrap();
 //! let mut gcn = Gcn::<f64>::new(1, 1, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
 //! gcn.weight.value = array![[2.0]];
 //! gcn.bias.value = array![0.0];
@@ -42,17 +45,17 @@
 use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
 use crate::kernels::spmm_into;
-use crate::layers::linear::uniform;
+use crate::layers::linear::uniform_array;
 use crate::{Float, HasParams, NnError, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Ix1, Ix2};
 use rand::Rng;
 use sprs::CsMat;
 
-/// A graph convolution layer: weight (in_dim, out_dim), bias (out_dim).
+/// A graph convolution layer: weight (out_dim, in_dim), bias (out_dim).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gcn<T: Float> {
-    /// Weight, shape (in_dim, out_dim).
+    /// Weight, shape (out_dim, in_dim) (PyTorch's layout).
     pub weight: Param<T, Ix2>,
     /// Bias, shape (out_dim).
     pub bias: Param<T, Ix1>,
@@ -96,22 +99,35 @@ impl<T: Float> Gcn<T> {
     /// A layer initialised as the reference code, drawn from `rng`.
     pub fn new(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
         let bound = 1.0 / (out_dim.max(1) as f64).sqrt();
-        let weight = Array2::from_shape_simple_fn((in_dim, out_dim), || uniform(bound, rng));
-        let bias = Array1::from_shape_simple_fn(out_dim, || uniform(bound, rng));
+        // Drawn in the reference code's (in, out) order, stored (out, in).
+        let drawn: Array2<T> = uniform_array((in_dim, out_dim), bound, rng);
+        let weight = drawn.t().as_standard_layout().into_owned();
+        let bias = uniform_array(out_dim, bound, rng);
         Self {
             weight: Param::new(weight),
             bias: Param::new(bias),
         }
     }
 
+    /// A layer with given weight (out_dim, in_dim) and bias (out_dim).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if `bias.len() != weight.nrows()`.
+    pub fn from_arrays(weight: Array2<T>, bias: Array1<T>) -> Result<Self> {
+        check_shape("Gcn::from_arrays", "bias", &[weight.nrows()], bias.shape())?;
+        Ok(Self {
+            weight: Param::new(weight),
+            bias: Param::new(bias),
+        })
+    }
+
     /// Input width.
     pub fn in_dim(&self) -> usize {
-        self.weight.value.nrows()
+        self.weight.value.ncols()
     }
 
     /// Output width.
     pub fn out_dim(&self) -> usize {
-        self.weight.value.ncols()
+        self.weight.value.nrows()
     }
 
     fn check_adj(op: &'static str, what: &'static str, adj: &CsMat<T>, n: usize) -> Result<()> {
@@ -159,12 +175,12 @@ impl<T: Float> Gcn<T> {
             reshape2(&mut kept, n, self.in_dim());
             let ax = &mut kept;
             spmm_into(adj, x, ax.view_mut())?;
-            general_mat_mul(T::one(), ax, &self.weight.value, T::zero(), out);
+            general_mat_mul(T::one(), ax, &self.weight.value.t(), T::zero(), out);
             *out += &self.bias.value;
             *cache = GcnCache::AggregateFirst { ax: kept };
         } else {
             reshape2(tmp, n, self.out_dim());
-            general_mat_mul(T::one(), &x, &self.weight.value, T::zero(), tmp);
+            general_mat_mul(T::one(), &x, &self.weight.value.t(), T::zero(), tmp);
             spmm_into(adj, tmp.view(), out.view_mut())?;
             *out += &self.bias.value;
             reshape2(&mut kept, n, self.in_dim());
@@ -228,24 +244,24 @@ impl<T: Float> Gcn<T> {
         add_column_sums(self.bias.grad_mut().view_mut(), d_out);
         match cache {
             GcnCache::AggregateFirst { ax } => {
-                general_mat_mul(T::one(), &ax.t(), &d_out, T::one(), self.weight.grad_mut());
+                general_mat_mul(T::one(), &d_out.t(), ax, T::one(), self.weight.grad_mut());
                 let Some(dx) = dx else {
                     return Ok(());
                 };
                 reshape2(tmp, n, self.in_dim());
-                general_mat_mul(T::one(), &d_out, &self.weight.value.t(), T::zero(), tmp);
+                general_mat_mul(T::one(), &d_out, &self.weight.value, T::zero(), tmp);
                 reshape2(dx, n, self.in_dim());
                 spmm_into(adj_t, tmp.view(), dx.view_mut())?;
             }
             GcnCache::TransformFirst { x } => {
                 reshape2(tmp, n, self.out_dim());
                 spmm_into(adj_t, d_out, tmp.view_mut())?;
-                general_mat_mul(T::one(), &x.t(), &*tmp, T::one(), self.weight.grad_mut());
+                general_mat_mul(T::one(), &tmp.t(), x, T::one(), self.weight.grad_mut());
                 let Some(dx) = dx else {
                     return Ok(());
                 };
                 reshape2(dx, n, self.in_dim());
-                general_mat_mul(T::one(), &*tmp, &self.weight.value.t(), T::zero(), dx);
+                general_mat_mul(T::one(), &*tmp, &self.weight.value, T::zero(), dx);
             }
         }
         Ok(())
@@ -262,7 +278,7 @@ impl<T: Float> HasParams<T> for Gcn<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adjacency::{normalize_rows, normalize_symmetric};
+    use crate::adjacency::{normalize_row_self_loops, normalize_sym_self_loops};
     use crate::gradcheck::{check_gradients, GradCheckConfig};
     use crate::kernels::transpose_csr;
     use ndarray::{array, Ix2};
@@ -308,8 +324,8 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences_both_orders_both_normalizations() {
-        let sym = normalize_symmetric(&graph()).unwrap();
-        let row = normalize_rows(&graph()).unwrap();
+        let sym = normalize_sym_self_loops(&graph()).unwrap();
+        let row = normalize_row_self_loops(&graph()).unwrap();
         for adj in [&sym, &row] {
             check(adj, 2, 3);
             check(adj, 3, 2);
@@ -318,27 +334,27 @@ mod tests {
 
     #[test]
     fn both_orders_agree() {
-        let adj = normalize_rows(&graph()).unwrap();
+        let adj = normalize_row_self_loops(&graph()).unwrap();
         let a = Gcn::<f64>::new(3, 2, &mut ChaCha8Rng::seed_from_u64(4));
         let mut b = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(4));
         // Same function through the other branch: pad weight (3, 2) into a (3, 2)-shaped use.
         let x = Array2::from_shape_fn((4, 3), |(i, j)| (i + j) as f64);
         let (ya, _) = a.forward(&adj, x.view()).unwrap();
         let dense = adj.to_dense();
-        let want = dense.dot(&x).dot(&a.weight.value) + &a.bias.value;
+        let want = dense.dot(&x).dot(&a.weight.value.t()) + &a.bias.value;
         assert!((&ya - &want).iter().all(|d| d.abs() < 1e-12));
-        b.weight.value = array![[1.0, 0.0, 2.0], [0.5, -1.0, 0.0]];
+        b.weight.value = array![[1.0, 0.5], [0.0, -1.0], [2.0, 0.0]];
         let x2 = x
             .slice_axis(ndarray::Axis(1), ndarray::Slice::from(0..2))
             .to_owned();
         let (yb, _) = b.forward(&adj, x2.view()).unwrap();
-        let want = dense.dot(&x2.dot(&b.weight.value)) + &b.bias.value;
+        let want = dense.dot(&x2.dot(&b.weight.value.t())) + &b.bias.value;
         assert!((&yb - &want).iter().all(|d| d.abs() < 1e-12));
     }
 
     #[test]
     fn params_only_backward_gives_the_same_parameter_gradients() {
-        let adj = normalize_rows(&graph()).unwrap();
+        let adj = normalize_row_self_loops(&graph()).unwrap();
         let adj_t = transpose_csr(&adj);
         for (i, o) in [(2, 3), (3, 2)] {
             let mut a = Gcn::<f64>::new(i, o, &mut ChaCha8Rng::seed_from_u64(6));
@@ -362,7 +378,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        let adj = normalize_symmetric(&graph()).unwrap();
+        let adj = normalize_sym_self_loops(&graph()).unwrap();
         let g = Gcn::<f64>::new(2, 3, &mut ChaCha8Rng::seed_from_u64(0));
         assert!(matches!(
             g.forward(&adj, Array2::zeros((3, 2)).view()),

@@ -38,7 +38,7 @@
 
 use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
-use crate::layers::linear::uniform;
+use crate::layers::linear::uniform_array;
 use crate::layers::sigmoid;
 use crate::param::with_joined;
 use crate::{Float, HasParams, Param, ParamMut, Result};
@@ -92,16 +92,47 @@ impl<T: Float> GruCell<T> {
     pub fn new(input_size: usize, hidden_size: usize, rng: &mut impl Rng) -> Self {
         let k = 1.0 / (hidden_size.max(1) as f64).sqrt();
         let g = 3 * hidden_size;
-        let weight_ih = Array2::from_shape_simple_fn((g, input_size), || uniform(k, rng));
-        let weight_hh = Array2::from_shape_simple_fn((g, hidden_size), || uniform(k, rng));
-        let bias_ih = Array1::from_shape_simple_fn(g, || uniform(k, rng));
-        let bias_hh = Array1::from_shape_simple_fn(g, || uniform(k, rng));
+        let weight_ih = uniform_array((g, input_size), k, rng);
+        let weight_hh = uniform_array((g, hidden_size), k, rng);
+        let bias_ih = uniform_array(g, k, rng);
+        let bias_hh = uniform_array(g, k, rng);
         Self {
             weight_ih: Param::new(weight_ih),
             weight_hh: Param::new(weight_hh),
             bias_ih: Param::new(bias_ih),
             bias_hh: Param::new(bias_hh),
         }
+    }
+
+    /// A cell with given weights, in PyTorch's layout: `weight_ih` (3·hidden, input_size),
+    /// `weight_hh` (3·hidden, hidden), `bias_ih` and `bias_hh` (3·hidden); the hidden size is
+    /// read from `weight_hh`'s columns.
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] naming the first array whose shape does not
+    /// follow from `weight_hh`'s.
+    pub fn from_arrays(
+        weight_ih: Array2<T>,
+        weight_hh: Array2<T>,
+        bias_ih: Array1<T>,
+        bias_hh: Array1<T>,
+    ) -> Result<Self> {
+        const OP: &str = "GruCell::from_arrays";
+        let h = weight_hh.ncols();
+        check_shape(OP, "weight_hh", &[3 * h, h], weight_hh.shape())?;
+        check_shape(
+            OP,
+            "weight_ih",
+            &[3 * h, weight_ih.ncols()],
+            weight_ih.shape(),
+        )?;
+        check_shape(OP, "bias_ih", &[3 * h], bias_ih.shape())?;
+        check_shape(OP, "bias_hh", &[3 * h], bias_hh.shape())?;
+        Ok(Self {
+            weight_ih: Param::new(weight_ih),
+            weight_hh: Param::new(weight_hh),
+            bias_ih: Param::new(bias_ih),
+            bias_hh: Param::new(bias_hh),
+        })
     }
 
     /// Input width.
@@ -374,6 +405,11 @@ impl<T: Float> Gru<T> {
         Self {
             cell: GruCell::new(input_size, hidden_size, rng),
         }
+    }
+
+    /// A GRU applying `cell` at every step (build the cell with [`GruCell::from_arrays`]).
+    pub fn from_cell(cell: GruCell<T>) -> Self {
+        Self { cell }
     }
 
     /// Input width.

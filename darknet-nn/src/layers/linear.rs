@@ -34,7 +34,9 @@ use crate::buffer::{add_column_sums, reshape2};
 use crate::error::check_shape;
 use crate::{Float, HasParams, Param, ParamMut, Result};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Ix1, Ix2};
+use ndarray::{Array, Array1, Array2, ArrayView2, Dimension, Ix1, Ix2, ShapeBuilder};
+use ndarray_rand::rand_distr::Uniform;
+use ndarray_rand::RandomExt;
 use rand::Rng;
 
 /// A fully connected layer: weight (out_dim, in_dim), bias (out_dim).
@@ -55,18 +57,26 @@ pub struct LinearCache<T> {
     pub x: Array2<T>,
 }
 
-/// Draws `U(−bound, bound)` in f64 and converts (so f32 and f64 layers built from the same seed
-/// hold the same values up to rounding).
-pub(crate) fn uniform<T: Float>(bound: f64, rng: &mut impl Rng) -> T {
-    T::of(rng.random_range(-bound..bound))
+/// An array of the given shape with elements drawn from `U(−bound, bound)` in row-major order
+/// (ndarray-rand), in f64 then converted, so f32 and f64 layers built from the same seed hold
+/// the same values up to rounding. A zero bound gives zeros without drawing.
+pub(crate) fn uniform_array<T: Float, D: Dimension>(
+    shape: impl ShapeBuilder<Dim = D>,
+    bound: f64,
+    rng: &mut impl Rng,
+) -> Array<T, D> {
+    match Uniform::new(-bound, bound) {
+        Ok(dist) => Array::<f64, D>::random_using(shape, dist, rng).mapv(T::of),
+        Err(_) => Array::zeros(shape),
+    }
 }
 
 impl<T: Float> Linear<T> {
     /// A layer with PyTorch's default initialisation, drawn from `rng`.
     pub fn new(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
         let bound = 1.0 / (in_dim.max(1) as f64).sqrt();
-        let weight = Array2::from_shape_simple_fn((out_dim, in_dim), || uniform(bound, rng));
-        let bias = Array1::from_shape_simple_fn(out_dim, || uniform(bound, rng));
+        let weight = uniform_array((out_dim, in_dim), bound, rng);
+        let bias = uniform_array(out_dim, bound, rng);
         Self {
             weight: Param::new(weight),
             bias: Param::new(bias),
@@ -222,6 +232,19 @@ mod tests {
     use ndarray::{array, Ix2};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    /// Initial weights drawn through ndarray-rand are the values the earlier per-element draws
+    /// (`rng.random_range(-b..b)` in row-major order) gave: a seed gives the same bytes.
+    #[test]
+    fn ndarray_rand_draws_match_per_element_draws() {
+        let b = 1.0 / 3.0f64.sqrt();
+        let a: Array2<f32> = uniform_array((4, 3), b, &mut ChaCha8Rng::seed_from_u64(5));
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let want = Array2::from_shape_simple_fn((4, 3), || rng.random_range(-b..b) as f32);
+        assert_eq!(a, want);
+        let z: Array1<f64> = uniform_array(3, 0.0, &mut ChaCha8Rng::seed_from_u64(5));
+        assert_eq!(z, Array1::<f64>::zeros(3));
+    }
 
     #[test]
     fn init_bounds_follow_pytorch() {

@@ -1,7 +1,8 @@
 //! Row-wise log-softmax, PyTorch's `nn.LogSoftmax(dim=1)`.
 //!
-//! Formula: `y_ij = x_ij − log Σ_k e^(x_ik)` (max-shifted, stable); backward
-//! `dx_ij = dy_ij − softmax_ij · Σ_k dy_ik`.
+//! Formula: `y_ij = (x_ij − m_i) − ln Σ_k e^(x_ik − m_i)` with `m_i = max_k x_ik`: the shift is
+//! subtracted before the log-sum is, so large logits (±1000 in f32) lose no precision to the
+//! rounding of `m_i + ln Σ`. Backward `dx_ij = dy_ij − softmax_ij · Σ_k dy_ik`.
 //!
 //! Shapes: `x` (n, C) → `y` (n, C). No parameters. Pair it with [`crate::loss::nll`].
 //!
@@ -33,13 +34,11 @@ pub struct LogSoftmaxCache<T> {
 impl LogSoftmax {
     /// `x` (n, C) → log-probabilities (n, C) and the cache.
     pub fn forward<T: Float>(&self, x: ArrayView2<'_, T>) -> (Array2<T>, LogSoftmaxCache<T>) {
-        let mut y = x.to_owned();
-        for mut row in y.rows_mut() {
-            let max = row.iter().copied().fold(T::neg_infinity(), T::max);
-            let lse = max + row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
-            row.mapv_inplace(|v| v - lse);
-        }
-        (y.clone(), LogSoftmaxCache { y })
+        let mut cache = LogSoftmaxCache {
+            y: Array2::zeros((0, 0)),
+        };
+        self.forward_into(x, &mut cache);
+        (cache.y.clone(), cache)
     }
 
     /// Allocation-free forward: writes the log-probabilities of `x` (n, C) into `cache.y`
@@ -49,8 +48,8 @@ impl LogSoftmax {
         cache.y.assign(&x);
         for mut row in cache.y.rows_mut() {
             let max = row.iter().copied().fold(T::neg_infinity(), T::max);
-            let lse = max + row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
-            row.mapv_inplace(|v| v - lse);
+            let lse = row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
+            row.mapv_inplace(|v| (v - max) - lse);
         }
     }
 
@@ -152,5 +151,28 @@ mod tests {
         assert!(LogSoftmax
             .backward(&c, ndarray::array![[1.0f32]].view())
             .is_err());
+    }
+
+    /// At logits ±1000 the f32 result matches the f64 reference to f32 rounding: the old
+    /// `x − (max + ln Σ)` lost the low bits of `ln Σ` next to 1000.
+    #[test]
+    fn f32_matches_f64_at_large_logits() {
+        let rows = [
+            [1000.0f64, 999.0, 998.5, -1000.0],
+            [-1000.0, -1000.5, -999.25, -1001.0],
+            [1000.0, -1000.0, 0.0, 1000.0],
+        ];
+        let x64 = Array2::from_shape_fn((3, 4), |(i, j)| rows[i][j]);
+        let x32 = x64.mapv(|v| v as f32);
+        let (y64, _) = LogSoftmax.forward(x64.view());
+        let (y32, _) = LogSoftmax.forward(x32.view());
+        for (a, b) in y32.iter().zip(&y64) {
+            // One f32 ulp of the result (and 1e-6 near zero).
+            let tol = (b.abs() * f64::from(f32::EPSILON)).max(1e-6);
+            assert!((f64::from(*a) - b).abs() <= tol, "{a} vs {b}");
+        }
+        // The reference itself: ln of the softmax computed by hand for the first row.
+        let s: f64 = [0.0f64, -1.0, -1.5, -2000.0].iter().map(|d| d.exp()).sum();
+        assert!((y64[[0, 1]] - (-1.0 - s.ln())).abs() < 1e-12);
     }
 }

@@ -24,7 +24,7 @@
 
 use super::{geometric_sizes, FcBlock, FcBlockCache};
 use crate::buffer::reshape2;
-use crate::error::check_finite;
+use crate::error::{check_finite, check_shape};
 use crate::layers::{Linear, LinearCache};
 use crate::loss::mse;
 use crate::param::{visit_child_buffers, visit_child_params};
@@ -132,7 +132,7 @@ impl PortAutoencoderConfig {
         let mut ws = AutoencoderWorkspace::default();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch_with(x, &mut adam, &mut rng, &mut ws),
+            |_| model.train_epoch_into(x, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -192,6 +192,68 @@ impl<T: Float> PortAutoencoder<T> {
             prev = h;
         }
         let output = Linear::new(prev, input_dim, rng);
+        Ok(Self {
+            config,
+            input_dim,
+            encoder,
+            latent,
+            decoder,
+            output,
+        })
+    }
+
+    /// An auto-encoder of given layers (encoder blocks, latent layer, decoder blocks, output
+    /// layer), e.g. weights trained elsewhere: `input_dim` is the first layer's input width and
+    /// the layer sizes must be those `config` describes
+    /// ([`PortAutoencoderConfig::hidden_sizes`], decoder mirrored), so that the model saves
+    /// and reloads as it is.
+    ///
+    /// Errors: invalid config; [`NnError::ShapeMismatch`] naming the first layer count or
+    /// width that differs from what `config` and the previous layer imply.
+    pub fn from_layers(
+        config: PortAutoencoderConfig,
+        encoder: Vec<FcBlock<T>>,
+        latent: Linear<T>,
+        decoder: Vec<FcBlock<T>>,
+        output: Linear<T>,
+    ) -> Result<Self> {
+        const OP: &str = "PortAutoencoder::from_layers";
+        config.validate()?;
+        let n = config.hidden_layers;
+        check_shape(OP, "encoder block count", &[n], &[encoder.len()])?;
+        check_shape(OP, "decoder block count", &[n], &[decoder.len()])?;
+        let input_dim = encoder
+            .first()
+            .map_or(latent.in_dim(), |b| b.linear.in_dim());
+        let hidden = config.hidden_sizes(input_dim);
+        // Expected (out, in) of every linear layer in order.
+        let mut want = Vec::with_capacity(2 * n + 2);
+        let mut prev = input_dim;
+        for &h in &hidden {
+            want.push((h, prev));
+            prev = h;
+        }
+        want.push((config.latent_dim, prev));
+        prev = config.latent_dim;
+        for &h in hidden.iter().rev() {
+            want.push((h, prev));
+            prev = h;
+        }
+        want.push((input_dim, prev));
+        let found = encoder
+            .iter()
+            .map(|b| &b.linear)
+            .chain(std::iter::once(&latent))
+            .chain(decoder.iter().map(|b| &b.linear))
+            .chain(std::iter::once(&output));
+        for (l, &(o, i)) in found.zip(&want) {
+            check_shape(
+                OP,
+                "layer weight (out, in)",
+                &[o, i],
+                l.weight.value.shape(),
+            )?;
+        }
         Ok(Self {
             config,
             input_dim,
@@ -318,20 +380,20 @@ impl<T: Float> PortAutoencoder<T> {
 
     /// One epoch of seeded mini-batch training with `adam`; returns the mean training loss
     /// (weighted by batch size). Uses a fresh [`AutoencoderWorkspace`]; loops over epochs
-    /// should keep one and call [`PortAutoencoder::train_epoch_with`].
+    /// should keep one and call [`PortAutoencoder::train_epoch_into`].
     pub fn train_epoch(
         &mut self,
         x: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
     ) -> Result<f64> {
-        self.train_epoch_with(x, adam, rng, &mut AutoencoderWorkspace::default())
+        self.train_epoch_into(x, adam, rng, &mut AutoencoderWorkspace::default())
     }
 
     /// [`PortAutoencoder::train_epoch`] with the buffers of `ws` (batch, every layer's cache
     /// and output, the gradients), refilled in place: after the first batches a batch
     /// allocates only matrixmultiply's packing buffers. Same result, bit for bit.
-    pub fn train_epoch_with(
+    pub fn train_epoch_into(
         &mut self,
         x: ArrayView2<'_, T>,
         adam: &mut Adam<T>,
@@ -415,7 +477,7 @@ impl<T: Float> PortAutoencoder<T> {
     }
 }
 
-/// The buffers of [`PortAutoencoder::train_epoch_with`]: the gathered batch, every layer's
+/// The buffers of [`PortAutoencoder::train_epoch_into`]: the gathered batch, every layer's
 /// cache and output, and the gradient ping-pong. Keep one across epochs.
 #[derive(Debug, Clone, Default)]
 pub struct AutoencoderWorkspace<T: Float> {
@@ -639,7 +701,7 @@ mod tests {
                 }
                 let la = total / x.nrows() as f64;
                 let lb = b
-                    .train_epoch_with(x.view(), &mut ob, &mut rb, &mut ws)
+                    .train_epoch_into(x.view(), &mut ob, &mut rb, &mut ws)
                     .unwrap();
                 assert_eq!(la, lb, "hidden {hidden}");
             }

@@ -15,6 +15,7 @@
 //! ```
 
 use crate::buffer::reshape2;
+use crate::error::check_shape;
 use crate::layers::{BatchNorm1d, BatchNormCache, Linear, LinearCache, Relu, ReluCache};
 use crate::param::{visit_child_buffers, visit_child_params};
 use crate::{Float, HasParams, Mode, ParamMut, Result};
@@ -60,6 +61,21 @@ impl<T: Float> FcBlock<T> {
             linear: Linear::new(in_dim, out_dim, rng),
             bn: BatchNorm1d::new(out_dim),
         }
+    }
+
+    /// A block of given layers (build them with [`Linear::from_arrays`] and
+    /// [`BatchNorm1d::from_arrays`]).
+    ///
+    /// Errors: [`crate::NnError::ShapeMismatch`] if the BatchNorm's width is not the linear
+    /// layer's output width.
+    pub fn from_layers(linear: Linear<T>, bn: BatchNorm1d<T>) -> Result<Self> {
+        check_shape(
+            "FcBlock::from_layers",
+            "bn width",
+            &[linear.out_dim()],
+            &[bn.dim()],
+        )?;
+        Ok(Self { linear, bn })
     }
 
     /// `x` (n, in_dim) → (n, out_dim) and the cache (training mode updates BatchNorm's running

@@ -195,7 +195,7 @@ impl GraphClassifierConfig {
         let mut ws = ClassifierWorkspace::new();
         let curve = run_epochs(
             &self.train,
-            |_| model.train_epoch_with(data, labels, &mut adam, &mut rng, &mut ws),
+            |_| model.train_epoch_into(data, labels, &mut adam, &mut rng, &mut ws),
             progress,
         )?;
         Ok((model, curve))
@@ -209,7 +209,7 @@ pub struct GraphClassifier<T: Float> {
     n_features: usize,
     n_labels: usize,
     pos_weight: Option<Array1<T>>,
-    /// GCN layers, weight (in, out) each.
+    /// GCN layers, weight (out, in) each (PyTorch's layout).
     pub gcn: Vec<Gcn<T>>,
     /// Fully connected hidden blocks.
     pub fc: Vec<FcBlock<T>>,
@@ -253,7 +253,7 @@ impl<T> ClassifierCache<T> {
 
 /// Everything a training step of [`GraphClassifier`] reuses: the stacked batch, its label
 /// rows, the forward caches and the loss gradient. Keep one across steps and epochs
-/// ([`GraphClassifier::train_epoch_with`], [`GraphClassifier::train_batch`]) so training
+/// ([`GraphClassifier::train_epoch_into`], [`GraphClassifier::train_batch_into`]) so training
 /// allocates nothing per batch once the buffers have reached the largest batch (dense
 /// products still let matrixmultiply allocate its packing buffer).
 #[derive(Debug, Clone, Default)]
@@ -324,6 +324,61 @@ impl<T: Float> GraphClassifier<T> {
             fc,
             output,
         })
+    }
+
+    /// A classifier of given layers (GCN layers, FC blocks, output layer), e.g. weights
+    /// trained elsewhere: `n_features` is the first GCN layer's input width, `n_labels` the
+    /// output layer's width, and the layer sizes must be those `config` describes
+    /// ([`GraphClassifierConfig::hidden_sizes`]), so that the model saves and reloads as it is.
+    ///
+    /// Errors: invalid config; [`NnError::ShapeMismatch`] naming the first layer count or
+    /// width that differs from what `config` and the previous layer imply, or a `pos_weight`
+    /// without one value per label.
+    pub fn from_layers(
+        config: GraphClassifierConfig,
+        gcn: Vec<Gcn<T>>,
+        fc: Vec<FcBlock<T>>,
+        output: Linear<T>,
+    ) -> Result<Self> {
+        const OP: &str = "GraphClassifier::from_layers";
+        config.validate()?;
+        check_shape(OP, "gcn layer count", &[config.gcn_layers], &[gcn.len()])?;
+        check_shape(OP, "fc layer count", &[config.fc_layers], &[fc.len()])?;
+        let n_features = gcn[0].in_dim();
+        let n_labels = output.out_dim();
+        let sizes = config.hidden_sizes(n_labels);
+        let mut prev = n_features;
+        let widths = gcn
+            .iter()
+            .map(|l| (l.in_dim(), l.out_dim()))
+            .chain(fc.iter().map(|b| (b.linear.in_dim(), b.linear.out_dim())));
+        for ((i, o), &s) in widths.zip(&sizes) {
+            check_shape(OP, "hidden layer (out, in)", &[s, prev], &[o, i])?;
+            prev = o;
+        }
+        check_shape(
+            OP,
+            "output weight",
+            &[n_labels, prev],
+            output.weight.value.shape(),
+        )?;
+        let mut model = Self {
+            config,
+            n_features,
+            n_labels,
+            pos_weight: None,
+            gcn,
+            fc,
+            output,
+        };
+        model.pos_weight = match &model.config.pos_weight {
+            None => None,
+            Some(w) => {
+                check_shape(OP, "pos_weight", &[n_labels], &[w.len()])?;
+                Some(w.iter().map(|&v| T::of(v)).collect())
+            }
+        };
+        Ok(model)
     }
 
     /// The hyper-parameters.
@@ -488,8 +543,10 @@ impl<T: Float> GraphClassifier<T> {
         let idx: Vec<usize> = (0..data.n_graphs()).collect();
         let mut out = Array2::zeros((idx.len(), self.n_labels));
         let mut row = 0;
+        let mut buf = GraphBatchBuffer::new();
         for chunk in idx.chunks(batch_size.max(1)) {
-            let s = self.scores(&data.batch(chunk)?)?;
+            data.batch_into(chunk, &mut buf)?;
+            let s = self.scores(buf.batch())?;
             out.slice_axis_mut(Axis(0), ndarray::Slice::from(row..row + chunk.len()))
                 .assign(&s);
             row += chunk.len();
@@ -546,7 +603,7 @@ impl<T: Float> GraphClassifier<T> {
     ///
     /// Errors: shape errors; [`NnError::EmptyBatch`] for no index; those of the layers, the
     /// loss and the optimizer.
-    pub fn train_batch<D: GraphDataset<T> + ?Sized>(
+    pub fn train_batch_into<D: GraphDataset<T> + ?Sized>(
         &mut self,
         data: &D,
         labels: ArrayView2<'_, T>,
@@ -554,7 +611,7 @@ impl<T: Float> GraphClassifier<T> {
         adam: &mut Adam<T>,
         ws: &mut ClassifierWorkspace<T>,
     ) -> Result<T> {
-        const OP: &str = "GraphClassifier::train_batch";
+        const OP: &str = "GraphClassifier::train_batch_into";
         check_shape(
             OP,
             "labels",
@@ -594,13 +651,13 @@ impl<T: Float> GraphClassifier<T> {
         adam: &mut Adam<T>,
         rng: &mut impl Rng,
     ) -> Result<f64> {
-        self.train_epoch_with(data, labels, adam, rng, &mut ClassifierWorkspace::new())
+        self.train_epoch_into(data, labels, adam, rng, &mut ClassifierWorkspace::new())
     }
 
     /// [`GraphClassifier::train_epoch`] with the step buffers of `ws`, reused across batches
     /// and epochs (the per-batch loop allocates nothing once they have grown to the largest
     /// batch). Same result, bit for bit.
-    pub fn train_epoch_with<D: GraphDataset<T> + ?Sized>(
+    pub fn train_epoch_into<D: GraphDataset<T> + ?Sized>(
         &mut self,
         data: &D,
         labels: ArrayView2<'_, T>,
@@ -623,7 +680,7 @@ impl<T: Float> GraphClassifier<T> {
         let min_last = if self.fc.is_empty() { 1 } else { 2 };
         let mut total = 0.0;
         for idx in mini_batches(&order, self.config.train.batch_size, min_last) {
-            let loss = self.train_batch(data, labels, idx, adam, ws)?;
+            let loss = self.train_batch_into(data, labels, idx, adam, ws)?;
             total += loss.as_f64() * idx.len() as f64;
         }
         Ok(total / data.n_graphs() as f64)
@@ -687,8 +744,8 @@ mod tests {
         let m = GraphClassifier::<f32>::new(cfg.clone(), 36, 7, &mut ChaCha8Rng::seed_from_u64(0))
             .unwrap();
         assert_eq!(cfg.hidden_sizes(7), vec![128, 62, 30, 14]);
-        assert_eq!(m.gcn[0].weight.value.shape(), &[36, 128]);
-        assert_eq!(m.gcn[1].weight.value.shape(), &[128, 62]);
+        assert_eq!(m.gcn[0].weight.value.shape(), &[128, 36]);
+        assert_eq!(m.gcn[1].weight.value.shape(), &[62, 128]);
         assert_eq!(m.fc[0].linear.weight.value.shape(), &[30, 62]);
         assert_eq!(m.fc[1].linear.weight.value.shape(), &[14, 30]);
         assert_eq!(m.output.weight.value.shape(), &[7, 14]);

@@ -2,4 +2,4 @@
 
 pub mod adam;
 
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, AdamState, Moments};

@@ -65,7 +65,7 @@ use darknet_graph::{
 use darknet_nn::model::{HybridClassifier, HybridClassifierConfig};
 use darknet_nn::train::{EpochRecord, LearningCurve};
 use darknet_nn::{
-    GraphClassifier, GraphClassifierConfig, GraphDataset, NnError, PortAutoencoderConfig,
+    GraphClassifier, GraphClassifierConfig, GraphDataset, GraphRef, NnError, PortAutoencoderConfig,
 };
 use ndarray::{Array2, Axis};
 use rand::SeedableRng;
@@ -77,8 +77,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Graphs `index[0], index[1], ...` of a slice of prepared host graphs, seen by darknet-nn's
-/// training loops as a [`GraphDataset`] (batches are built on demand; indices may repeat, as
-/// ML-ROS clones do).
+/// training loops as a [`GraphDataset`] (batches are stacked on demand into the caller's
+/// buffer, without allocating once it has grown; indices may repeat, as ML-ROS clones do).
 #[derive(Clone, Copy, Debug)]
 pub struct GraphSubset<'a> {
     graphs: &'a [PreparedGraph],
@@ -99,22 +99,32 @@ impl GraphDataset<f32> for GraphSubset<'_> {
     fn n_features(&self) -> usize {
         self.graphs.first().map_or(0, |g| g.features().ncols())
     }
-    fn batch(&self, indices: &[usize]) -> darknet_nn::Result<darknet_nn::GraphBatch<f32>> {
-        let mut idx = Vec::with_capacity(indices.len());
-        for &i in indices {
-            idx.push(*self.index.get(i).ok_or(NnError::TargetOutOfRange {
-                op: "GraphSubset::batch",
-                row: i,
+    fn batch_into(
+        &self,
+        indices: &[usize],
+        out: &mut darknet_nn::GraphBatchBuffer<f32>,
+    ) -> darknet_nn::Result<()> {
+        let bad = indices
+            .iter()
+            .enumerate()
+            .find(|(_, &i)| self.index.get(i).is_none_or(|&g| g >= self.graphs.len()));
+        if let Some((row, &i)) = bad {
+            return Err(NnError::TargetOutOfRange {
+                op: "GraphSubset::batch_into",
+                row,
                 value: i,
                 n_classes: self.index.len(),
-            })?);
+            });
         }
-        let b = darknet_graph::GraphBatch::from_prepared(self.graphs, &idx).map_err(|e| {
-            NnError::Empty {
-                what: format!("graph batch: {e}"),
+        // Host graphs are symmetric: their normalized adjacency is its own transpose.
+        out.stack_from(indices.len(), |k| {
+            let g = &self.graphs[self.index[indices[k]]];
+            GraphRef {
+                adj: g.adjacency(),
+                adj_t: None,
+                features: g.features(),
             }
-        })?;
-        darknet_nn::GraphBatch::new(b.adjacency, None, b.features, b.offsets)
+        })
     }
 }
 

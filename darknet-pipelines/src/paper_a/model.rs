@@ -308,7 +308,15 @@ impl PaperAModel {
                 embeddings.dim(),
             ));
         }
-        if classifier.n_features() != n_host_features(e) || meta.n_features != n_host_features(e) {
+        if meta.n_features != n_host_features(e) {
+            return Err(mismatch(
+                &meta_path,
+                "n_features (20 + embedding_dim)",
+                n_host_features(e),
+                meta.n_features,
+            ));
+        }
+        if classifier.n_features() != n_host_features(e) {
             return Err(mismatch(
                 &dir.join("classifier.json"),
                 "n_features",

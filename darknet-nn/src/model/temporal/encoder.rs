@@ -21,8 +21,8 @@ pub enum NodeInput<'a, T> {
     /// Node features, (n, in_dim).
     Features(ArrayView2<'a, T>),
     /// No node features: the identity matrix of the node universe (one-hot global ids), given
-    /// as the global id of each row, (n,). The first layer's product `X W` is then the row
-    /// lookup `W[ids]` (no dense identity is built); `in_dim` is the universe size.
+    /// as the global id of each row, (n,). The first layer's product `X Wᵀ` is then the
+    /// column lookup `W[:, ids]ᵀ` (no dense identity is built); `in_dim` is the universe size.
     Identity(&'a [u32]),
 }
 
@@ -30,7 +30,7 @@ pub enum NodeInput<'a, T> {
 /// `in_dim → dims[0] → … → dims[last]` (Paper B: 37 → 1024 → 512).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GcnStack<T: Float> {
-    /// The layers, named `0.weight`, `0.bias`, `1.weight`, ... (weight (in, out)).
+    /// The layers, named `0.weight`, `0.bias`, `1.weight`, ... (weight (out, in)).
     pub layers: Vec<Gcn<T>>,
 }
 
@@ -94,6 +94,27 @@ impl<T: Float> GcnStack<T> {
             d = o;
         }
         Self { layers }
+    }
+
+    /// A stack of given layers (build them with [`Gcn::from_arrays`]).
+    ///
+    /// Errors: [`NnError::Empty`] for no layer; [`NnError::ShapeMismatch`] when a layer's
+    /// input width is not the previous layer's output width.
+    pub fn from_layers(layers: Vec<Gcn<T>>) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(NnError::Empty {
+                what: "GCN stack without layers".to_string(),
+            });
+        }
+        for pair in layers.windows(2) {
+            check_shape(
+                "GcnStack::from_layers",
+                "layer input width",
+                &[pair[0].out_dim()],
+                &[pair[1].in_dim()],
+            )?;
+        }
+        Ok(Self { layers })
     }
 
     /// Input width (the universe size for identity input).
@@ -187,7 +208,7 @@ impl<T: Float> GcnStack<T> {
                 check_ids(ids, first.in_dim())?;
                 reshape2(tmp, n, first.out_dim());
                 for (mut row, &id) in tmp.rows_mut().into_iter().zip(ids) {
-                    row.assign(&first.weight.value.row(id as usize));
+                    row.assign(&first.weight.value.column(id as usize));
                 }
                 let h = first_out;
                 reshape2(h, n, first.out_dim());
@@ -298,7 +319,7 @@ fn check_layers(n_layers: usize, n_rest: usize) -> Result<()> {
     Ok(())
 }
 
-/// Parameter gradients of a first layer fed the identity: `db += Σ d`, and the rows `ids` of
+/// Parameter gradients of a first layer fed the identity: `db += Σ d`, and the columns `ids` of
 /// `dW` receive `Âᵀ d` (`dxw` is the temporary for it).
 fn identity_backward<T: Float>(
     first: &mut Gcn<T>,
@@ -319,8 +340,8 @@ fn identity_backward<T: Float>(
     spmm_into(adj_t, d, dxw.view_mut())?;
     let g = first.weight.grad_mut();
     for (row, &id) in dxw.rows().into_iter().zip(ids) {
-        let mut gr = g.row_mut(id as usize);
-        gr += &row;
+        let mut gc = g.column_mut(id as usize);
+        gc += &row;
     }
     Ok(())
 }
@@ -384,6 +405,17 @@ impl<T: Float> GcnEncoder<T> {
             fc,
             bn: BatchNorm1d::new(emb_dim),
         }
+    }
+
+    /// An encoder of given layers.
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if the FC layer's input is not the stack's output
+    /// width or the BatchNorm's width is not the FC layer's output width.
+    pub fn from_layers(gcn: GcnStack<T>, fc: Linear<T>, bn: BatchNorm1d<T>) -> Result<Self> {
+        const OP: &str = "GcnEncoder::from_layers";
+        check_shape(OP, "fc input width", &[gcn.out_dim()], &[fc.in_dim()])?;
+        check_shape(OP, "bn width", &[fc.out_dim()], &[bn.dim()])?;
+        Ok(Self { gcn, fc, bn })
     }
 
     /// `adj` (n, n), input (n rows) → embeddings (n, emb_dim) and the cache. `mode` is the
@@ -525,6 +557,17 @@ impl<T: Float> GcnGruEncoder<T> {
             gru,
             bn: BatchNorm1d::new(hidden),
         }
+    }
+
+    /// An encoder of given layers (build the GRU with [`Gru::from_cell`]).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if the GRU's input is not the stack's output width
+    /// or the BatchNorm's width is not the GRU's hidden size.
+    pub fn from_layers(gcn: GcnStack<T>, gru: Gru<T>, bn: BatchNorm1d<T>) -> Result<Self> {
+        const OP: &str = "GcnGruEncoder::from_layers";
+        check_shape(OP, "gru input width", &[gcn.out_dim()], &[gru.input_size()])?;
+        check_shape(OP, "bn width", &[gru.hidden_size()], &[bn.dim()])?;
+        Ok(Self { gcn, gru, bn })
     }
 
     /// A window of S graphs over the same n rows → embeddings (n, hidden) and the cache.
@@ -743,6 +786,23 @@ impl<T: Float> EdgePredictor<T> {
             fc1: Linear::new(2 * emb_dim, hidden, rng),
             fc2: Linear::new(hidden, 2, rng),
         }
+    }
+
+    /// A predictor of given layers: `fc1` (hidden, 2·emb_dim), `fc2` (2, hidden).
+    ///
+    /// Errors: [`NnError::ShapeMismatch`] if `fc1`'s input width is odd, `fc2`'s input is not
+    /// `fc1`'s output or `fc2` has not 2 outputs.
+    pub fn from_layers(fc1: Linear<T>, fc2: Linear<T>) -> Result<Self> {
+        const OP: &str = "EdgePredictor::from_layers";
+        let twice = fc1.in_dim() / 2 * 2;
+        check_shape(OP, "fc1 input width (even)", &[twice], &[fc1.in_dim()])?;
+        check_shape(
+            OP,
+            "fc2 weight",
+            &[2, fc1.out_dim()],
+            fc2.weight.value.shape(),
+        )?;
+        Ok(Self { fc1, fc2 })
     }
 
     /// `emb` (n, emb_dim), pairs of rows `src[i]`, `dst[i]` (m each) → log-probabilities

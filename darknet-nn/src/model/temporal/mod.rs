@@ -13,7 +13,7 @@
 //! - Schedules: [`TemporalKind`]; [`TemporalConfig::fit`] returns per-day host embeddings
 //!   ([`DayEmbeddings`]), the learning curve and the training time.
 //! - Without node features the input is the identity of the node universe; the first layer's
-//!   product is a row lookup of its weight (no dense identity is built).
+//!   product is a column lookup of its (out, in) weight (no dense identity is built).
 //!
 //! **Node universe.** Ids are global across days; a snapshot stores only its active rows. A GRU
 //! window is computed for the rows that matter: the target day's active nodes when training
@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use darknet_nn::model::temporal::{DaySnapshot, TemporalConfig, TemporalKind};
-//! use darknet_nn::adjacency::normalize_rows;
+//! use darknet_nn::adjacency::normalize_row_self_loops;
 //! use darknet_nn::kernels::transpose_csr;
 //! use ndarray::Array2;
 //! use sprs::TriMat;
@@ -37,7 +37,7 @@
 //! t.add_triplet(1, 3, 1.0);
 //! t.add_triplet(2, 0, 1.0); // both directions: A + Aᵀ
 //! t.add_triplet(3, 1, 1.0);
-//! let adj = normalize_rows(&t.to_csr()).unwrap();
+//! let adj = normalize_row_self_loops(&t.to_csr()).unwrap();
 //! let adj_t = transpose_csr(&adj);
 //! let x = Array2::from_shape_fn((4, 3), |(i, j)| (i + j) as f32 / 6.0);
 //! let day = DaySnapshot::new(vec![0, 1, 2, 3], 2, adj, adj_t, x,
@@ -61,7 +61,7 @@ pub use encoder::{
 };
 pub use rows::{row_map, row_map_into, RowsCache, RowsDay, RowsWindow};
 pub use schedule::{
-    gcn_embed, gcn_step, gcn_step_with, gru_embed, gru_step, gru_step_with, BnInference,
+    gcn_embed, gcn_step, gcn_step_into, gru_embed, gru_step, gru_step_into, BnInference,
     DayEmbeddings, GcnGruLinkModel, GcnLinkModel, GruTestWindow, LinkModel, Monitor, StepWorkspace,
     TemporalConfig, TemporalKind, TemporalModel, TemporalModelMeta, TemporalProgress, TemporalRun,
 };

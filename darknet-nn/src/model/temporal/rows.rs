@@ -329,7 +329,7 @@ mod tests {
                 }
             }
         }
-        let adj = crate::adjacency::normalize_rows(&t.to_csr()).unwrap();
+        let adj = crate::adjacency::normalize_row_self_loops(&t.to_csr()).unwrap();
         let adj_t = crate::kernels::transpose_csr(&adj);
         let x = Array2::from_shape_fn((n, 3), |(i, j)| {
             ((i * 7 + j * 3 + seed as usize) % 5) as f64 / 5.0

@@ -8,7 +8,7 @@ use super::snapshot::DaySnapshot;
 use crate::layers::BatchNorm1d;
 use crate::loss::nll_into;
 use crate::param::{visit_child_buffers, visit_child_params};
-use crate::persist::Persist;
+use crate::persist::{Persist, TensorShapes};
 use crate::train::{check_loss, EarlyStopping, StopDecision};
 use crate::{Adam, AdamConfig, Float, HasParams, Mode, NnError, ParamMut, Result};
 use ndarray::{Array2, ArrayView2, ArrayViewMutD};
@@ -501,7 +501,7 @@ impl Runner<'_> {
                 let mut stop = EarlyStopping::new(cfg.patience, 0.0);
                 let mut best = None;
                 for epoch in 0..cfg.max_epochs {
-                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gcn_step_into(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                     let decision = stopper_update(&mut stop, cfg.monitor, loss, acc);
                     if decision == StopDecision::Improved {
@@ -516,7 +516,7 @@ impl Runner<'_> {
                 best
             } else {
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gcn_step_with(&mut model, s, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gcn_step_into(&mut model, s, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 None
@@ -562,7 +562,7 @@ impl Runner<'_> {
             for epoch in 0..cfg.max_epochs {
                 let mut last = (0.0, 0.0);
                 for t in h..m {
-                    last = gru_step_with(&mut model, &window(t), feats, &mut adam, &mut ws)?;
+                    last = gru_step_into(&mut model, &window(t), feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, last.0, last.1)?;
                 }
                 if stopper_update(&mut stop, cfg.monitor, last.0, last.1) == StopDecision::Stop {
@@ -592,7 +592,7 @@ impl Runner<'_> {
                 let w = window(t);
                 let t0 = Instant::now();
                 for epoch in 0..cfg.epochs_per_day() {
-                    let (loss, acc) = gru_step_with(&mut model, &w, feats, &mut adam, &mut ws)?;
+                    let (loss, acc) = gru_step_into(&mut model, &w, feats, &mut adam, &mut ws)?;
                     self.record(t, epoch, loss, acc)?;
                 }
                 self.train_secs += t0.elapsed().as_secs_f64();
@@ -638,7 +638,7 @@ fn check_pairs<T: Float>(s: &DaySnapshot<T>) -> Result<()> {
     Ok(())
 }
 
-/// The buffers of [`gcn_step_with`] and [`gru_step_with`]: encoder and edge-predictor caches,
+/// The buffers of [`gcn_step_into`] and [`gru_step_into`]: encoder and edge-predictor caches,
 /// the link-prediction pairs and labels, and the gradients. Keep one across epochs and days so
 /// the steps reuse every buffer instead of allocating them.
 #[derive(Debug, Clone, Default)]
@@ -695,7 +695,7 @@ pub fn gcn_step(
 /// [`gcn_step`] with the buffers of `ws`, reused across calls (no allocation per step once
 /// they have grown to the day's size, apart from matrixmultiply's packing buffers). Same
 /// result, bit for bit.
-pub fn gcn_step_with(
+pub fn gcn_step_into(
     model: &mut LinkModel<GcnEncoder<f32>>,
     s: &DaySnapshot<f32>,
     use_features: bool,
@@ -741,14 +741,14 @@ pub fn gru_step(
     use_features: bool,
     adam: &mut Adam<f32>,
 ) -> Result<(f64, f64)> {
-    gru_step_with(model, window, use_features, adam, &mut StepWorkspace::new())
+    gru_step_into(model, window, use_features, adam, &mut StepWorkspace::new())
 }
 
 /// [`gru_step`] with every buffer in `ws` (row maps, encoder, edge predictor, pairs,
 /// gradients), reused across calls: once the buffers have grown to the window's size a step
 /// allocates only matrixmultiply's packing buffers and the window's short list of per-day
 /// views.
-pub fn gru_step_with(
+pub fn gru_step_into(
     model: &mut LinkModel<GcnGruEncoder<f32>>,
     window: &[&DaySnapshot<f32>],
     use_features: bool,
@@ -929,8 +929,42 @@ impl TemporalModel {
 impl Persist<f32> for TemporalModel {
     type Meta = TemporalModelMeta;
     const KIND: &'static str = "paper_b_temporal";
+    const FORMAT: u32 = 2;
+    const FORMAT_CHANGE: &'static str =
+        "format 2 stores GCN weights (out, in) as PyTorch, format 1 stored them (in, out)";
     fn meta(&self) -> Self::Meta {
         self.describe()
+    }
+    fn check_shapes(meta: &Self::Meta, shapes: &TensorShapes) -> Result<()> {
+        let mut prev = meta.in_dim;
+        for (k, &d) in meta.gcn_dims.iter().enumerate() {
+            let name = format!("encoder.gcn.{k}.weight");
+            shapes.expect("in_dim, gcn_dims", &name, &[d, prev])?;
+            prev = d;
+        }
+        let e = meta.emb_dim;
+        match meta.family.as_str() {
+            "gcn_gru" => {
+                shapes.expect(
+                    "emb_dim",
+                    "encoder.gru.weight_ih_l0",
+                    &[e.saturating_mul(3), prev],
+                )?;
+                shapes.expect(
+                    "emb_dim",
+                    "encoder.gru.weight_hh_l0",
+                    &[e.saturating_mul(3), e],
+                )?;
+            }
+            _ => shapes.expect("emb_dim", "encoder.fc.weight", &[e, prev])?,
+        }
+        let h = meta.predictor_hidden;
+        shapes.expect(
+            "predictor_hidden",
+            "predictor.fc1.weight",
+            &[h, e.saturating_mul(2)],
+        )?;
+        shapes.expect("predictor_hidden", "predictor.fc2.weight", &[2, h])
     }
     fn from_meta(meta: &Self::Meta) -> Result<Self> {
         let cfg = TemporalConfig::default()
