@@ -49,13 +49,15 @@ def main():
             cases.append(("torch", lambda: torch.mm(a_t, x_t)))
         for lib, f in cases:
             f()
-            times = []
+            times, cpu = [], []
             for _ in range(a.reps):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 for _ in range(inner):
                     f()
                 times.append((time.perf_counter() - t) / inner)
+                cpu.append((time.process_time() - c) / inner)
             print(f"{lib} {name} threads={a.threads} median={statistics.median(times) * 1e3:.4f}ms "
+                  f"cpu_median={statistics.median(cpu) * 1e3:.4f}ms "
                   f"all={[round(t * 1e3, 4) for t in times]}")
 
 

@@ -1,10 +1,14 @@
 //! k-nearest-neighbour classification over f32 embeddings (Paper B's downstream task,
 //! SPEC §2.5, §3.8, §4 B8).
 //!
-//! - Brute force, exact: query rows are cut into blocks processed in parallel (rayon); each
-//!   block's distances to a block of training rows come from one matrix product
-//!   (`‖q‖² + ‖t‖² − 2 q·t` for Euclidean, `1 − q̂·t̂` for cosine, as scikit-learn's brute
-//!   force computes them), and a bounded sorted buffer keeps the k best per query.
+//! - Brute force, exact: the distances of a block of query rows to a block of training rows
+//!   come from one matrix product (`max(‖q‖² + ‖t‖² − 2 q·t, 0)` for Euclidean, `1 − q̂·t̂` for
+//!   cosine, as scikit-learn's brute force computes them; the clamp at 0 absorbs the
+//!   cancellation of the expansion for near-identical rows, and, as in scikit-learn, two
+//!   candidates closer than the expansion's rounding error may swap ranks); the product's
+//!   rows are then scanned in parallel (rayon), 16 distances at a time, into a bounded sorted
+//!   buffer of the k best per query. Only one block product exists at a time, never the full
+//!   `(n_queries, n_train)` matrix.
 //! - Neighbours are ordered by (distance, training index): equal distances go to the lower
 //!   index, so results are deterministic.
 //! - Leave-one-out ([`Knn::kneighbors_loo`]): each training row queries the others, itself
@@ -46,7 +50,7 @@ pub struct KnnConfig {
     pub k: usize,
     /// Distance.
     pub distance: Distance,
-    /// Query rows per parallel task (≥ 1).
+    /// Query rows per matrix product (≥ 1).
     pub query_block: usize,
     /// Training rows per matrix product (≥ 1).
     pub train_block: usize,
@@ -267,18 +271,31 @@ fn scan_row(
     let mut c0 = 0;
     while c0 < dots.len() {
         let w = LANES.min(dots.len() - c0);
-        let dots_c = &dots[c0..c0 + w];
-        if euclidean {
-            for ((d, &dot), &ts) in d.iter_mut().zip(dots_c).zip(&t_sq[c0..c0 + w]) {
-                *d = (q_sq + ts - 2.0 * dot).max(0.0);
+        if w == LANES {
+            // Fixed width: the distances and the test below vectorise.
+            let dots_c: &[f32; LANES] = dots[c0..c0 + LANES].try_into().expect("16 values");
+            if euclidean {
+                let ts: &[f32; LANES] = t_sq[c0..c0 + LANES].try_into().expect("16 values");
+                for l in 0..LANES {
+                    d[l] = (q_sq + ts[l] - 2.0 * dots_c[l]).max(0.0);
+                }
+            } else {
+                for l in 0..LANES {
+                    d[l] = 1.0 - dots_c[l];
+                }
             }
         } else {
-            for (d, &dot) in d.iter_mut().zip(dots_c) {
-                *d = 1.0 - dot;
+            for l in 0..w {
+                d[l] = if euclidean {
+                    (q_sq + t_sq[c0 + l] - 2.0 * dots[c0 + l]).max(0.0)
+                } else {
+                    1.0 - dots[c0 + l]
+                };
             }
         }
-        let min = d[..w].iter().fold(f32::INFINITY, |m, &x| m.min(x));
-        if min < worst {
+        // Without short-circuit, so that it vectorises.
+        let hit = d[..w].iter().fold(false, |h, &x| h | (x < worst));
+        if hit {
             for (c, &dc) in d[..w].iter().enumerate() {
                 let i = t0 + c0 + c;
                 if dc < worst && i != skip {
