@@ -134,6 +134,9 @@ fn row_product<T: Float>(idx: &[usize], val: &[T], x: &[T], k: usize, orow: &mut
 /// fixed vector width; the extra lanes are discarded. Only at the end of `x`, where those
 /// values do not exist, does it read the exact width. Each kept lane sums the same products in
 /// the same order either way.
+///
+/// Both paths give the loop a fixed-length array: with a variable length the accumulators
+/// would live in memory, several times slower.
 #[inline(always)]
 fn column_block<T: Float, const W: usize>(
     idx: &[usize],
@@ -145,19 +148,21 @@ fn column_block<T: Float, const W: usize>(
 ) {
     let w = W.min(k - c0);
     let mut acc = [T::zero(); W];
+    // Zero-padded copy of a short last row of `x` (rare path).
+    let mut pad = [T::zero(); W];
     for (&j, &v) in idx.iter().zip(val) {
         let s = j * k + c0;
-        match x.get(s..s + W) {
-            Some(xr) => {
-                for (a, &xv) in acc.iter_mut().zip(xr) {
-                    *a += v * xv;
-                }
-            }
+        // A fixed-length array on both paths, so the loop below is unrolled and `acc` stays
+        // in registers.
+        let xr: &[T; W] = match x.get(s..s + W) {
+            Some(r) => r.try_into().expect("W values"),
             None => {
-                for (a, &xv) in acc.iter_mut().zip(&x[s..s + w]) {
-                    *a += v * xv;
-                }
+                pad[..w].copy_from_slice(&x[s..s + w]);
+                &pad
             }
+        };
+        for (a, &xv) in acc.iter_mut().zip(xr) {
+            *a += v * xv;
         }
     }
     orow[c0..c0 + w].copy_from_slice(&acc[..w]);

@@ -22,9 +22,13 @@
 //!
 //! Threads: `workers(1)` (the default) trains in one thread and is bit-reproducible: same seed and
 //! corpus give the same vectors. With more workers the corpus is cut into jobs of about 10,000
-//! words trained Hogwild-style in parallel (lock-free shared vectors through relaxed atomics):
-//! every job draws from its own seeded generator, so only the interleaving of updates varies
-//! between runs.
+//! words trained Hogwild-style in parallel (lock-free shared vectors through relaxed 64-bit
+//! atomics, two values each, which compile to plain moves): every job draws from its own seeded
+//! generator and takes its learning rate from its position in the corpus (no counter shared
+//! between threads), each thread keeps its own scratch rows, and rows are padded to whole
+//! cache lines so that threads updating different rows never share a line. Only the
+//! interleaving of updates varies between runs, so multi-threaded results are not
+//! bit-reproducible (gensim's are not either).
 //!
 //! ```
 //! use darknet_nn::Word2VecConfig;

@@ -571,4 +571,50 @@ mod tests {
             }
         }
     }
+
+    /// Paired timing of the two queues on an 80k-node / 1 M-edge random graph (run by hand:
+    /// `cargo test --release -p darknet-graph --lib four_ary_vs_binary -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn four_ary_vs_binary_timing() {
+        let (n, m) = (80_000usize, 1_000_000usize);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mut edges: Vec<(usize, u32, f64)> = (0..m)
+            .map(|_| {
+                (
+                    rng.random_range(0..n),
+                    rng.random_range(0..n) as u32,
+                    rng.random_range(0.0..1.0),
+                )
+            })
+            .collect();
+        edges.sort_by_key(|e| (e.0, e.1));
+        let mut indptr = vec![0usize; n + 1];
+        for e in &edges {
+            indptr[e.0 + 1] += 1;
+        }
+        for i in 0..n {
+            indptr[i + 1] += indptr[i];
+        }
+        let idx: Vec<u32> = edges.iter().map(|e| e.1).collect();
+        let w: Vec<f64> = edges.iter().map(|e| e.2).collect();
+        let mut dj = Dijkstra::new(n);
+        let (mut t_new, mut t_old) = (Vec::new(), Vec::new());
+        for source in (0..n).step_by(n / 12) {
+            let t = std::time::Instant::now();
+            let old = lazy_binary_heap(&indptr, &idx, &w, source);
+            t_old.push(t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            dj.run(&indptr, &idx, &w, source);
+            t_new.push(t.elapsed().as_secs_f64());
+            assert_eq!(old, dj.dist);
+        }
+        t_new.sort_by(f64::total_cmp);
+        t_old.sort_by(f64::total_cmp);
+        println!(
+            "median per source: 4-ary {:.2} ms, lazy binary {:.2} ms",
+            t_new[t_new.len() / 2] * 1e3,
+            t_old[t_old.len() / 2] * 1e3
+        );
+    }
 }
