@@ -1,10 +1,14 @@
 //! k-nearest-neighbour classification over f32 embeddings (Paper B's downstream task,
 //! SPEC §2.5, §3.8, §4 B8).
 //!
-//! - Brute force, exact: query rows are cut into blocks processed in parallel (rayon); each
-//!   block's distances to a block of training rows come from one matrix product
-//!   (`‖q‖² + ‖t‖² − 2 q·t` for Euclidean, `1 − q̂·t̂` for cosine, as scikit-learn's brute
-//!   force computes them), and a bounded sorted buffer keeps the k best per query.
+//! - Brute force, exact: the distances of a block of query rows to a block of training rows
+//!   come from one matrix product (`max(‖q‖² + ‖t‖² − 2 q·t, 0)` for Euclidean, `1 − q̂·t̂` for
+//!   cosine, as scikit-learn's brute force computes them; the clamp at 0 absorbs the
+//!   cancellation of the expansion for near-identical rows, and, as in scikit-learn, two
+//!   candidates closer than the expansion's rounding error may swap ranks); the product's
+//!   rows are then scanned in parallel (rayon), 16 distances at a time, into a bounded sorted
+//!   buffer of the k best per query. Only one block product exists at a time, never the full
+//!   `(n_queries, n_train)` matrix.
 //! - Neighbours are ordered by (distance, training index): equal distances go to the lower
 //!   index, so results are deterministic.
 //! - Leave-one-out ([`Knn::kneighbors_loo`]): each training row queries the others, itself
@@ -46,7 +50,7 @@ pub struct KnnConfig {
     pub k: usize,
     /// Distance.
     pub distance: Distance,
-    /// Query rows per parallel task (≥ 1).
+    /// Query rows per matrix product (≥ 1).
     pub query_block: usize,
     /// Training rows per matrix product (≥ 1).
     pub train_block: usize,
@@ -229,6 +233,81 @@ fn push_best(best: &mut Vec<(f32, usize)>, k: usize, d: f32, i: usize) {
     best.insert(pos, (d, i));
 }
 
+/// Lanes of the distance scan.
+const LANES: usize = 16;
+
+/// Folds one row of a product block into a query's k best.
+///
+/// Arguments: `dots` the query's dot products with training rows `t0..t0 + dots.len()`;
+/// `t_sq` their squared norms (Euclidean; empty for cosine, where `dots` are cosines of unit
+/// rows); `q_sq` the query's squared norm; `skip` a training index to leave out; `best` the
+/// sorted buffer (see [`push_best`]).
+///
+/// Distances are `max(‖q‖² + ‖t‖² − 2 q·t, 0)` (squared Euclidean; the clamp removes the
+/// negative values cancellation can give for near-identical rows) or `1 − q̂·t̂`. Training rows
+/// come in increasing index order, so a candidate enters a full buffer only when strictly
+/// closer than its current k-th: a block of distances none of which is below that bound is
+/// dismissed at once (the common case, vectorised).
+#[inline]
+fn scan_row(
+    dots: &[f32],
+    t_sq: &[f32],
+    q_sq: f32,
+    t0: usize,
+    skip: usize,
+    k: usize,
+    best: &mut Vec<(f32, usize)>,
+) {
+    let euclidean = !t_sq.is_empty();
+    let bound = |best: &Vec<(f32, usize)>| {
+        if best.len() == k {
+            best.last().map_or(f32::INFINITY, |b| b.0)
+        } else {
+            f32::INFINITY
+        }
+    };
+    let mut worst = bound(best);
+    let mut d = [0.0f32; LANES];
+    let mut c0 = 0;
+    while c0 < dots.len() {
+        let w = LANES.min(dots.len() - c0);
+        if w == LANES {
+            // Fixed width: the distances and the test below vectorise.
+            let dots_c: &[f32; LANES] = dots[c0..c0 + LANES].try_into().expect("16 values");
+            if euclidean {
+                let ts: &[f32; LANES] = t_sq[c0..c0 + LANES].try_into().expect("16 values");
+                for l in 0..LANES {
+                    d[l] = (q_sq + ts[l] - 2.0 * dots_c[l]).max(0.0);
+                }
+            } else {
+                for l in 0..LANES {
+                    d[l] = 1.0 - dots_c[l];
+                }
+            }
+        } else {
+            for l in 0..w {
+                d[l] = if euclidean {
+                    (q_sq + t_sq[c0 + l] - 2.0 * dots[c0 + l]).max(0.0)
+                } else {
+                    1.0 - dots[c0 + l]
+                };
+            }
+        }
+        // Without short-circuit, so that it vectorises.
+        let hit = d[..w].iter().fold(false, |h, &x| h | (x < worst));
+        if hit {
+            for (c, &dc) in d[..w].iter().enumerate() {
+                let i = t0 + c0 + c;
+                if dc < worst && i != skip {
+                    push_best(best, k, dc, i);
+                    worst = bound(best);
+                }
+            }
+        }
+        c0 += w;
+    }
+}
+
 impl Knn {
     /// Stores the training set.
     ///
@@ -324,54 +403,57 @@ impl Knn {
 
     /// The search on prepared (normalised for cosine) queries; `exclude[r]` is a training
     /// index query r must skip.
+    ///
+    /// Query blocks are taken one after the other; for each, every training block gives one
+    /// dense product `(query rows, train rows)` (matrixmultiply's sgemm, which splits the
+    /// product over its own threads), then the rows of that product are scanned in parallel
+    /// (rayon) and folded into each query's k best. Only one `(query_block, train_block)`
+    /// product exists at a time. The scan works on 16 distances at once and falls back to the
+    /// insertion only where one of them beats the query's current k-th distance.
     fn search(&self, q: ArrayView2<f32>, exclude: Option<&[usize]>) -> Neighbors {
         let n_train = self.train.nrows();
         let k = self.config.k.min(n_train - usize::from(exclude.is_some()));
         let n_q = q.nrows();
-        let qb = self.config.query_block;
+        let qb = self.config.query_block.min(n_q);
         let tb = self.config.train_block.min(n_train);
+        let euclidean = self.config.distance == Distance::Euclidean;
         let q_sq = match self.config.distance {
             Distance::Euclidean => sq_norms(&q),
             Distance::Cosine => Array1::zeros(0),
         };
-        let starts: Vec<usize> = (0..n_q).step_by(qb).collect();
-        let blocks: Vec<Vec<Vec<(f32, usize)>>> = starts
-            .par_iter()
-            .map(|&q0| {
-                let q1 = (q0 + qb).min(n_q);
-                let qblk = q.slice_axis(Axis(0), Slice::from(q0..q1));
-                let mut best: Vec<Vec<(f32, usize)>> =
-                    (q0..q1).map(|_| Vec::with_capacity(k + 1)).collect();
-                let mut prod = Array2::<f32>::zeros((q1 - q0, tb));
-                for t0 in (0..n_train).step_by(tb) {
-                    let t1 = (t0 + tb).min(n_train);
-                    let tblk = self.train.slice_axis(Axis(0), Slice::from(t0..t1));
-                    let mut p = prod.slice_axis_mut(Axis(1), Slice::from(0..t1 - t0));
-                    ndarray::linalg::general_mat_mul(1.0, &qblk, &tblk.t(), 0.0, &mut p);
-                    for (r, row) in p.outer_iter().enumerate() {
+        let mut best: Vec<Vec<(f32, usize)>> =
+            (0..n_q).map(|_| Vec::with_capacity(k + 1)).collect();
+        let mut prod = Array2::<f32>::zeros((qb, tb));
+        for q0 in (0..n_q).step_by(qb) {
+            let q1 = (q0 + qb).min(n_q);
+            let qblk = q.slice_axis(Axis(0), Slice::from(q0..q1));
+            for t0 in (0..n_train).step_by(tb) {
+                let t1 = (t0 + tb).min(n_train);
+                let tblk = self.train.slice_axis(Axis(0), Slice::from(t0..t1));
+                let mut p = prod.slice_each_axis_mut(|ax| {
+                    Slice::from(0..if ax.axis == Axis(0) { q1 - q0 } else { t1 - t0 })
+                });
+                ndarray::linalg::general_mat_mul(1.0, &qblk, &tblk.t(), 0.0, &mut p);
+                let t_sq = if euclidean {
+                    &self.train_sq.as_slice().expect("contiguous norms")[t0..t1]
+                } else {
+                    &[][..]
+                };
+                p.axis_iter(Axis(0))
+                    .into_par_iter()
+                    .zip(best[q0..q1].par_iter_mut())
+                    .enumerate()
+                    .for_each(|(r, (row, b))| {
+                        let row = row.to_slice().expect("rows of a standard-layout block");
                         let skip = exclude.map_or(usize::MAX, |e| e[q0 + r]);
-                        let b = &mut best[r];
-                        for (c, &dot) in row.iter().enumerate() {
-                            let i = t0 + c;
-                            if i == skip {
-                                continue;
-                            }
-                            let d = match self.config.distance {
-                                Distance::Cosine => 1.0 - dot,
-                                Distance::Euclidean => {
-                                    (q_sq[q0 + r] + self.train_sq[i] - 2.0 * dot).max(0.0)
-                                }
-                            };
-                            push_best(b, k, d, i);
-                        }
-                    }
-                }
-                best
-            })
-            .collect();
+                        let q_sq = if euclidean { q_sq[q0 + r] } else { 0.0 };
+                        scan_row(row, t_sq, q_sq, t0, skip, k, b);
+                    });
+            }
+        }
         let mut indices = Array2::<usize>::zeros((n_q, k));
         let mut distances = Array2::<f32>::zeros((n_q, k));
-        for (r, b) in blocks.into_iter().flatten().enumerate() {
+        for (r, b) in best.into_iter().enumerate() {
             for (c, (d, i)) in b.into_iter().enumerate() {
                 indices[[r, c]] = i;
                 distances[[r, c]] = match self.config.distance {

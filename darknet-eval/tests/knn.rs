@@ -161,3 +161,35 @@ fn per_class_f1_over_days_skips_absent_days() {
     assert!(agg.to_markdown().contains("| **macro avg** |"));
     assert!(d1.to_markdown().contains("| **accuracy** |"));
 }
+
+#[test]
+fn equal_distances_go_to_the_lower_index_across_blocks_and_lanes() {
+    // 50 training rows of two distinct values: the query equals every even row.
+    let train = Array2::from_shape_fn((50, 3), |(i, j)| {
+        if i % 2 == 0 {
+            j as f32
+        } else {
+            -(j as f32) - 1.0
+        }
+    });
+    let labels: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+    let q = array![[0.0f32, 1.0, 2.0]];
+    for dist in [Distance::Euclidean, Distance::Cosine] {
+        for (qb, tb) in [(256, 4096), (1, 7), (1, 16), (1, 17)] {
+            let cfg = KnnConfig::default().k(5).distance(dist).blocks(qb, tb);
+            let knn = Knn::fit(train.view(), &labels, cfg).unwrap();
+            let nb = knn.kneighbors(q.view()).unwrap();
+            assert_eq!(
+                nb.indices.row(0).to_vec(),
+                vec![0, 2, 4, 6, 8],
+                "{dist:?} {tb}"
+            );
+            let loo = knn.kneighbors_loo(&[2]).unwrap();
+            assert_eq!(
+                loo.indices.row(0).to_vec(),
+                vec![0, 4, 6, 8, 10],
+                "{dist:?} {tb}"
+            );
+        }
+    }
+}

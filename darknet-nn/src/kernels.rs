@@ -104,36 +104,39 @@ fn spmm_slices<T: Float>(a: &CsMat<T>, x: &[T], k: usize, out: &mut [T]) {
         });
 }
 
-/// One output row, `orow = Σ_p v_p · x[j_p, :]`, computed in column blocks of 32, 16 and 8
-/// whose partial sums stay in registers across the row's non-zeros (about 1.5× faster than
-/// accumulating through memory on the 100k-node bench), then a scalar tail.
+/// One output row, `orow = Σ_p v_p · x[j_p, :]`, computed in column blocks whose partial sums
+/// stay in registers across the row's non-zeros (about 1.5× faster than accumulating through
+/// memory on the 100k-node bench): blocks of 32 columns while more than 48 remain, then the
+/// last 1–48 columns in a single pass (so a narrow product such as 37 features reads each row
+/// of `x` once).
 #[inline]
 fn row_product<T: Float>(idx: &[usize], val: &[T], x: &[T], k: usize, orow: &mut [T]) {
     let mut c0 = 0;
-    while c0 + 32 <= k {
+    while k - c0 > 48 {
         column_block::<T, 32>(idx, val, x, k, c0, orow);
         c0 += 32;
     }
-    if c0 + 16 <= k {
-        column_block::<T, 16>(idx, val, x, k, c0, orow);
-        c0 += 16;
-    }
-    if c0 + 8 <= k {
-        column_block::<T, 8>(idx, val, x, k, c0, orow);
-        c0 += 8;
-    }
-    if c0 < k {
-        let tail = &mut orow[c0..];
-        tail.fill(T::zero());
-        for (&j, &v) in idx.iter().zip(val) {
-            for (o, &xv) in tail.iter_mut().zip(&x[j * k + c0..(j + 1) * k]) {
-                *o += v * xv;
-            }
-        }
+    match (k - c0).div_ceil(8) {
+        0 => {}
+        1 => column_block::<T, 8>(idx, val, x, k, c0, orow),
+        2 => column_block::<T, 16>(idx, val, x, k, c0, orow),
+        3 => column_block::<T, 24>(idx, val, x, k, c0, orow),
+        4 => column_block::<T, 32>(idx, val, x, k, c0, orow),
+        5 => column_block::<T, 40>(idx, val, x, k, c0, orow),
+        _ => column_block::<T, 48>(idx, val, x, k, c0, orow),
     }
 }
 
-/// Columns `c0..c0 + W` of one output row.
+/// Columns `c0..min(c0 + W, k)` of one output row.
+///
+/// When fewer than `W` columns remain, the block still reads `W` consecutive values of `x`
+/// (the row's last columns and the first of the next row) so that the accumulation keeps its
+/// fixed vector width; the extra lanes are discarded. Only at the end of `x`, where those
+/// values do not exist, does it read the exact width. Each kept lane sums the same products in
+/// the same order either way.
+///
+/// Both paths give the loop a fixed-length array: with a variable length the accumulators
+/// would live in memory, several times slower.
 #[inline(always)]
 fn column_block<T: Float, const W: usize>(
     idx: &[usize],
@@ -143,14 +146,26 @@ fn column_block<T: Float, const W: usize>(
     c0: usize,
     orow: &mut [T],
 ) {
+    let w = W.min(k - c0);
     let mut acc = [T::zero(); W];
+    // Zero-padded copy of a short last row of `x` (rare path).
+    let mut pad = [T::zero(); W];
     for (&j, &v) in idx.iter().zip(val) {
-        let xr = &x[j * k + c0..j * k + c0 + W];
+        let s = j * k + c0;
+        // A fixed-length array on both paths, so the loop below is unrolled and `acc` stays
+        // in registers.
+        let xr: &[T; W] = match x.get(s..s + W) {
+            Some(r) => r.try_into().expect("W values"),
+            None => {
+                pad[..w].copy_from_slice(&x[s..s + w]);
+                &pad
+            }
+        };
         for (a, &xv) in acc.iter_mut().zip(xr) {
             *a += v * xv;
         }
     }
-    orow[c0..c0 + W].copy_from_slice(&acc);
+    orow[c0..c0 + w].copy_from_slice(&acc[..w]);
 }
 
 /// The transpose of a CSR matrix, as a CSR matrix (computed once; pass it to the backward pass
@@ -191,6 +206,10 @@ mod tests {
             (300, 200, 3000, 40),
             (50, 60, 400, 64),
             (40, 30, 300, 61),
+            (100, 80, 900, 37),
+            (60, 50, 500, 48),
+            (60, 50, 500, 49),
+            (30, 30, 200, 100),
             (20, 20, 0, 5),
         ] {
             let a = random_csr(n, m, nnz, 7);

@@ -22,9 +22,13 @@
 //!
 //! Threads: `workers(1)` (the default) trains in one thread and is bit-reproducible: same seed and
 //! corpus give the same vectors. With more workers the corpus is cut into jobs of about 10,000
-//! words trained Hogwild-style in parallel (lock-free shared vectors through relaxed atomics):
-//! every job draws from its own seeded generator, so only the interleaving of updates varies
-//! between runs.
+//! words trained Hogwild-style in parallel (lock-free shared vectors through relaxed 64-bit
+//! atomics, two values each, which compile to plain moves): every job draws from its own seeded
+//! generator and takes its learning rate from its position in the corpus (no counter shared
+//! between threads), each thread keeps its own scratch rows, and rows are padded to whole
+//! cache lines so that threads updating different rows never share a line. Only the
+//! interleaving of updates varies between runs, so multi-threaded results are not
+//! bit-reproducible (gensim's are not either).
 //!
 //! ```
 //! use darknet_nn::Word2VecConfig;
@@ -53,7 +57,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Dot products outside (−MAX_EXP, MAX_EXP) give no update (gensim's `MAX_EXP`).
@@ -485,46 +489,67 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
         if js < offsets.len() - 1 {
             jobs.push((js, offsets.len() - 1));
         }
-        let cum_table = cum_table(&self.counts, cfg.ns_exponent);
+        let neg = NegTable::new(cum_table(&self.counts, cfg.ns_exponent));
         let keep = keep_thresholds(&self.counts, cfg.sample);
         let (n, dim) = (self.words.len(), cfg.dim);
+        let layout = Layout::new(n, dim);
         let mut effective = 0u64;
         let seed_of = |epoch: usize, j: usize| mix(&[cfg.seed, call, epoch as u64, j as u64]);
+        let half = layout.rows * layout.stride;
         if cfg.workers == 1 {
             // One thread: plain memory through cells (vectorised loads and stores).
-            let mut syn0: Vec<f32> = self.vectors.iter().copied().collect();
-            let mut syn1: Vec<f32> = self.syn1neg.iter().copied().collect();
+            let mut buf = vec![0.0f32; 2 * half + Layout::LINE];
+            let skip = Layout::misalignment(buf.as_ptr() as usize);
+            let (syn0, syn1) = buf[skip..skip + 2 * half].split_at_mut(half);
+            layout.fill(&self.vectors, syn0, |d, v| *d = v);
+            layout.fill(&self.syn1neg, syn1, |d, v| *d = v);
             {
                 let ctx = Ctx {
                     cfg: &cfg,
-                    syn0: Cell::from_mut(&mut syn0[..]).as_slice_of_cells(),
-                    syn1neg: Cell::from_mut(&mut syn1[..]).as_slice_of_cells(),
-                    cum_table: &cum_table,
+                    layout,
+                    syn0: Cell::from_mut(&mut *syn0).as_slice_of_cells(),
+                    syn1neg: Cell::from_mut(&mut *syn1).as_slice_of_cells(),
+                    neg: &neg,
                     keep: &keep,
                     tokens: &tokens,
                     offsets: &offsets,
                     total_words: (total * cfg.epochs) as f64,
                 };
-                let mut bufs = Bufs::new(dim);
+                let mut bufs = Bufs::new(dim, cfg.negative);
                 for epoch in 0..cfg.epochs {
                     for (j, &job) in jobs.iter().enumerate() {
                         effective += ctx.train_job(job, epoch, seed_of(epoch, j), &mut bufs);
                     }
                 }
             }
-            self.vectors = Array2::from_shape_vec((n, dim), syn0).expect("n · dim values");
-            self.syn1neg = Array2::from_shape_vec((n, dim), syn1).expect("n · dim values");
+            self.vectors = layout.gather(|i| syn0[i]);
+            self.syn1neg = layout.gather(|i| syn1[i]);
         } else {
             // Hogwild: shared rows through relaxed atomics, jobs in parallel.
-            let atomics = |a: &Array2<f32>| -> Vec<AtomicU32> {
-                a.iter().map(|v| AtomicU32::new(v.to_bits())).collect()
-            };
-            let (syn0, syn1) = (atomics(&self.vectors), atomics(&self.syn1neg));
+            let mut buf: Vec<AtomicU64> = (0..(2 * half + Layout::LINE) / 2)
+                .map(|_| AtomicU64::new(0))
+                .collect();
+            // The buffer is 8-byte aligned, so the skip (in f32) is even.
+            let skip = Layout::misalignment(buf.as_ptr() as usize) / 2;
+            let (syn0, syn1) = buf[skip..skip + half].split_at_mut(half / 2);
+            for (table, a) in [(&mut *syn0, &self.vectors), (&mut *syn1, &self.syn1neg)] {
+                for (i, r) in a.outer_iter().enumerate() {
+                    let s = layout.row(i as u32);
+                    for (j, &v) in r.iter().enumerate() {
+                        let word = table[(s + j) / 2].get_mut();
+                        let shift = 32 * ((s + j) % 2);
+                        *word = (*word & !(0xFFFF_FFFFu64 << shift))
+                            | (u64::from(v.to_bits()) << shift);
+                    }
+                }
+            }
+            let (syn0, syn1) = (&*syn0, &*syn1);
             let ctx = Ctx {
                 cfg: &cfg,
-                syn0: &syn0[..],
-                syn1neg: &syn1[..],
-                cum_table: &cum_table,
+                layout,
+                syn0,
+                syn1neg: syn1,
+                neg: &neg,
                 keep: &keep,
                 tokens: &tokens,
                 offsets: &offsets,
@@ -535,7 +560,7 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
                     (0..jobs.len())
                         .into_par_iter()
                         .map_init(
-                            || Bufs::new(dim),
+                            || Bufs::new(dim, cfg.negative),
                             |bufs, j| ctx.train_job(jobs[j], epoch, seed_of(epoch, j), bufs),
                         )
                         .sum::<u64>()
@@ -553,15 +578,11 @@ impl<W: Hash + Eq + Clone + Sync> Word2Vec<W> {
                     None => par(),
                 };
             }
-            let back = |v: Vec<AtomicU32>| {
-                let v: Vec<f32> = v
-                    .into_iter()
-                    .map(|a| f32::from_bits(a.into_inner()))
-                    .collect();
-                Array2::from_shape_vec((n, dim), v).expect("n · dim values")
+            let get = |v: &[AtomicU64], i: usize| {
+                f32::from_bits((v[i / 2].load(Ordering::Relaxed) >> (32 * (i % 2))) as u32)
             };
-            self.vectors = back(syn0);
-            self.syn1neg = back(syn1);
+            self.vectors = layout.gather(|i| get(syn0, i));
+            self.syn1neg = layout.gather(|i| get(syn1, i));
         }
         stats.raw_words = (total * cfg.epochs) as u64;
         stats.effective_words = effective;
@@ -759,6 +780,8 @@ pub fn code_corpus<W: Clone + PartialEq>(port_lists: &[Vec<W>], chunk: usize) ->
 }
 
 /// Row storage of the training tables: cells (one thread) or relaxed atomics (Hogwild).
+///
+/// Both views sit over the same padded layout ([`Layout`]); only the access differs.
 trait Rows {
     /// Copies `dst.len()` values from `start` into `dst`.
     fn load(&self, start: usize, dst: &mut [f32]);
@@ -782,36 +805,179 @@ impl Rows for [Cell<f32>] {
     }
 }
 
-impl Rows for [AtomicU32] {
+/// Hogwild storage: two f32 per relaxed 64-bit atomic (low half = even position), so a row is
+/// read and written with half as many (plain, unfenced) moves as one atomic per value. Rows
+/// start at even positions ([`Layout`]'s stride is a multiple of 16).
+impl Rows for [AtomicU64] {
     #[inline]
     fn load(&self, start: usize, dst: &mut [f32]) {
-        let src = &self[start..start + dst.len()];
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = f32::from_bits(s.load(Ordering::Relaxed));
+        let src = &self[start / 2..(start + dst.len()).div_ceil(2)];
+        let mut pairs = dst.chunks_exact_mut(2);
+        for (d, s) in (&mut pairs).zip(src) {
+            let b = s.load(Ordering::Relaxed);
+            d[0] = f32::from_bits(b as u32);
+            d[1] = f32::from_bits((b >> 32) as u32);
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = f32::from_bits(src[src.len() - 1].load(Ordering::Relaxed) as u32);
         }
     }
     #[inline]
     fn store(&self, start: usize, src: &[f32]) {
-        for (d, s) in self[start..start + src.len()].iter().zip(src) {
-            d.store(s.to_bits(), Ordering::Relaxed);
+        let dst = &self[start / 2..(start + src.len()).div_ceil(2)];
+        let mut pairs = src.chunks_exact(2);
+        for (s, d) in (&mut pairs).zip(dst) {
+            d.store(
+                u64::from(s[0].to_bits()) | (u64::from(s[1].to_bits()) << 32),
+                Ordering::Relaxed,
+            );
+        }
+        if let [last] = pairs.remainder() {
+            // Odd dimension: the high half is the row's padding, never read as a value.
+            dst[dst.len() - 1].store(u64::from(last.to_bits()), Ordering::Relaxed);
         }
     }
 }
 
-/// Per-thread scratch rows.
+/// Where the rows of a training table live in its flat buffer: row `i` starts at `i · stride`.
+/// The stride is the dimension rounded up to 16 floats and each table starts on a 64-byte
+/// boundary ([`Layout::misalignment`]), so every row owns whole cache lines: two threads
+/// updating different rows never write to the same line (no false sharing between rows).
+#[derive(Clone, Copy)]
+struct Layout {
+    stride: usize,
+    dim: usize,
+    rows: usize,
+}
+
+impl Layout {
+    /// Floats per cache line.
+    const LINE: usize = 16;
+
+    fn new(rows: usize, dim: usize) -> Self {
+        Self {
+            stride: dim.div_ceil(Self::LINE) * Self::LINE,
+            dim,
+            rows,
+        }
+    }
+
+    /// Elements of 4 bytes to skip from address `addr` to reach a 64-byte boundary.
+    fn misalignment(addr: usize) -> usize {
+        (Self::LINE - (addr % 64) / 4) % Self::LINE
+    }
+
+    #[inline]
+    fn row(&self, i: u32) -> usize {
+        i as usize * self.stride
+    }
+
+    /// Copies `a` `(rows, dim)` into the padded table `buf` (`rows · stride` values).
+    fn fill<T>(&self, a: &Array2<f32>, buf: &mut [T], put: impl Fn(&mut T, f32)) {
+        for (i, r) in a.outer_iter().enumerate() {
+            let s = self.row(i as u32);
+            for (d, &v) in buf[s..s + self.dim].iter_mut().zip(r.iter()) {
+                put(d, v);
+            }
+        }
+    }
+
+    /// Reads the table back into an `(rows, dim)` array; `get(p)` is the value at position `p`.
+    fn gather(&self, get: impl Fn(usize) -> f32) -> Array2<f32> {
+        Array2::from_shape_fn((self.rows, self.dim), |(i, j)| get(self.row(i as u32) + j))
+    }
+}
+
+/// The per-job generator: wyrand (one 64 × 64 → 128-bit multiply per draw), seeded from the
+/// job's seed. Fast enough that drawing windows, negatives and down-sampling decisions costs
+/// little next to the vector arithmetic; deterministic for a given seed.
+struct FastRng(u64);
+
+impl FastRng {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0xa076_1d64_78bd_642f);
+        let t = u128::from(self.0) * u128::from(self.0 ^ 0xe703_7ed1_a0b4_28db);
+        ((t >> 64) as u64) ^ (t as u64)
+    }
+
+    /// A draw in `0..n` (multiply-shift; bias below 2⁻³² for the sizes used here).
+    #[inline]
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// gensim's cumulative negative-sampling table with a bucket index: a draw `r` maps to the first
+/// word whose cumulative weight exceeds `r` (gensim's `bisect_left` on `r + 1`, i.e.
+/// `partition_point(|c| c <= r)`), found by a short binary search inside the draw's bucket
+/// instead of over the whole table.
+struct NegTable {
+    cum: Vec<u32>,
+    total: u32,
+    shift: u32,
+    /// `start[b]` = first word whose cumulative weight exceeds `b << shift`.
+    start: Vec<u32>,
+}
+
+impl NegTable {
+    const BUCKET_BITS: u32 = 16;
+
+    fn new(cum: Vec<u32>) -> Self {
+        let total = cum.last().copied().unwrap_or(1).max(1);
+        let bits = 32 - total.leading_zeros();
+        let shift = bits.saturating_sub(Self::BUCKET_BITS);
+        let n_buckets = ((total - 1) >> shift) as usize + 1;
+        let start = (0..=n_buckets)
+            .map(|b| {
+                let lo = ((b as u64) << shift).min(u64::from(u32::MAX)) as u32;
+                cum.partition_point(|&c| c <= lo) as u32
+            })
+            .collect();
+        Self {
+            cum,
+            total,
+            shift,
+            start,
+        }
+    }
+
+    /// The word of draw `r` (`r < total`); equal to `cum.partition_point(|&c| c <= r)`.
+    #[inline]
+    fn word(&self, r: u32) -> u32 {
+        let b = (r >> self.shift) as usize;
+        let (lo, hi) = (self.start[b] as usize, self.start[b + 1] as usize);
+        (lo + self.cum[lo..hi].partition_point(|&c| c <= r)) as u32
+    }
+
+    #[inline]
+    fn sample(&self, rng: &mut FastRng) -> u32 {
+        self.word(rng.below(u64::from(self.total)) as u32)
+    }
+}
+
+/// Per-thread scratch rows (each thread allocates its own).
 struct Bufs {
     l1: Vec<f32>,
     work: Vec<f32>,
+    /// The pair's target rows, `(negative + 1, dim)` row-major.
     t: Vec<f32>,
+    targets: Vec<u32>,
+    dots: Vec<f32>,
+    /// Whether target k was updated (so must be stored, and is the copy a repeat continues).
+    updated: Vec<bool>,
     sentence: Vec<u32>,
 }
 
 impl Bufs {
-    fn new(dim: usize) -> Self {
+    fn new(dim: usize, negative: usize) -> Self {
         Self {
             l1: vec![0.0; dim],
             work: vec![0.0; dim],
-            t: vec![0.0; dim],
+            t: vec![0.0; dim * (negative + 1)],
+            targets: Vec::with_capacity(negative + 1),
+            dots: vec![0.0; negative + 1],
+            updated: vec![false; negative + 1],
             sentence: Vec::new(),
         }
     }
@@ -819,9 +985,10 @@ impl Bufs {
 
 struct Ctx<'a, R: ?Sized> {
     cfg: &'a Word2VecConfig,
+    layout: Layout,
     syn0: &'a R,
     syn1neg: &'a R,
-    cum_table: &'a [u32],
+    neg: &'a NegTable,
     /// Per word: keep when a uniform u32 is below this (u32::MAX = always).
     keep: &'a [u32],
     tokens: &'a [u32],
@@ -831,12 +998,16 @@ struct Ctx<'a, R: ?Sized> {
 
 impl<R: Rows + ?Sized> Ctx<'_, R> {
     /// Trains sentences `job.0..job.1`; returns the number of effective words.
+    ///
+    /// The learning rate of a sentence follows from its position in the corpus (no shared
+    /// counter): the same decay whatever the number of threads.
     fn train_job(&self, job: (usize, usize), epoch: usize, seed: u64, bufs: &mut Bufs) -> u64 {
         let cfg = self.cfg;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = FastRng(seed);
         let per_epoch = self.tokens.len() as f64;
         let mut effective = 0u64;
         let mut sentence = std::mem::take(&mut bufs.sentence);
+        let window = cfg.window as u64;
         for s in job.0..job.1 {
             let (a, b) = (self.offsets[s], self.offsets[s + 1]);
             let done = epoch as f64 * per_epoch + a as f64;
@@ -846,15 +1017,14 @@ impl<R: Rows + ?Sized> Ctx<'_, R> {
             sentence.clear();
             for &w in &self.tokens[a..b] {
                 let k = self.keep[w as usize];
-                if k == u32::MAX || rng.random::<u32>() < k {
+                if k == u32::MAX || ((rng.next_u64() >> 32) as u32) < k {
                     sentence.push(w);
                 }
             }
             effective += sentence.len() as u64;
             let n = sentence.len();
             for i in 0..n {
-                let reduced = rng.random_range(0..cfg.window);
-                let span = cfg.window - reduced;
+                let span = (window - rng.below(window)) as usize;
                 let lo = i.saturating_sub(span);
                 let hi = (i + span + 1).min(n);
                 for j in lo..hi {
@@ -869,37 +1039,68 @@ impl<R: Rows + ?Sized> Ctx<'_, R> {
     }
 
     /// One skip-gram pair: the input vector of `ctx` predicts `word` against negatives.
+    ///
+    /// The negatives are drawn first and every target row is loaded and dotted with the input
+    /// vector before any update, so the (mostly cache-missing) loads of the random rows overlap
+    /// instead of waiting one after the other. The updates then run in gensim's order; a target
+    /// drawn twice is re-read from the first update, so the result equals the one-at-a-time
+    /// computation exactly.
     #[inline]
-    fn train_pair(&self, word: u32, ctx: u32, alpha: f32, rng: &mut ChaCha8Rng, bufs: &mut Bufs) {
+    fn train_pair(&self, word: u32, ctx: u32, alpha: f32, rng: &mut FastRng, bufs: &mut Bufs) {
         let dim = self.cfg.dim;
-        let row1 = ctx as usize * dim;
-        let Bufs { l1, work, t, .. } = bufs;
+        let row1 = self.layout.row(ctx);
+        let Bufs {
+            l1,
+            work,
+            t,
+            targets,
+            dots,
+            updated,
+            ..
+        } = bufs;
+        targets.clear();
+        targets.push(word);
+        for _ in 0..self.cfg.negative {
+            let tg = self.neg.sample(rng);
+            if tg != word {
+                targets.push(tg);
+            }
+        }
         self.syn0.load(row1, l1);
+        for (k, &tg) in targets.iter().enumerate() {
+            let tk = &mut t[k * dim..(k + 1) * dim];
+            self.syn1neg.load(self.layout.row(tg), tk);
+            dots[k] = dot(l1, tk);
+        }
         work.fill(0.0);
-        let total = self.cum_table.last().copied().unwrap_or(1).max(1);
-        for d in 0..=self.cfg.negative {
-            let (target, label) = if d == 0 {
-                (word, 1.0f32)
-            } else {
-                let r = rng.random_range(0..total);
-                let tg = self.cum_table.partition_point(|&c| c <= r) as u32;
-                if tg == word {
-                    continue;
+        updated.fill(false);
+        for k in 0..targets.len() {
+            let (done, rest) = t.split_at_mut(k * dim);
+            let tk = &mut rest[..dim];
+            // A repeated target: continue from its latest updated copy.
+            if let Some(m) = (0..k).rev().find(|&m| targets[m] == targets[k]) {
+                if updated[m] {
+                    tk.copy_from_slice(&done[m * dim..(m + 1) * dim]);
+                    dots[k] = dot(l1, tk);
                 }
-                (tg, 0.0)
-            };
-            let row2 = target as usize * dim;
-            self.syn1neg.load(row2, t);
-            let f = dot(l1, t);
+            }
+            let f = dots[k];
             if f <= -MAX_EXP || f >= MAX_EXP {
                 continue;
             }
+            let label = if k == 0 { 1.0f32 } else { 0.0 };
             let g = (label - 1.0 / (1.0 + (-f).exp())) * alpha;
-            for ((w, tk), &lk) in work.iter_mut().zip(t.iter_mut()).zip(l1.iter()) {
-                *w += g * *tk;
-                *tk += g * lk;
+            for ((w, tv), &lk) in work.iter_mut().zip(tk.iter_mut()).zip(l1.iter()) {
+                *w += g * *tv;
+                *tv += g * lk;
             }
-            self.syn1neg.store(row2, t);
+            updated[k] = true;
+        }
+        for (k, &tg) in targets.iter().enumerate() {
+            if updated[k] {
+                self.syn1neg
+                    .store(self.layout.row(tg), &t[k * dim..(k + 1) * dim]);
+            }
         }
         self.syn0.load(row1, l1);
         for (lk, &w) in l1.iter_mut().zip(work.iter()) {
@@ -1017,6 +1218,113 @@ mod tests {
         let k = keep_thresholds(&[1, 100_000], 1e-3);
         assert_eq!(k[0], u32::MAX);
         assert!(k[1] < u32::MAX / 2);
+    }
+
+    #[test]
+    fn bucketed_negative_table_equals_the_full_search() {
+        for counts in [vec![1u64], vec![5, 5, 5], vec![1_000_000, 3, 1, 1, 70, 2]] {
+            let cum = cum_table(&counts, 0.75);
+            let table = NegTable::new(cum.clone());
+            let mut rng = FastRng(3);
+            let edges = cum.iter().flat_map(|&c| [c.saturating_sub(1), c, c + 1]);
+            for r in (0..20_000)
+                .map(|_| rng.below(u64::from(table.total)) as u32)
+                .chain([0, table.total - 1])
+                .chain(edges.filter(|&r| r < table.total))
+            {
+                assert_eq!(
+                    table.word(r),
+                    cum.partition_point(|&c| c <= r) as u32,
+                    "{r}"
+                );
+            }
+        }
+    }
+
+    /// The batched pair (all target rows loaded and dotted first) against gensim's
+    /// one-target-at-a-time loop, on a 3-word vocabulary where negatives repeat and hit the
+    /// positive word often: the tables must agree bit for bit.
+    #[test]
+    fn batched_pair_equals_the_sequential_update() {
+        let (n, dim, negative) = (3usize, 5usize, 6usize);
+        let cfg = Word2VecConfig::new().dim(dim).negative(negative);
+        let layout = Layout::new(n, dim);
+        let neg = NegTable::new(cum_table(&[5, 3, 1], 0.75));
+        let init: Vec<f32> = (0..n * layout.stride)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.05)
+            .collect();
+        let mut syn0 = init.clone();
+        let mut syn1: Vec<f32> = init.iter().map(|v| -v * 0.7).collect();
+        let (mut ref0, mut ref1) = (syn0.clone(), syn1.clone());
+        let ctx = Ctx {
+            cfg: &cfg,
+            layout,
+            syn0: Cell::from_mut(&mut syn0[..]).as_slice_of_cells(),
+            syn1neg: Cell::from_mut(&mut syn1[..]).as_slice_of_cells(),
+            neg: &neg,
+            keep: &[],
+            tokens: &[],
+            offsets: &[],
+            total_words: 1.0,
+        };
+        let mut bufs = Bufs::new(dim, negative);
+        let mut rng = FastRng(9);
+        let pairs = |p: u32| (p % 3, (p / 3) % 3);
+        for p in 0..300u32 {
+            let (word, c) = pairs(p);
+            ctx.train_pair(word, c, 0.5, &mut rng, &mut bufs);
+        }
+        let mut rng_ref = FastRng(9);
+        for p in 0..300u32 {
+            let (word, c) = pairs(p);
+            // Reference: draw the same negatives, then update one target at a time.
+            let mut targets = vec![word];
+            for _ in 0..negative {
+                let tg = neg.sample(&mut rng_ref);
+                if tg != word {
+                    targets.push(tg);
+                }
+            }
+            let r1 = layout.row(c);
+            let l1: Vec<f32> = ref0[r1..r1 + dim].to_vec();
+            let mut work = vec![0.0f32; dim];
+            for (k, &tg) in targets.iter().enumerate() {
+                let r2 = layout.row(tg);
+                let f = dot(&l1, &ref1[r2..r2 + dim]);
+                if f <= -MAX_EXP || f >= MAX_EXP {
+                    continue;
+                }
+                let label = if k == 0 { 1.0 } else { 0.0 };
+                let g = (label - 1.0 / (1.0 + (-f).exp())) * 0.5;
+                for d in 0..dim {
+                    work[d] += g * ref1[r2 + d];
+                    ref1[r2 + d] += g * l1[d];
+                }
+            }
+            for d in 0..dim {
+                ref0[r1 + d] += work[d];
+            }
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&syn0), bits(&ref0));
+        assert_eq!(bits(&syn1), bits(&ref1));
+        assert_ne!(syn1, init.iter().map(|v| -v * 0.7).collect::<Vec<f32>>());
+    }
+
+    #[test]
+    fn paired_atomic_rows_round_trip_odd_and_even_widths() {
+        let table: Vec<AtomicU64> = (0..24).map(|_| AtomicU64::new(0)).collect();
+        for (start, len) in [(0usize, 7usize), (16, 16), (32, 1)] {
+            let src: Vec<f32> = (0..len).map(|i| i as f32 - 2.5).collect();
+            table[..].store(start, &src);
+            let mut dst = vec![0.0f32; len];
+            table[..].load(start, &mut dst);
+            assert_eq!(src, dst);
+        }
+        // The first row is untouched by the later ones.
+        let mut dst = vec![0.0f32; 7];
+        table[..].load(0, &mut dst);
+        assert_eq!(dst[6], 3.5);
     }
 
     #[test]
