@@ -147,4 +147,7 @@ pub enum WarningKind {
     Setting,
     /// A numerical problem that did not stop training (a non-finite loss, a degenerate score).
     Numeric,
+    /// Hosts or ports a reloaded model never saw in training (how they were treated is in the
+    /// message).
+    UnseenNodes,
 }

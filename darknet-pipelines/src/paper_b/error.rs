@@ -75,6 +75,16 @@ pub enum PaperBError {
         /// Why it is invalid.
         reason: &'static str,
     },
+    /// A saved model's files are malformed or disagree with each other.
+    #[error("{path}: line {line}: {reason}")]
+    SavedModel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when the file as a whole is wrong).
+        line: usize,
+        /// What was expected and what was found.
+        reason: String,
+    },
     /// Reading the captures failed (the shared capture reader's error).
     #[error("{0}")]
     Capture(String),

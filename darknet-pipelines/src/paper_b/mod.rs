@@ -41,8 +41,10 @@
 
 pub mod error;
 pub mod output;
+pub mod reload;
 
 pub use error::{PaperBError, Result};
+pub use reload::{Embedded, EmbeddedDay, NodeTable, PaperBModel, SnapshotSettings};
 
 use crate::progress::{Observer, Silent, Stage};
 
@@ -1230,7 +1232,7 @@ pub fn run(
             if o.embeddings {
                 output::write_embeddings(o.dir, &prep, &run)?;
             }
-            output::save_model(o.dir, &run)?;
+            output::save_model(o.dir, &prep, &run, cfg)?;
         }
         let losses: Vec<f64> = run
             .curve
