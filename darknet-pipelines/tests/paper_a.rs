@@ -71,12 +71,8 @@ fn end_to_end_outputs_reload_and_determinism() {
         assert_eq!(aligned.labels, paper_a::labels::label_names());
         assert!(dir.join("metrics.json").exists());
     }
-    for f in [
-        "threshold_sweep.csv",
-        "threshold_sweep.svg",
-        "training_curves.svg",
-        "report.md",
-    ] {
+    // The plots (`.svg`) are drawn by the `multilabel` example, not by the library.
+    for f in ["threshold_sweep.csv", "report.md"] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
 

@@ -126,7 +126,7 @@ fn trained(variant: (ModelKind, bool)) -> PaperBModel {
         trace: training_trace(),
         truth: darknet_core::GroundTruth::from_pairs(Vec::new()),
     };
-    let prep = prepare(&ing, &cfg).unwrap();
+    let prep = prepare(&ing, &cfg, &Silent).unwrap();
     let v = Variant::new(variant.0, variant.1);
     let run = train_variant(&prep, v, &cfg, &mut |_, _| {}).unwrap();
     PaperBModel::from_run(&prep, &run, &cfg)

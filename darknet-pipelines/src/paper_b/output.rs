@@ -17,8 +17,8 @@
 
 use super::error::{io_err, Result};
 use super::{
-    ModelKind, PaperBConfig, PaperBResult, Prepared, SweepParam, SweepPoint, VariantRun,
-    PAPER_B_CLASSES,
+    ModelKind, PaperBClass, PaperBConfig, PaperBResult, Prepared, SweepParam, SweepPoint,
+    VariantRun,
 };
 use darknet_eval::MeanStd;
 use serde_json::{json, Map, Value};
@@ -476,7 +476,7 @@ pub fn report_json(r: &PaperBResult) -> String {
         "history": r.history,
         "sweeps": sweeps,
         "stage_seconds": r.stage_secs.iter().map(|(s, t)| (s.clone(), json!(t))).collect::<Map<_, _>>(),
-        "warnings": r.warnings,
+        "warnings": r.warnings.iter().map(|w| w.message.as_str()).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
 }
@@ -544,7 +544,7 @@ pub fn report_markdown(r: &PaperBResult) -> String {
     // Our table.
     s.push_str("## Ours: F1 per class, mean ± std over the test days\n\n");
     table_header(&mut s, r);
-    let mut classes: Vec<String> = PAPER_B_CLASSES.iter().map(|c| c.to_string()).collect();
+    let mut classes: Vec<String> = PaperBClass::PAPER.iter().map(|c| c.to_string()).collect();
     for v in &r.variants {
         for (c, _, _) in v.scores.iter().flat_map(|x| &x.daily.per_class) {
             if !classes.contains(c) {

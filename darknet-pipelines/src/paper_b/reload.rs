@@ -45,11 +45,11 @@
 
 use super::error::{io_err, PaperBError, Result};
 use super::{ModelKind, PaperBConfig, Prepared, TrainedModel, Variant, VariantRun};
-use crate::progress::{Event, Observer, Stage, Warning, WarningKind};
+use crate::progress::{Observer, Stage, Warning, WarningKind, Warnings};
 use darknet_core::{day_label, Trace};
 use darknet_graph::{
-    build_corpora, build_snapshots, EdgeMode, HostThreshold, PortNode, Snapshot, SnapshotConfig,
-    SnapshotEdge, SnapshotSet,
+    build_snapshots, EdgeMode, HostThreshold, PortNode, Snapshot, SnapshotConfig, SnapshotEdge,
+    SnapshotSet,
 };
 use darknet_nn::model::temporal::{
     gcn_embed, gru_embed, DaySnapshot, GruTestWindow, TemporalConfig, TemporalModel,
@@ -287,12 +287,6 @@ impl Embedded {
     }
 }
 
-fn warn(obs: &dyn Observer, out: &mut Vec<Warning>, kind: WarningKind, message: String) {
-    let w = Warning::new(kind, message);
-    obs.on_event(&Event::Warning(&w));
-    out.push(w);
-}
-
 impl PaperBModel {
     /// The model `run` trained on `prep` under `cfg`, with its node table (cloned).
     pub fn from_run(prep: &Prepared, run: &VariantRun, cfg: &PaperBConfig) -> Self {
@@ -443,18 +437,19 @@ impl PaperBModel {
         })?;
         drop(stage);
         let mut out = Embedded::default();
+        let mut w = Warnings::new(obs);
         match &mut self.model {
-            TrainedModel::Word2Vec(w) => {
+            TrainedModel::Word2Vec(w2v) => {
+                // A day's hosts are its snapshot's active hosts, as in training; the model is
+                // only looked up, never updated.
                 let stage = Stage::start(obs, &self.variant.name(), set.snapshots.len() as u64);
-                // The corpora only matter for which hosts are active: the model is not updated.
-                let _ = build_corpora(trace, &scfg)?;
                 let mut unseen = 0usize;
                 for s in &set.snapshots {
                     let mut hosts = Vec::with_capacity(s.n_hosts);
                     let mut rows = Vec::with_capacity(s.n_hosts);
                     for &id in &s.node_ids[..s.n_hosts] {
                         let a = set.hosts[id as usize];
-                        match w.index_of(&u32::from(a)) {
+                        match w2v.index_of(&u32::from(a)) {
                             Some(r) => {
                                 hosts.push(a);
                                 rows.push(r);
@@ -466,15 +461,13 @@ impl PaperBModel {
                         out.days.push(EmbeddedDay {
                             day: s.day,
                             hosts,
-                            embeddings: w.vectors().select(ndarray::Axis(0), &rows),
+                            embeddings: w2v.vectors().select(ndarray::Axis(0), &rows),
                         });
                     }
                     stage.advance(1);
                 }
                 if unseen > 0 {
-                    warn(
-                        obs,
-                        &mut out.warnings,
+                    w.push(
                         WarningKind::UnseenNodes,
                         format!(
                             "{}: {unseen} daily host appearance(s) of hosts never seen in \
@@ -491,21 +484,9 @@ impl PaperBModel {
                     reason: "a GNN model needs its TemporalConfig",
                 })?;
                 let (days, labels) = if self.variant.features {
-                    days_inductive(
-                        &self.nodes,
-                        &self.variant.name(),
-                        &set,
-                        &mut out.warnings,
-                        obs,
-                    )?
+                    days_inductive(&self.nodes, &self.variant.name(), &set, &mut w)?
                 } else {
-                    days_one_hot(
-                        &self.nodes,
-                        &self.variant.name(),
-                        &set,
-                        &mut out.warnings,
-                        obs,
-                    )?
+                    days_one_hot(&self.nodes, &self.variant.name(), &set, &mut w)?
                 };
                 let stage = Stage::start(obs, &self.variant.name(), days.len() as u64);
                 let h = cfg.history;
@@ -546,6 +527,7 @@ impl PaperBModel {
                 }
             }
         }
+        out.warnings = w.list;
         Ok(out)
     }
 }
@@ -560,8 +542,7 @@ fn days_inductive(
     nodes: &NodeTable,
     name: &str,
     set: &SnapshotSet,
-    warnings: &mut Vec<Warning>,
-    obs: &dyn Observer,
+    warnings: &mut Warnings<'_>,
 ) -> Result<DayInputs> {
     let mut hosts = nodes.hosts.clone();
     hosts.extend(set.hosts.iter().copied());
@@ -592,9 +573,7 @@ fn days_inductive(
         }
     };
     if unseen_hosts + unseen_ports > 0 {
-        warn(
-            obs,
-            warnings,
+        warnings.push(
             WarningKind::UnseenNodes,
             format!(
                 "{}: {unseen_hosts} host(s) and {unseen_ports} port(s) never seen in \
@@ -617,8 +596,7 @@ fn days_one_hot(
     nodes: &NodeTable,
     name: &str,
     set: &SnapshotSet,
-    warnings: &mut Vec<Warning>,
-    obs: &dyn Observer,
+    warnings: &mut Warnings<'_>,
 ) -> Result<DayInputs> {
     let nh = nodes.hosts.len() as u32;
     let port_id: HashMap<PortNode, u32> = nodes
@@ -646,9 +624,7 @@ fn days_one_hot(
         }
     };
     if unseen_hosts + unseen_ports > 0 {
-        warn(
-            obs,
-            warnings,
+        warnings.push(
             WarningKind::UnseenNodes,
             format!(
                 "{}: {unseen_hosts} host(s) never seen in training left out (a model \
@@ -674,9 +650,7 @@ fn days_one_hot(
         days.push((day_input(&r)?, s.day));
     }
     if !empty.is_empty() {
-        warn(
-            obs,
-            warnings,
+        warnings.push(
             WarningKind::UnseenNodes,
             format!(
                 "{}: {} day(s) without any host seen in training, not embedded: {}",
