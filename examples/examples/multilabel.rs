@@ -230,13 +230,7 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         eprintln!("multilabel: warning: --stream applies to training; --predict reads its input into memory");
     }
     let model = PaperAModel::load(dir)?;
-    let trace = paper_a::load_input(
-        &input(a),
-        model_min_reports(a),
-        &Bars::new("multilabel", false),
-    )?
-    .trace;
-    let p = model.predict(&trace, 50_000)?;
+    let p = model.predict_input(&input(a), &Bars::new("multilabel", false))?;
     std::fs::write(out, p.to_csv()).map_err(|e| format!("{}: {e}", out.display()))?;
     let n_pos = p
         .scores
@@ -251,10 +245,6 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         out.display()
     );
     Ok(())
-}
-
-fn model_min_reports(a: &Args) -> usize {
-    a.min_reports.unwrap_or(paper_a::labels::MIN_REPORTS)
 }
 
 fn main() -> ExitCode {

@@ -22,16 +22,47 @@
 //! graph need memory per host, and only the labelled hosts' kept packets are held; the
 //! results are the same.
 //!
-//! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
-//! [`filters::apply_filters`], [`port_stage`], [`build_dataset`], [`evaluate_partitions`],
-//! [`train_final`]), [`write_outputs`] for the files, [`PaperAModel`] to save, load and
-//! predict, and [`quick_demo`] for a miniature run of a few seconds.
+//! Staged use: **fit** with [`run`] (every stage; its [`PaperAResult::model`] is the fitted
+//! model, trained on every labelled host), **save** with [`PaperAModel::save`], **load** with
+//! [`PaperAModel::load`], **predict** with [`PaperAModel::predict_input`] (captures) or
+//! [`PaperAModel::predict`] (a trace). The stages [`run`] chains are public too
+//! ([`load_input`], [`filters::apply_filters`], [`port_stage`], [`build_dataset`],
+//! [`evaluate_partitions`], [`train_final`]), with [`write_outputs`] for the report files and
+//! [`quick_demo`] for a miniature run of a few seconds.
 //!
-//! ```no_run
-//! use darknet_pipelines::paper_a::{run, Input, PaperAConfig};
-//! use darknet_pipelines::progress::Silent;
-//! let result = run(&Input::default(), &PaperAConfig::quick(0), &Silent).unwrap();
-//! println!("sample F1 {:.3}", result.gcn.scalars[2].1.mean.unwrap());
+//! Captures and reports → model → saved → loaded → labels for new captures:
+//!
+//! ```
+//! use darknet_core::{label::write_abuse_reports, PcapWriter, PcapWriterOptions};
+//! use darknet_pipelines::paper_a::{self, Input, PaperAConfig, PaperAModel};
+//! use darknet_pipelines::Silent;
+//! use std::fs::File;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("paper-a-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // Two tiny synthetic darknets as pcap files; the first one's AbuseIPDB-style reports as CSV.
+//! for seed in [1, 2] {
+//!     let darknet = paper_a::tiny_synth(seed).build()?;
+//!     let file = File::create(dir.join(format!("darknet{seed}.pcap")))?;
+//!     let mut pcap = PcapWriter::new(file, PcapWriterOptions::default())?;
+//!     for p in (0..darknet.n_days()).flat_map(|d| darknet.day(d)) {
+//!         pcap.write_packet(&p)?;
+//!     }
+//!     pcap.finish()?;
+//!     let reports = File::create(dir.join(format!("reports{seed}.csv")))?;
+//!     write_abuse_reports(reports, darknet.reports(), "reports.csv")?;
+//! }
+//! let (pcap, reports) = (dir.join("darknet1.pcap"), Some(dir.join("reports1.csv")));
+//! let mut cfg = PaperAConfig::quick(0);
+//! (cfg.partitions_to_run, cfg.baseline) = (1, None); // evaluate one partition, no MLP
+//! let fitted = paper_a::run(&Input::Files { paths: vec![pcap], labels: reports }, &cfg, &Silent)?;
+//! fitted.model.save(&dir.join("model"))?;
+//! let model = PaperAModel::load(&dir.join("model"))?;
+//! let new = Input::Files { paths: vec![dir.join("darknet2.pcap")], labels: None };
+//! let predictions = model.predict_input(&new, &Silent)?;
+//! assert_eq!(predictions.scores.dim(), (predictions.hosts.len(), 7));
+//! std::fs::write(dir.join("predictions.csv"), predictions.to_csv())?;
+//! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
 pub mod baseline;
@@ -50,7 +81,7 @@ pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
 pub use stream::{stream_input, Streamed};
 
-use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind};
+use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
@@ -854,6 +885,9 @@ pub struct PaperAResult {
     pub final_curve: Option<LearningCurve>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
+    /// What the user should know (label categories ignored, labelled hosts absent from the
+    /// traffic); each was also sent to the observer as it happened.
+    pub warnings: Vec<Warning>,
 }
 
 /// Ingest, filters and port graph, by either path; what the rest of [`run`] starts from.
@@ -870,6 +904,7 @@ struct Staged {
 
 fn note_input(
     obs: &dyn Observer,
+    warnings: &mut Warnings<'_>,
     n_packets: usize,
     n_hosts: usize,
     n_days: usize,
@@ -877,7 +912,7 @@ fn note_input(
 ) {
     note(obs, format!("{n_packets} packets from {n_hosts} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
     if ls.n_outside() > 0 {
-        let w = Warning::new(
+        warnings.push(
             WarningKind::Labels,
             format!(
                 "{} reports in categories outside the 7 ignored ({:?})",
@@ -885,7 +920,6 @@ fn note_input(
                 ls.outside_categories
             ),
         );
-        obs.on_event(&Event::Warning(&w));
     }
 }
 
@@ -908,6 +942,7 @@ fn stage_in_memory(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    warnings: &mut Warnings<'_>,
     obs: &dyn Observer,
 ) -> Result<Staged> {
     let clock = Instant::now();
@@ -915,7 +950,14 @@ fn stage_in_memory(
     let n_packets_in = raw.len();
     let n_hosts_in = raw.by_source().len();
     let n_days = raw.days(0).len();
-    note_input(obs, n_packets_in, n_hosts_in, n_days, &labels.summary);
+    note_input(
+        obs,
+        warnings,
+        n_packets_in,
+        n_hosts_in,
+        n_days,
+        &labels.summary,
+    );
     timings.push(("ingest".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
     // The raw trace moves into the filters and is dropped by the first one.
@@ -945,11 +987,13 @@ fn stage_streaming(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    warnings: &mut Warnings<'_>,
     obs: &dyn Observer,
 ) -> Result<Staged> {
     let s = stream_input(input, cfg, obs)?;
     note_input(
         obs,
+        warnings,
         s.n_packets_in,
         s.n_hosts_in,
         s.n_days,
@@ -989,10 +1033,11 @@ fn stage_streaming(
 pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PaperAResult> {
     cfg.validate()?;
     let mut timings = Vec::new();
+    let mut warnings = Warnings::new(obs);
     let staged = if cfg.stream {
-        stage_streaming(input, cfg, &mut timings, obs)?
+        stage_streaming(input, cfg, &mut timings, &mut warnings, obs)?
     } else {
-        stage_in_memory(input, cfg, &mut timings, obs)?
+        stage_in_memory(input, cfg, &mut timings, &mut warnings, obs)?
     };
     let Staged {
         trace,
@@ -1037,10 +1082,10 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     let dr = data.graphs.report.clone();
     note(obs, format!("dataset: {}", describe_dataset(&dr)));
     if dr.n_labels_absent > 0 {
-        note(
-            obs,
+        warnings.push(
+            WarningKind::Labels,
             format!(
-                "warning: labels of {} hosts absent from the (filtered) traffic ignored",
+                "labels of {} hosts absent from the (filtered) traffic ignored",
                 dr.n_labels_absent
             ),
         );
@@ -1131,6 +1176,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         model,
         final_curve,
         timings,
+        warnings: warnings.list,
     })
 }
 

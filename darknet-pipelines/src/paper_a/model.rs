@@ -26,6 +26,10 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+/// Hosts scored at a time by [`PaperAModel::predict_input`] (their host graphs are held
+/// together).
+pub const PREDICT_CHUNK: usize = 50_000;
+
 /// Format version of `pipeline.json`.
 pub const MODEL_FORMAT: u32 = 1;
 
@@ -301,6 +305,21 @@ impl PaperAModel {
             classifier,
             meta,
         })
+    }
+
+    /// Reads `input` (captures or the synthetic darknet; a label file is not needed and its
+    /// labels are not used) and scores every host of it with [`PaperAModel::predict`], in
+    /// chunks of [`PREDICT_CHUNK`] hosts.
+    ///
+    /// # Errors
+    /// The errors of [`super::load_input`] and [`PaperAModel::predict`].
+    pub fn predict_input(
+        &self,
+        input: &super::Input,
+        obs: &dyn crate::progress::Observer,
+    ) -> Result<Predictions> {
+        let trace = super::load_input(input, super::labels::MIN_REPORTS, obs)?.trace;
+        self.predict(&trace, PREDICT_CHUNK)
     }
 
     /// Scores every host of `trace` (all sources, labelled or not) in chunks of `chunk` hosts

@@ -26,17 +26,44 @@
 //! Where SPEC lists a difference between the paper and the reference code (B1, B2, B5, B6,
 //! B7, B10) the paper's reading is the default; [`CodeReadings`] switches each to the code's.
 //!
-//! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
-//! [`prepare`], [`train_variant`], [`evaluate_variant`], [`sweep`]), the files
-//! ([`output`]), and [`quick_demo`] for a miniature run of a few seconds.
+//! Staged use: **fit** with [`run`] (every variant of the configuration; with an
+//! [`OutputDir`] each variant is saved under `models/<variant>/` with its node table),
+//! **load** with [`PaperBModel::load`], **embed new days** with [`PaperBModel::embed`] (see
+//! [`reload`] for hosts and ports never seen in training). The stages [`run`] chains are public
+//! too ([`load_input`], [`prepare`], [`train_variant`], [`evaluate_variant`], [`sweep`]), with
+//! the files in [`output`] and [`quick_demo`] for a miniature run of a few seconds.
 //!
-//! ```no_run
-//! use darknet_pipelines::paper_b::{run, Input, PaperBConfig};
-//! use darknet_pipelines::progress::Silent;
-//! let result = run(&Input::default(), &PaperBConfig::quick(0), None, &[], &Silent).unwrap();
-//! for v in &result.variants {
-//!     println!("{}: macro F1 {:?}", v.name, v.scores.as_ref().map(|s| s.macro_f1.mean));
-//! }
+//! Captures → model → saved → loaded → embeddings of new days:
+//!
+//! ```
+//! use darknet_core::{PcapWriter, PcapWriterOptions};
+//! use darknet_pipelines::paper_b::{self, Input, ModelKind, OutputDir, PaperBConfig};
+//! use darknet_pipelines::paper_b::{PaperBModel, Variant};
+//! use darknet_pipelines::Silent;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("paper-b-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // Four days of a tiny synthetic darknet to train on, then the four days after them.
+//! let files = [(0, "train.pcap"), (4, "new.pcap")].map(|(first_day, name)| {
+//!     let darknet = paper_b::tiny_synth(1).days(8).hosts(200).build().unwrap();
+//!     let file = std::fs::File::create(dir.join(name)).unwrap();
+//!     let mut pcap = PcapWriter::new(file, PcapWriterOptions::default()).unwrap();
+//!     for p in (first_day..first_day + 4).flat_map(|d| darknet.day(d)) {
+//!         pcap.write_packet(&p).unwrap();
+//!     }
+//!     pcap.finish().unwrap();
+//!     Input::Files { paths: vec![dir.join(name)], ground_truth: None }
+//! });
+//! let mut cfg = PaperBConfig::quick(0);
+//! cfg.variants = vec![Variant::new(ModelKind::IGcnGru, true)]; // i-GCN-GRU, node features
+//! let out = OutputDir { dir: &dir, embeddings: false };
+//! paper_b::run(&files[0], &cfg, Some(out), &[], &Silent)?;
+//! let mut model = PaperBModel::load(&dir.join("models/igcngru_features"))?;
+//! let new_days = paper_b::load_input(&files[1])?.trace;
+//! let embedded = model.embed(&new_days, &Silent)?;
+//! assert_eq!(embedded.days.len(), 4);
+//! embedded.write_csv(&dir.join("new_embeddings"))?; // <YYYYMMDD>.csv: src_ip,e0,e1,...
+//! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
 pub mod error;
