@@ -136,8 +136,9 @@ impl GraphDataset<f32> for GraphSubset<'_> {
             })?);
         }
         let b = darknet_graph::GraphBatch::from_prepared(self.graphs, &idx).map_err(|e| {
-            NnError::Empty {
-                what: format!("graph batch: {e}"),
+            NnError::Batch {
+                op: "GraphSubset::batch",
+                source: Box::new(e),
             }
         })?;
         darknet_nn::GraphBatch::new(b.adjacency, None, b.features, b.offsets)
@@ -523,10 +524,7 @@ fn note(obs: &dyn Observer, msg: impl AsRef<str>) {
 /// [`PaperAError::EmptyAfter`] without any TCP/UDP port; model errors.
 pub fn port_stage(trace: &Trace, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PortStage> {
     let t0 = Instant::now();
-    let graph = PortGraph::from_trace(trace).map_err(|e| PaperAError::EmptyAfter {
-        stage: "building the port graph",
-        detail: e.to_string(),
-    })?;
+    let graph = PortGraph::from_trace(trace).map_err(|source| PaperAError::PortGraph { source })?;
     port_stage_from_graph(&graph, t0.elapsed().as_secs_f64(), cfg, obs)
 }
 
@@ -965,10 +963,8 @@ fn stage_in_memory(
     note_filters(obs, &filters)?;
     timings.push(("filters".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
-    let graph = PortGraph::from_trace(&trace).map_err(|e| PaperAError::EmptyAfter {
-        stage: "building the port graph",
-        detail: e.to_string(),
-    })?;
+    let graph =
+        PortGraph::from_trace(&trace).map_err(|source| PaperAError::PortGraph { source })?;
     timings.push(("port graph".into(), clock.elapsed().as_secs_f64()));
     Ok(Staged {
         trace,
@@ -1111,9 +1107,9 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             .map(|p| p.truth.view())
             .collect::<Vec<_>>(),
     )
-    .map_err(|e| PaperAError::EmptyAfter {
-        stage: "pooling partitions",
-        detail: e.to_string(),
+    .map_err(|source| PaperAError::Shape {
+        stage: "pooling the partitions' test predictions",
+        source,
     })?;
     let scores_all = ndarray::concatenate(
         Axis(0),
@@ -1122,9 +1118,9 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             .map(|p| p.gcn_scores.view())
             .collect::<Vec<_>>(),
     )
-    .map_err(|e| PaperAError::EmptyAfter {
-        stage: "pooling partitions",
-        detail: e.to_string(),
+    .map_err(|source| PaperAError::Shape {
+        stage: "pooling the partitions' test predictions",
+        source,
     })?;
     let sweep = darknet_eval::sweep(
         truth_all.view(),

@@ -196,8 +196,12 @@ pub fn read_embeddings_csv(path: &Path) -> Result<PortEmbeddings> {
             );
         }
     }
-    let table =
-        Array2::from_shape_vec((ports.len(), dim), values).map_err(|e| bad(0, e.to_string()))?;
+    let table = Array2::from_shape_vec((ports.len(), dim), values).map_err(|source| {
+        PaperAError::Shape {
+            stage: "reading the port embedding table",
+            source,
+        }
+    })?;
     Ok(PortEmbeddings::new(ports, table)?)
 }
 
@@ -365,9 +369,9 @@ impl PaperAModel {
         }
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
         let scores =
-            ndarray::concatenate(Axis(0), &views).map_err(|e| PaperAError::EmptyAfter {
-                stage: "prediction",
-                detail: e.to_string(),
+            ndarray::concatenate(Axis(0), &views).map_err(|source| PaperAError::Shape {
+                stage: "joining the prediction chunks",
+                source,
             })?;
         Ok(Predictions {
             label_names: self.meta.label_names.clone(),

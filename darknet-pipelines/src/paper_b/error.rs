@@ -85,9 +85,10 @@ pub enum PaperBError {
         /// What was expected and what was found.
         reason: String,
     },
-    /// Reading the captures failed (the shared capture reader's error).
-    #[error("{0}")]
-    Capture(String),
+    /// Reading the captures failed: the error of the capture reader Paper B shares with
+    /// Paper A, kept as the source.
+    #[error("reading the captures: {0}")]
+    Capture(#[source] PaperAError),
 }
 
 impl From<PaperAError> for PaperBError {
@@ -106,7 +107,7 @@ impl From<PaperAError> for PaperBError {
                 value,
                 reason,
             },
-            other => PaperBError::Capture(other.to_string()),
+            other => PaperBError::Capture(other),
         }
     }
 }
