@@ -12,7 +12,10 @@ fn a_batch_error_of_the_graph_crate_is_the_source_of_the_nn_error() {
     let e = darknet_nn::GraphDataset::<f32>::batch(&set, &[]).unwrap_err();
     assert!(matches!(e, darknet_nn::NnError::Batch { .. }), "{e}");
     let src = e.source().expect("a source");
-    assert!(src.downcast_ref::<darknet_graph::GraphError>().is_some(), "{src}");
+    assert!(
+        src.downcast_ref::<darknet_graph::GraphError>().is_some(),
+        "{src}"
+    );
 }
 
 #[test]
@@ -24,7 +27,11 @@ fn a_paper_a_error_inside_paper_b_stays_reachable() {
     };
     let e = PaperBError::from(inner);
     assert!(matches!(e, PaperBError::Capture(_)), "{e}");
-    assert!(e.to_string().starts_with("reading the captures: 1 labelled hosts"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("reading the captures: 1 labelled hosts"),
+        "{e}"
+    );
     let src = e.source().expect("a source");
     assert!(src.downcast_ref::<PaperAError>().is_some(), "{src}");
 }

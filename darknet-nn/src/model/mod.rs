@@ -11,6 +11,8 @@
 pub mod autoencoder;
 pub mod block;
 pub mod classifier;
+pub mod mlp;
+pub mod recalibrate;
 pub mod temporal;
 
 pub use autoencoder::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConfig};
@@ -18,6 +20,8 @@ pub use block::{FcBlock, FcBlockCache};
 pub use classifier::{
     ClassifierCache, ClassifierWorkspace, GraphClassifier, GraphClassifierConfig,
 };
+pub use mlp::{Mlp, MlpConfig};
+pub use recalibrate::recalibrate_batchnorm;
 
 /// Layer sizes shrinking geometrically from `s0` towards `s_end` (SPEC §4 A7):
 /// `size_k = round(s0 · (s_end / s0)^(k / K))` for `k = 0..K` (so `size_0 = s0`), each at

@@ -65,7 +65,6 @@
 //! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
-pub mod baseline;
 pub mod error;
 pub mod filters;
 pub mod labels;
@@ -73,7 +72,8 @@ pub mod model;
 pub mod output;
 pub mod stream;
 
-pub use baseline::{Mlp, MlpConfig};
+pub use darknet_nn::model::mlp::{Mlp, MlpConfig};
+pub use darknet_nn::model::recalibrate_batchnorm;
 pub use error::{PaperAError, Result};
 pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, FilterStep};
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
@@ -655,41 +655,6 @@ pub fn describe_dataset(r: &DatasetReport) -> String {
         r.n_hosts_unlabelled,
         r.n_used
     )
-}
-
-/// Recomputes the running statistics of every BatchNorm of `model` as the plain (cumulative)
-/// average of its batch statistics over one pass of `data` in batches of `batch_size`, with the
-/// final weights, as PyTorch's `torch.optim.swa_utils.update_bn` does. Weights do not change.
-///
-/// # Errors
-/// Batch and forward errors of darknet-nn.
-pub fn recalibrate_batchnorm<D: GraphDataset<f32> + ?Sized>(
-    model: &mut GraphClassifier<f32>,
-    data: &D,
-    batch_size: usize,
-) -> Result<()> {
-    if model.fc.is_empty() || data.n_graphs() < 2 {
-        return Ok(());
-    }
-    let saved: Vec<f64> = model.fc.iter().map(|b| b.bn.momentum).collect();
-    for b in &mut model.fc {
-        b.bn.running_mean.fill(0.0);
-        b.bn.running_var.fill(1.0);
-    }
-    let idx: Vec<usize> = (0..data.n_graphs()).collect();
-    for (i, chunk) in darknet_nn::train::mini_batches(&idx, batch_size.max(2), 2)
-        .into_iter()
-        .enumerate()
-    {
-        for b in &mut model.fc {
-            b.bn.momentum = 1.0 / (i as f64 + 1.0);
-        }
-        model.forward(&data.batch(chunk)?, darknet_nn::Mode::Train)?;
-    }
-    for (b, m) in model.fc.iter_mut().zip(saved) {
-        b.bn.momentum = m;
-    }
-    Ok(())
 }
 
 /// Results of one partition.
