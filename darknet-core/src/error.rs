@@ -144,6 +144,76 @@ pub enum CoreError {
         /// What differed.
         reason: &'static str,
     },
+    /// An output could not be created, written, synced or renamed into place (a full disk, a
+    /// read-only directory, a closed pipe, ...).
+    #[error("{output}: cannot {action}: {source}")]
+    Output {
+        /// The output path.
+        output: String,
+        /// What was being done ("create the temporary file", "write", "rename into place", ...).
+        action: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output path names one of the inputs (the same file, through a link or another
+    /// spelling): writing it would destroy the input.
+    #[error(
+        "{output}: refusing to write here: this is the input {input}; choose another output path"
+    )]
+    OutputIsInput {
+        /// The output path as given.
+        output: String,
+        /// The input path as given.
+        input: String,
+    },
+    /// A run's output directory cannot be used.
+    #[error("{path}: {reason}")]
+    OutputDir {
+        /// The directory (or the file in it) concerned.
+        path: String,
+        /// What is wrong and what to do about it.
+        reason: String,
+    },
+    /// A file holds neither a pcap/pcapng capture nor a CSV with the packet columns.
+    #[error("{input}: not a capture: {reason}")]
+    NotACapture {
+        /// Input name.
+        input: String,
+        /// What was expected and what was found.
+        reason: String,
+    },
+    /// No capture file was left to read after expanding directories and skipping other files.
+    #[error("no capture file to read among {given}{}", skipped_list(.skipped))]
+    NoCaptures {
+        /// The paths given, joined for display.
+        given: String,
+        /// Each skipped file with the reason.
+        skipped: Vec<String>,
+    },
+    /// A gzip-compressed input whose compressed stream ends early or is corrupt.
+    #[error("{input}: the gzip stream is truncated or corrupt at packet {packet_index} (byte offset {offset} of the decompressed data): {source}")]
+    GzipCorrupt {
+        /// Input name.
+        input: String,
+        /// Index of the packet (record, block or data row) being read, counting from 0.
+        packet_index: u64,
+        /// Offset in the decompressed data of the record being read.
+        offset: u64,
+        /// The decompressor's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A non-empty capture of which every frame was skipped: nothing could be decoded.
+    #[error("{input}: all {frames} frames skipped, no packet decoded: {reason}")]
+    NothingDecoded {
+        /// Input name.
+        input: String,
+        /// Frames read (all skipped).
+        frames: u64,
+        /// The skip reasons with their counts, and a likely cause.
+        reason: String,
+    },
     /// An operation needs at least one packet, host or day and got none.
     #[error("empty input: {what}")]
     Empty {
@@ -154,3 +224,12 @@ pub enum CoreError {
 
 /// Result alias of darknet-core.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Formats the skipped files of [`CoreError::NoCaptures`].
+fn skipped_list(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; skipped: {}", skipped.join("; "))
+    }
+}

@@ -1,5 +1,5 @@
-//! Labels: AbuseIPDB-style reports → Paper A multi-labels (SPEC §1.7, §4 A9), the `ip,class`
-//! ground truth of DarkVec / gnn-for-darknet (SPEC §2.7, §5.2), known-scanner prefixes
+//! Labels: AbuseIPDB-style reports → Paper A multi-labels, the `ip,class`
+//! ground truth of DarkVec / gnn-for-darknet, known-scanner prefixes
 //! (`prefix,organization`, longest-prefix match) and the Mirai fingerprint.
 //!
 //! # The ≥ 2 reports rule
@@ -11,10 +11,24 @@
 //! Valid AbuseIPDB categories outside the seven (1..=23) are dropped and counted in
 //! [`MultiLabels::dropped_categories`]; ids outside 1..=23 are errors.
 //!
+//! # Categories
+//! [`Category`] names Paper A's seven categories once (id, name, position in the label vector)
+//! and keeps any other id as [`Category::Other`]; [`PAPER_A_CATEGORIES`] and
+//! [`PAPER_A_CATEGORY_NAMES`] are derived from it.
+//!
 //! # File layouts (all CSV with a header row)
-//! - reports: `ip,categories,reporter,date` — `categories` comma-separated ids (quoted, e.g.
-//!   `"14,18"`), `reporter` a numeric id, `date` `YYYY-MM-DD` (a longer ISO timestamp is cut to
-//!   its date) or `YYYYMMDD`;
+//! - reports, columns found by name (any letter case, any order):
+//!   - ours, `ip,categories,reporter,date`;
+//!   - AbuseIPDB's bulk-report layout, `IP,Categories,ReportDate,Comment` (the comment is
+//!     ignored and may span lines inside quotes). Such a file has no reporter column: all its
+//!     reports count as one reporter, named after the input.
+//!
+//!   `categories` is a list of ids separated by `,` (quoted, e.g. `"14,18"`), `;` or `|`;
+//!   `reporter` is an opaque string (AbuseIPDB's API gives numbers, other feeds names such as
+//!   `reporter0283`; `0283` and `283` are different reporters); `date` (or `ReportDate`) is
+//!   `YYYY-MM-DD` (a longer ISO 8601 timestamp is cut to its date as written, time zone
+//!   ignored) or `YYYYMMDD`. Error lines are the file's lines, the header being line 1 (a row
+//!   spanning lines is named by its first line);
 //! - ground truth: `ip,class` (repeated rows must agree);
 //! - known scanners: `prefix,organization` with `a.b.c.d/len` or a bare address (/32).
 //!
@@ -33,26 +47,189 @@
 use crate::error::{CoreError, Result};
 use crate::packet::{day_label, parse_day_label};
 use crate::trace::Trace;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-/// Paper A's label-vector order: AbuseIPDB category ids 14 Port Scan, 15 Hacking,
-/// 18 Brute-Force, 19 Bad Web Bot, 20 Exploited Host, 21 Web App Attack, 22 SSH (SPEC A9).
-pub const PAPER_A_CATEGORIES: [u8; 7] = [14, 15, 18, 19, 20, 21, 22];
+/// An AbuseIPDB report category: Paper A's seven by name, any other id as [`Category::Other`].
+///
+/// Parses from an id (`"14"`) or a name (`"Port Scan"`, `"port_scan"`, `"portscan"`: letter
+/// case, spaces, `-` and `_` are ignored); displays as its name (the id for
+/// [`Category::Other`]); serializes as its id.
+///
+/// ```
+/// use darknet_core::label::Category;
+///
+/// assert_eq!("ssh".parse::<Category>(), Ok(Category::Ssh));
+/// assert_eq!("18".parse::<Category>(), Ok(Category::BruteForce));
+/// assert_eq!(Category::from_id(4), Category::Other(4));
+/// assert_eq!(Category::WebAppAttack.to_string(), "Web App Attack");
+/// assert_eq!(Category::Hacking.paper_a_index(), Some(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "u8", from = "u8")]
+pub enum Category {
+    /// 14, Port Scan.
+    PortScan,
+    /// 15, Hacking.
+    Hacking,
+    /// 18, Brute-Force.
+    BruteForce,
+    /// 19, Bad Web Bot.
+    BadWebBot,
+    /// 20, Exploited Host.
+    ExploitedHost,
+    /// 21, Web App Attack.
+    WebAppAttack,
+    /// 22, SSH.
+    Ssh,
+    /// Any other category id (AbuseIPDB's others, or a user's own classes).
+    Other(u8),
+}
 
-/// Names of [`PAPER_A_CATEGORIES`], same order.
-pub const PAPER_A_CATEGORY_NAMES: [&str; 7] = [
-    "Port Scan",
-    "Hacking",
-    "Brute-Force",
-    "Bad Web Bot",
-    "Exploited Host",
-    "Web App Attack",
-    "SSH",
-];
+impl Category {
+    /// Paper A's seven, in label-vector order.
+    pub const PAPER_A: [Category; 7] = [
+        Category::PortScan,
+        Category::Hacking,
+        Category::BruteForce,
+        Category::BadWebBot,
+        Category::ExploitedHost,
+        Category::WebAppAttack,
+        Category::Ssh,
+    ];
+
+    /// The category id.
+    pub const fn id(self) -> u8 {
+        match self {
+            Category::PortScan => 14,
+            Category::Hacking => 15,
+            Category::BruteForce => 18,
+            Category::BadWebBot => 19,
+            Category::ExploitedHost => 20,
+            Category::WebAppAttack => 21,
+            Category::Ssh => 22,
+            Category::Other(id) => id,
+        }
+    }
+
+    /// The name of one of Paper A's seven (`None` for [`Category::Other`]).
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Category::PortScan => Some("Port Scan"),
+            Category::Hacking => Some("Hacking"),
+            Category::BruteForce => Some("Brute-Force"),
+            Category::BadWebBot => Some("Bad Web Bot"),
+            Category::ExploitedHost => Some("Exploited Host"),
+            Category::WebAppAttack => Some("Web App Attack"),
+            Category::Ssh => Some("SSH"),
+            Category::Other(_) => None,
+        }
+    }
+
+    /// The category of an id: one of the seven, or [`Category::Other`].
+    pub const fn from_id(id: u8) -> Category {
+        match id {
+            14 => Category::PortScan,
+            15 => Category::Hacking,
+            18 => Category::BruteForce,
+            19 => Category::BadWebBot,
+            20 => Category::ExploitedHost,
+            21 => Category::WebAppAttack,
+            22 => Category::Ssh,
+            other => Category::Other(other),
+        }
+    }
+
+    /// Position in Paper A's label vector (`None` for [`Category::Other`]).
+    pub fn paper_a_index(self) -> Option<usize> {
+        Category::PAPER_A.iter().position(|&c| c == self)
+    }
+}
+
+impl From<u8> for Category {
+    fn from(id: u8) -> Category {
+        Category::from_id(id)
+    }
+}
+
+impl From<Category> for u8 {
+    fn from(c: Category) -> u8 {
+        c.id()
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.id()),
+        }
+    }
+}
+
+/// A name reduced to lowercase letters and digits.
+fn name_key(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl FromStr for Category {
+    type Err = String;
+    /// Parses an id (0..=255) or the name of one of the seven.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        if let Ok(id) = t.parse::<u8>() {
+            return Ok(Category::from_id(id));
+        }
+        let key = name_key(t);
+        Category::PAPER_A
+            .into_iter()
+            .find(|c| c.name().is_some_and(|n| name_key(n) == key) && !key.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "`{t}` is neither a category id nor one of the names {}",
+                    PAPER_A_CATEGORY_NAMES.join(", ")
+                )
+            })
+    }
+}
+
+const fn paper_a_ids() -> [u8; 7] {
+    let mut ids = [0u8; 7];
+    let mut i = 0;
+    while i < 7 {
+        ids[i] = Category::PAPER_A[i].id();
+        i += 1;
+    }
+    ids
+}
+
+const fn paper_a_names() -> [&'static str; 7] {
+    let mut names = [""; 7];
+    let mut i = 0;
+    while i < 7 {
+        names[i] = match Category::PAPER_A[i].name() {
+            Some(n) => n,
+            None => "",
+        };
+        i += 1;
+    }
+    names
+}
+
+/// Paper A's label-vector order: AbuseIPDB category ids 14 Port Scan, 15 Hacking,
+/// 18 Brute-Force, 19 Bad Web Bot, 20 Exploited Host, 21 Web App Attack, 22 SSH (the ids of
+/// [`Category::PAPER_A`]).
+pub const PAPER_A_CATEGORIES: [u8; 7] = paper_a_ids();
+
+/// Names of [`PAPER_A_CATEGORIES`], same order (the names of [`Category::PAPER_A`]).
+pub const PAPER_A_CATEGORY_NAMES: [&str; 7] = paper_a_names();
 
 /// One AbuseIPDB-style report: an address, the category ids the reporter gave, who, and when.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,8 +238,9 @@ pub struct AbuseReport {
     pub ip: Ipv4Addr,
     /// AbuseIPDB category ids (1..=23), ascending, distinct.
     pub categories: Vec<u8>,
-    /// Reporter id.
-    pub reporter: u32,
+    /// Reporter id: an opaque string (a number from AbuseIPDB's API, a name from other feeds,
+    /// the input's name for a bulk-report file).
+    pub reporter: String,
     /// Day of the report (days since 1970-01-01).
     pub day: u32,
 }
@@ -163,7 +341,9 @@ fn read_rows<R: Read>(
         .from_reader(reader);
     let header = rdr.headers().map_err(|e| csv_err(input, e))?.clone();
     let got: Vec<&str> = header.iter().collect();
-    if got.len() < expected.len() || got[..expected.len()] != *expected {
+    // Letter case and a UTF-8 byte-order mark (spreadsheet exports) do not matter.
+    let same = |g: &&str, e: &&str| g.trim_start_matches('\u{feff}').eq_ignore_ascii_case(e);
+    if got.len() < expected.len() || !got.iter().zip(expected).all(|(g, e)| same(g, e)) {
         return Err(label_err(
             input,
             1,
@@ -189,8 +369,14 @@ fn read_rows<R: Read>(
 }
 
 fn parse_ip(input: &str, line: u64, field: &str, s: &str) -> Result<Ipv4Addr> {
-    s.parse()
-        .map_err(|_| label_err(input, line, field, format!("`{s}` is not an IPv4 address")))
+    s.parse().map_err(|_| {
+        let reason = if s.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("`{s}` is an IPv6 address: only IPv4 addresses are read (remove IPv6 rows)")
+        } else {
+            format!("`{s}` is not an IPv4 address")
+        };
+        label_err(input, line, field, reason)
+    })
 }
 
 fn parse_date(input: &str, line: u64, s: &str) -> Result<u32> {
@@ -210,48 +396,141 @@ fn parse_date(input: &str, line: u64, s: &str) -> Result<u32> {
     })
 }
 
-/// Reads an AbuseIPDB-style reports file (`ip,categories,reporter,date`).
-///
-/// # Errors
-/// [`CoreError::Label`] naming `input`, the line and the field: bad header, bad address, an
-/// empty or non-numeric category, a category outside 1..=23, a non-numeric reporter, a bad
-/// date; [`CoreError::Io`] when reading fails.
-pub fn read_abuse_reports<R: Read>(reader: R, input: &str) -> Result<Vec<AbuseReport>> {
-    let rows = read_rows(reader, input, &["ip", "categories", "reporter", "date"])?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (line, rec) in rows {
-        let ip = parse_ip(input, line, "ip", &rec[0])?;
-        let mut categories = Vec::new();
-        for c in rec[1].split(',').map(str::trim) {
-            let id: u8 = c.parse().map_err(|_| {
-                label_err(
-                    input,
-                    line,
-                    "categories",
-                    format!("`{c}` is not a category id"),
-                )
-            })?;
-            if !(1..=23).contains(&id) {
-                return Err(label_err(
-                    input,
-                    line,
-                    "categories",
-                    format!("unknown AbuseIPDB category {id} (valid ids are 1..=23)"),
-                ));
-            }
-            categories.push(id);
-        }
-        categories.sort_unstable();
-        categories.dedup();
-        let reporter: u32 = rec[2].parse().map_err(|_| {
+/// Column names accepted for each field of a reports file (lowercase).
+const REPORT_COLUMNS: [(&str, &[&str]); 4] = [
+    ("ip", &["ip", "ip_address", "ipaddress"]),
+    ("categories", &["categories", "category"]),
+    ("reporter", &["reporter", "reporter_id", "reporterid"]),
+    (
+        "date",
+        &[
+            "date",
+            "reportdate",
+            "report_date",
+            "reportedat",
+            "reported_at",
+        ],
+    ),
+];
+
+/// Splits a category list on `,`, `;` or `|` and checks every id.
+fn parse_categories(input: &str, line: u64, field: &str) -> Result<Vec<u8>> {
+    let mut categories = Vec::new();
+    for c in field.split([',', ';', '|']).map(str::trim) {
+        let id: u8 = c.parse().map_err(|_| {
             label_err(
                 input,
                 line,
-                "reporter",
-                format!("`{}` is not a numeric reporter id", &rec[2]),
+                "categories",
+                format!("`{c}` is not a category id (ids separated by `,` in quotes, `;` or `|`)"),
             )
         })?;
-        let day = parse_date(input, line, &rec[3])?;
+        if !(1..=23).contains(&id) {
+            return Err(label_err(
+                input,
+                line,
+                "categories",
+                format!("unknown AbuseIPDB category {id} (valid ids are 1..=23)"),
+            ));
+        }
+        categories.push(id);
+    }
+    categories.sort_unstable();
+    categories.dedup();
+    Ok(categories)
+}
+
+/// Reads an AbuseIPDB-style reports file: ours (`ip,categories,reporter,date`) or AbuseIPDB's
+/// bulk-report layout (`IP,Categories,ReportDate,Comment`), columns found by name (see the
+/// [module docs](self)).
+///
+/// # Errors
+/// [`CoreError::Label`] naming `input`, the line and the field: a header without `ip`,
+/// `categories` and a date column (saying which columns were found), a bad address, an empty
+/// or non-numeric category, a category outside 1..=23, an empty reporter, a bad date, a row
+/// with fewer fields than the header; [`CoreError::Io`] when reading fails.
+pub fn read_abuse_reports<R: Read>(reader: R, input: &str) -> Result<Vec<AbuseReport>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let header = rdr.headers().map_err(|e| csv_err(input, e))?.clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let mut index = [None; 4];
+    for (k, (_, accepted)) in REPORT_COLUMNS.iter().enumerate() {
+        index[k] = names.iter().position(|n| accepted.contains(&n.as_str()));
+    }
+    let [Some(ip_i), Some(cat_i), reporter_i, Some(date_i)] = index else {
+        let missing: Vec<&str> = REPORT_COLUMNS
+            .iter()
+            .zip(index)
+            .filter(|((name, _), i)| i.is_none() && *name != "reporter")
+            .map(|((name, _), _)| *name)
+            .collect();
+        return Err(label_err(
+            input,
+            1,
+            "header",
+            format!(
+                "expected the columns `ip,categories,reporter,date` or AbuseIPDB's \
+                 `IP,Categories,ReportDate,Comment`; found {:?}, missing {}",
+                header.iter().collect::<Vec<_>>(),
+                missing.join(", ")
+            ),
+        ));
+    };
+    let needed = [Some(ip_i), Some(cat_i), reporter_i, Some(date_i)]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_err(input, e)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() == 1 && rec[0].is_empty() {
+            continue;
+        }
+        if rec.len() < needed {
+            let field = [ip_i, cat_i, date_i]
+                .into_iter()
+                .chain(reporter_i)
+                .filter(|&i| i >= rec.len())
+                .min()
+                .map_or("row", |i| header.get(i).unwrap_or("row"));
+            return Err(label_err(
+                input,
+                line,
+                field,
+                format!(
+                    "missing: the row has {} fields, the header {}",
+                    rec.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let ip = parse_ip(input, line, "ip", &rec[ip_i])?;
+        let categories = parse_categories(input, line, &rec[cat_i])?;
+        let reporter = match reporter_i {
+            Some(i) => {
+                if rec[i].is_empty() {
+                    return Err(label_err(input, line, "reporter", "empty reporter"));
+                }
+                rec[i].to_string()
+            }
+            None => input.to_string(),
+        };
+        let day = parse_date(input, line, &rec[date_i])?;
         out.push(AbuseReport {
             ip,
             categories,
@@ -279,13 +558,23 @@ pub fn write_abuse_reports<W: Write>(
             "{},\"{}\",{},{}-{}-{}\n",
             r.ip,
             cats.join(","),
-            r.reporter,
+            csv_field(&r.reporter),
             &d[0..4],
             &d[4..6],
             &d[6..8]
         ));
     }
     w.write_all(s.as_bytes()).map_err(|e| io_err(output, e))
+}
+
+/// A CSV field, quoted when it holds a delimiter, a quote, a line end or edge spaces.
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !s.contains([',', '"', '\n', '\r']) && s.trim() == s && !s.is_empty();
+    if plain {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    }
 }
 
 /// How reports are counted for the ≥ 2 rule (see the module doc).
@@ -298,7 +587,7 @@ pub enum ReportCount {
     Reports,
 }
 
-/// The label rule of SPEC §4 A9.
+/// Paper A's labelling rule: a category needs at least `min_reports` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LabelRule {
     /// Reports needed per category (default 2).
@@ -351,12 +640,18 @@ pub fn labels_from_reports(reports: &[AbuseReport], rule: &LabelRule) -> MultiLa
     // (ip, category index, reporter or report index) triples, sorted, to count without hashing.
     let mut triples: Vec<(u32, u8, u64)> = Vec::new();
     let mut dropped: BTreeMap<u8, u64> = BTreeMap::new();
+    // Reporter strings as dense numbers, to count distinct reporters without hashing strings
+    // in the sort.
+    let mut reporter_ids: BTreeMap<&str, u64> = BTreeMap::new();
     for (ri, r) in reports.iter().enumerate() {
         for &c in &r.categories {
             match PAPER_A_CATEGORIES.iter().position(|&x| x == c) {
                 Some(k) => {
                     let who = match rule.count {
-                        ReportCount::DistinctReporters => u64::from(r.reporter),
+                        ReportCount::DistinctReporters => {
+                            let next = reporter_ids.len() as u64;
+                            *reporter_ids.entry(r.reporter.as_str()).or_insert(next)
+                        }
                         ReportCount::Reports => ri as u64,
                     };
                     triples.push((u32::from(r.ip), k as u8, who));
@@ -446,7 +741,7 @@ impl GroundTruth {
 }
 
 /// Reads `ip,class` ground truth. Repeated rows with the same class are merged (big_gt.csv
-/// repeats 1,035 addresses, SPEC §5.2).
+/// repeats over a thousand addresses).
 ///
 /// # Errors
 /// [`CoreError::Label`]: bad header, bad address, empty class, an address given two classes.

@@ -245,11 +245,15 @@ fn packet_reader_detects_csv_and_gzip_csv() {
     let r = PacketReader::new(&gz[..], "x.csv.gz").unwrap();
     assert!(r.is_gzip());
     assert_eq!(r.collect::<Result<Vec<_>, _>>().unwrap(), ps);
-    // Text that is not a packet table is "not a pcap or pcapng file".
+    // Text that is not a packet table says which columns were expected and found.
     let err = PacketReader::new(&b"just some text\n"[..], "notes.txt")
         .err()
         .unwrap();
-    assert!(matches!(err, CoreError::BadMagic { .. }), "{err}");
+    assert!(matches!(err, CoreError::NotACapture { .. }), "{err}");
+    assert!(
+        err.to_string().contains("`ts`, `src_ip` and `dst_ip`"),
+        "{err}"
+    );
     // A UTF-8 byte-order mark and CRLF line ends (spreadsheet exports).
     let text = "\u{feff}ts,src_ip,dst_ip,proto,dst_port\r\n1.5,192.0.2.1,10.0.0.1,17,53\r\n";
     let got: Vec<Packet> = PacketReader::new(text.as_bytes(), "excel.csv")
@@ -263,4 +267,88 @@ fn packet_reader_detects_csv_and_gzip_csv() {
     // A header-only CSV is zero packets.
     let (bytes, _) = write(CsvLayout::GnnForDarknet, &[]);
     assert_eq!(read(&bytes).unwrap(), vec![]);
+}
+
+#[test]
+fn rows_shorter_or_longer_than_the_header_name_their_line() {
+    let (bytes, _) = write(CsvLayout::Extended, &packets()[..3]);
+    let text = String::from_utf8(bytes).unwrap();
+    // Every data row one field short (the case that used to shift columns silently).
+    let short: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                l.rsplit_once(',').unwrap().0.to_string()
+            }
+        })
+        .collect();
+    let short = short.join("\n") + "\n";
+    let got: Vec<_> = CsvReader::new(short.as_bytes(), "short.csv")
+        .unwrap()
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let err = got[0].as_ref().unwrap_err();
+    match err {
+        CoreError::Csv { input, line, .. } => assert_eq!((input.as_str(), *line), ("short.csv", 2)),
+        e => panic!("{e:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("line 2"), "{msg}");
+    assert!(
+        msg.contains("21 fields") && msg.contains("22 columns"),
+        "{msg}"
+    );
+    // One line number only: the csv crate's own positions are not repeated.
+    assert!(!msg.contains("byte") && !msg.contains("record"), "{msg}");
+    // A longer row in the middle: its own line.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[3].push_str(",extra");
+    let long = lines.join("\n");
+    let got: Vec<_> = PacketReader::new(long.as_bytes(), "long.csv")
+        .unwrap()
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert!(
+        matches!(&got[2], Err(CoreError::Csv { line: 4, .. })),
+        "{:?}",
+        got[2]
+    );
+}
+
+#[test]
+fn semicolon_and_pipe_separated_tables_are_read() {
+    let ps = packets();
+    let (bytes, _) = write(CsvLayout::Extended, &ps);
+    let text = String::from_utf8(bytes).unwrap();
+    for sep in [";", "|", "\t"] {
+        let t = text.replace(',', sep);
+        let got: Vec<Packet> = PacketReader::new(t.as_bytes(), "semi.csv")
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, ps, "{sep:?}");
+    }
+}
+
+#[test]
+fn text_without_packet_columns_lists_expected_and_found() {
+    let text = "time;source;destination\n1.5;192.0.2.1;10.0.0.1\n";
+    let err = PacketReader::new(text.as_bytes(), "export.csv")
+        .err()
+        .unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, CoreError::NotACapture { .. }), "{msg}");
+    assert!(msg.starts_with("export.csv: "), "{msg}");
+    assert!(msg.contains("`time`, `source`, `destination`"), "{msg}");
+    assert!(msg.contains("semicolon-separated"), "{msg}");
+    assert!(msg.contains("missing ts, src_ip, dst_ip"), "{msg}");
+    assert!(!msg.contains("not a pcap or pcapng file"), "{msg}");
+    // The reader itself reports it at line 1.
+    assert!(matches!(
+        CsvReader::new(text.as_bytes(), "export.csv").err(),
+        Some(CoreError::Csv { line: 1, .. })
+    ));
 }

@@ -626,12 +626,13 @@ fn pcapng_unknown_interface_and_unsupported_link() {
 
 #[test]
 fn bad_magic_and_empty_input() {
-    for bytes in [
-        &b"hello, world"[..],
-        &b""[..],
-        &b"ab"[..],
-        &[0xd4, 0xc3, 0xb2, 0xa2][..],
-    ] {
+    // Text is not a CSV packet table: the message names the columns expected and found.
+    let err = PacketReader::new(&b"hello, world"[..], "junk")
+        .err()
+        .unwrap();
+    assert!(matches!(err, CoreError::NotACapture { .. }), "{err}");
+    assert!(err.to_string().contains("found 2 columns"), "{err}");
+    for bytes in [&b""[..], &b"ab"[..], &[0xd4, 0xc3, 0xb2, 0xa2][..]] {
         let err = PacketReader::new(bytes, "junk").err().unwrap();
         assert!(matches!(err, CoreError::BadMagic { .. }), "{err}");
         assert!(err.to_string().contains("not a pcap or pcapng file"));

@@ -78,7 +78,7 @@ fn report_errors_name_line_and_field() {
         ("1.1.1.1,0,1,2021-03-01", "categories"),
         ("1.1.1.1,\"14,x\",1,2021-03-01", "categories"),
         ("1.1.1.1,,1,2021-03-01", "categories"),
-        ("1.1.1.1,14,bob,2021-03-01", "reporter"),
+        ("1.1.1.1,14,,2021-03-01", "reporter"),
         ("1.1.1.1,14,1,2021-02-30", "date"),
         ("1.1.1.1,14,1,20é1-03-01xx", "date"),
         ("1.1.1.1,14", "reporter"),
@@ -240,7 +240,7 @@ mod props {
         /// Label readers never panic on arbitrary bytes after a valid header.
         #[test]
         fn readers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200)) {
-            for header in ["ip,categories,reporter,date\n", "ip,class\n", "prefix,organization\n"] {
+            for header in ["ip,categories,reporter,date\n", "IP,Categories,ReportDate,Comment\n", "ip,class\n", "prefix,organization\n"] {
                 let mut bytes = header.as_bytes().to_vec();
                 bytes.extend_from_slice(&body);
                 let _ = read_abuse_reports(bytes.as_slice(), "p");
@@ -249,4 +249,132 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn reporter_ids_are_opaque_strings() {
+    use darknet_core::label::write_abuse_reports;
+    let r = reports(
+        "ip,categories,reporter,date\n\
+         1.2.3.4,14,reporter0283,2021-03-01\n\
+         1.2.3.4,14,reporter0283,2021-03-02\n\
+         5.6.7.8,22,0283,2021-03-01\n\
+         5.6.7.8,22,283,2021-03-01\n\
+         9.9.9.9,18,\"feed, inc.\",2021-03-01\n\
+         9.9.9.9,18,4711,2021-03-01\n",
+    );
+    assert_eq!(r[0].reporter, "reporter0283");
+    let l = labels_from_reports(&r, &LabelRule::default());
+    // One named reporter twice is one witness; `0283` and `283` are two reporters.
+    assert_eq!(
+        l.ips,
+        vec![Ipv4Addr::new(5, 6, 7, 8), Ipv4Addr::new(9, 9, 9, 9)]
+    );
+    // Names with commas survive a write and a read.
+    let mut out = Vec::new();
+    write_abuse_reports(&mut out, &r, "out.csv").unwrap();
+    assert_eq!(read_abuse_reports(&out[..], "out.csv").unwrap(), r);
+}
+
+#[test]
+fn category_lists_take_comma_semicolon_or_pipe() {
+    let r = reports(
+        "ip,categories,reporter,date\n\
+         1.2.3.4,\"14,18\",a,2021-03-01\n\
+         1.2.3.4,14;18,b,2021-03-01\n\
+         1.2.3.4,14|18| 22,c,2021-03-01\n\
+         1.2.3.4, 18 ; 14 ,d,2021-03-01\n",
+    );
+    for rep in &r[..2] {
+        assert_eq!(rep.categories, vec![14, 18]);
+    }
+    assert_eq!(r[2].categories, vec![14, 18, 22]);
+    assert_eq!(r[3].categories, vec![14, 18]);
+    // A bad id inside a `;` list names the line and the field.
+    let e = read_abuse_reports(
+        "ip,categories,reporter,date\n1.1.1.1,14,a,2021-03-01\n1.1.1.1,14;x,a,2021-03-01\n"
+            .as_bytes(),
+        "r.csv",
+    )
+    .unwrap_err();
+    assert_eq!(label_error(e), (3, "categories".to_string()));
+}
+
+#[test]
+fn abuseipdb_bulk_report_layout_is_read() {
+    // AbuseIPDB's bulk-report columns; a comment spanning lines inside quotes.
+    let text = "IP,Categories,ReportDate,Comment\n\
+                192.0.2.7,\"18,22\",2018-12-18T10:00:37-04:00,\"Failed password for invalid user\"\n\
+                192.0.2.8,\"14,15,18\",2018-12-18T16:10:58+04:00,\"probe\nsecond line, with a comma\"\n\
+                192.0.2.9,14,2018-12-19,\n";
+    let r = read_abuse_reports(text.as_bytes(), "bulk.csv").unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0].categories, vec![18, 22]);
+    assert_eq!(r[1].categories, vec![14, 15, 18]);
+    assert!(r.iter().all(|x| x.reporter == "bulk.csv"));
+    assert_eq!(darknet_core::day_label(r[0].day), "20181218");
+    // The row after the two-line comment is on line 5.
+    let bad = text.replace("192.0.2.9", "192.0.2.999");
+    let e = read_abuse_reports(bad.as_bytes(), "bulk.csv").unwrap_err();
+    assert_eq!(label_error(e), (5, "ip".to_string()));
+    // A header that is neither layout says what was found and what is missing.
+    let e = read_abuse_reports("IP,Category\n".as_bytes(), "x.csv").unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("ReportDate") && msg.contains("missing date"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn category_enum_matches_the_constants() {
+    use darknet_core::label::{Category, PAPER_A_CATEGORY_NAMES};
+    for (k, c) in Category::PAPER_A.into_iter().enumerate() {
+        assert_eq!(c.id(), PAPER_A_CATEGORIES[k]);
+        assert_eq!(c.name(), Some(PAPER_A_CATEGORY_NAMES[k]));
+        assert_eq!(c.paper_a_index(), Some(k));
+        assert_eq!(Category::from_id(c.id()), c);
+        assert_eq!(c.to_string().parse::<Category>(), Ok(c));
+        assert_eq!(c.id().to_string().parse::<Category>(), Ok(c));
+        assert_eq!(serde_json::to_string(&c).unwrap(), c.id().to_string());
+    }
+    assert_eq!("Brute-Force".parse::<Category>(), Ok(Category::BruteForce));
+    assert_eq!("brute_force".parse::<Category>(), Ok(Category::BruteForce));
+    assert_eq!(
+        "WEB APP ATTACK".parse::<Category>(),
+        Ok(Category::WebAppAttack)
+    );
+    assert_eq!("4".parse::<Category>(), Ok(Category::Other(4)));
+    assert_eq!(Category::Other(4).to_string(), "4");
+    assert_eq!(Category::Other(4).paper_a_index(), None);
+    assert_eq!(
+        serde_json::from_str::<Category>("22").unwrap(),
+        Category::Ssh
+    );
+    let err = "DDoS".parse::<Category>().unwrap_err();
+    assert!(err.contains("Port Scan"), "{err}");
+    assert!("".parse::<Category>().is_err());
+}
+
+#[test]
+fn headers_ignore_case_and_byte_order_mark() {
+    let gt = read_ground_truth("\u{feff}IP,Class\n1.1.1.1,censys\n".as_bytes(), "gt.csv").unwrap();
+    assert_eq!(gt.class_of(Ipv4Addr::new(1, 1, 1, 1)), Some("censys"));
+    let r = read_abuse_reports(
+        "\u{feff}IP,Categories,Reporter,Date\n1.1.1.1,14,a,2021-03-01\n".as_bytes(),
+        "r.csv",
+    )
+    .unwrap();
+    assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn ipv6_rows_say_so() {
+    let e = read_abuse_reports(
+        "IP,Categories,ReportDate,Comment\n2001:db8::1,14,2021-03-01,x\n".as_bytes(),
+        "bulk.csv",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("IPv6"), "{e}");
+    assert_eq!(label_error(e), (2, "ip".to_string()));
 }

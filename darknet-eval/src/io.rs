@@ -1,6 +1,8 @@
 //! Reading truth and score files, so any classifier's output can be judged (the `evaluate`
 //! example and the pipelines use these).
 //!
+//! - The first column holds the sample id and is named `id`, `ip` or `src_ip` ([`ID_COLUMNS`],
+//!   any letter case), so label files keyed by address are read as they are.
 //! - Truth CSV, either **wide**: header `id,<label1>,<label2>,...`, one row per sample with
 //!   0/1 values; or **long**: header `id,labels`, the sample's labels separated by `;` (an
 //!   empty cell = no label).
@@ -55,6 +57,11 @@ fn open(path: &Path) -> Result<std::fs::File> {
     })
 }
 
+/// Names accepted for the first (sample id) column, compared in lowercase: `id`, or the
+/// address column of label files (`ip`, as the synthetic darknet's `labels.csv` writes it, or
+/// `src_ip`).
+pub const ID_COLUMNS: [&str; 3] = ["id", "ip", "src_ip"];
+
 /// Data rows of a CSV source: (1-based line, fields).
 type Rows = Vec<(u64, Vec<String>)>;
 
@@ -78,12 +85,16 @@ fn read_rows(reader: impl Read, path: &Path) -> Result<(Vec<String>, Rows)> {
         .iter()
         .map(str::to_string)
         .collect();
-    if header.len() < 2 || header[0] != "id" {
+    let id_column = header
+        .first()
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase());
+    if header.len() < 2 || !id_column.is_some_and(|h| ID_COLUMNS.contains(&h.as_str())) {
         return Err(csv_err(
             path,
             1,
             format!(
-                "expected a header `id,<label>,...`, got `{}`",
+                "expected a header `id,<label>,...` (the first column named `id`, `ip` or \
+                 `src_ip`), got `{}`",
                 header.join(",")
             ),
         ));

@@ -10,8 +10,11 @@
 //!   ranking loss and average precision, per-label ROC AUC and average precision), f64,
 //!   `zero_division = 0`, ties as scikit-learn.
 //! - [`threshold`]: τ (predict when score > τ), τ sweeps, per-label thresholds.
+//! - [`calibration`]: Platt scaling and isotonic regression per label, as scikit-learn.
 //! - [`report`]: one [`MultiLabelReport`] rendering to JSON (scikit-learn's key names), CSV
 //!   and Markdown; [`AggregateReport`] for mean ± std over partitions.
+//! - [`selection`]: hyper-parameter search by cross-validation on the training part only
+//!   (grid, random or no budget; seeded, parallel, deterministic choice).
 //! - [`split`] and [`oversample`]: seeded splits, k-fold, iterative stratification, Paper A's
 //!   5 partitions, ML-ROS.
 //! - [`multiclass`]: confusion matrix and `classification_report` with string class names,
@@ -45,6 +48,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod calibration;
 mod check;
 pub mod error;
 pub mod io;
@@ -54,9 +58,13 @@ pub mod multilabel;
 pub mod oversample;
 pub mod ranking;
 pub mod report;
+pub mod selection;
 pub mod split;
 pub mod threshold;
 
+pub use calibration::{
+    Calibration, CalibrationMethod, IsotonicCalibration, LabelCalibration, PlattScaling,
+};
 pub use error::{EvalError, Result};
 pub use io::{align, read_scores_csv, read_truth_csv, Aligned, ScoreTable, TruthTable};
 pub use knn::{
@@ -77,11 +85,17 @@ pub use ranking::{
     average_precision, coverage_error, label_ranking_average_precision, label_ranking_loss,
     per_label_average_precision, per_label_roc_auc, roc_auc,
 };
-pub use report::{AggregateReport, LabelReport, MeanStd, MultiLabelReport, PerLabel};
+pub use report::{
+    AggregateReport, LabelAggregate, LabelReport, MeanStd, MultiLabelReport, PerLabel, ReportMetric,
+};
+pub use selection::{
+    select, training_folds, Budget, CandidateScore, ParamGrid, ParamPoint, ParamValue, Selection,
+    SelectionConfig,
+};
 pub use split::{
     five_partitions, iterative_stratification, k_fold, train_validation_test_split, Fold, Split,
 };
 pub use threshold::{
-    apply_thresholds, binarize, choose_thresholds, default_grid, sweep, SweepPoint,
-    DEFAULT_THRESHOLD,
+    apply_thresholds, binarize, choose_thresholds, choose_thresholds_near, default_grid, sweep,
+    SweepPoint, Thresholds, DEFAULT_THRESHOLD,
 };

@@ -52,6 +52,122 @@ pub const LABEL_KEYS: [&str; 6] = [
     "average_precision",
 ];
 
+/// One scalar metric of a report, by name: read a figure from a [`MultiLabelReport`] with
+/// [`MultiLabelReport::get`] or from an [`AggregateReport`] with [`AggregateReport::get`]
+/// instead of looking it up by a string. Variants in [`SCALAR_KEYS`] order.
+///
+/// ```
+/// use darknet_eval::report::{ReportMetric, SCALAR_KEYS};
+/// assert_eq!(ReportMetric::F1Samples.name(), "f1_samples");
+/// assert_eq!(ReportMetric::ALL.map(|m| m.name()), SCALAR_KEYS);
+/// assert_eq!("hamming_loss".parse::<ReportMetric>().unwrap(), ReportMetric::HammingLoss);
+/// assert!(!ReportMetric::HammingLoss.higher_is_better());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportMetric {
+    /// Sample-averaged precision.
+    PrecisionSamples,
+    /// Sample-averaged recall.
+    RecallSamples,
+    /// Sample-averaged F1.
+    F1Samples,
+    /// Micro precision.
+    PrecisionMicro,
+    /// Micro recall.
+    RecallMicro,
+    /// Micro F1.
+    F1Micro,
+    /// Macro precision.
+    PrecisionMacro,
+    /// Macro recall.
+    RecallMacro,
+    /// Macro F1.
+    F1Macro,
+    /// Support-weighted precision.
+    PrecisionWeighted,
+    /// Support-weighted recall.
+    RecallWeighted,
+    /// Support-weighted F1.
+    F1Weighted,
+    /// Hamming loss (lower is better).
+    HammingLoss,
+    /// Subset accuracy.
+    SubsetAccuracy,
+    /// Jaccard score averaged over samples.
+    JaccardSamples,
+    /// Coverage error (lower is better).
+    CoverageError,
+    /// Label ranking loss (lower is better).
+    LabelRankingLoss,
+    /// Label ranking average precision.
+    LabelRankingAveragePrecision,
+}
+
+impl ReportMetric {
+    /// Every metric, in [`SCALAR_KEYS`] order.
+    pub const ALL: [ReportMetric; 18] = [
+        ReportMetric::PrecisionSamples,
+        ReportMetric::RecallSamples,
+        ReportMetric::F1Samples,
+        ReportMetric::PrecisionMicro,
+        ReportMetric::RecallMicro,
+        ReportMetric::F1Micro,
+        ReportMetric::PrecisionMacro,
+        ReportMetric::RecallMacro,
+        ReportMetric::F1Macro,
+        ReportMetric::PrecisionWeighted,
+        ReportMetric::RecallWeighted,
+        ReportMetric::F1Weighted,
+        ReportMetric::HammingLoss,
+        ReportMetric::SubsetAccuracy,
+        ReportMetric::JaccardSamples,
+        ReportMetric::CoverageError,
+        ReportMetric::LabelRankingLoss,
+        ReportMetric::LabelRankingAveragePrecision,
+    ];
+
+    /// Position in [`SCALAR_KEYS`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// scikit-learn's name of the metric, the JSON key of the reports.
+    pub fn name(self) -> &'static str {
+        SCALAR_KEYS[self.index()]
+    }
+
+    /// Whether a larger value is better (false for the losses and the coverage error).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(
+            self,
+            ReportMetric::HammingLoss
+                | ReportMetric::CoverageError
+                | ReportMetric::LabelRankingLoss
+        )
+    }
+}
+
+impl std::fmt::Display for ReportMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ReportMetric {
+    type Err = EvalError;
+    /// Parses scikit-learn's name (`f1_samples`, ...).
+    fn from_str(s: &str) -> Result<Self> {
+        ReportMetric::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| EvalError::UnknownLabel {
+                what: "report metric".into(),
+                label: s.to_string(),
+            })
+    }
+}
+
 /// Metrics of one label in a [`MultiLabelReport`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LabelReport {
@@ -133,34 +249,41 @@ pub struct MultiLabelReport {
 }
 
 /// Per-label entries of a report, kept in label order; serialises as a JSON object
-/// `{label -> {...}}` whose keys follow that order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PerLabel(pub Vec<(String, LabelReport)>);
+/// `{label -> {...}}` whose keys follow that order. `L` is [`LabelReport`] in a
+/// [`MultiLabelReport`] and [`LabelAggregate`] in an [`AggregateReport`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerLabel<L = LabelReport>(pub Vec<(String, L)>);
 
-impl<'de> Deserialize<'de> for PerLabel {
+impl<L> Default for PerLabel<L> {
+    fn default() -> Self {
+        PerLabel(Vec::new())
+    }
+}
+
+impl<'de, L: Deserialize<'de>> Deserialize<'de> for PerLabel<L> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = PerLabel;
+        struct Visit<L>(std::marker::PhantomData<L>);
+        impl<'de, L: Deserialize<'de>> serde::de::Visitor<'de> for Visit<L> {
+            type Value = PerLabel<L>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a map from label name to its metrics")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<PerLabel, A::Error> {
+            ) -> std::result::Result<PerLabel<L>, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, LabelReport>()? {
+                while let Some((k, v)) = map.next_entry::<String, L>()? {
                     out.push((k, v));
                 }
                 Ok(PerLabel(out))
             }
         }
-        d.deserialize_map(Visit)
+        d.deserialize_map(Visit(std::marker::PhantomData))
     }
 }
 
-impl Serialize for PerLabel {
+impl<L: Serialize> Serialize for PerLabel<L> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
@@ -287,6 +410,11 @@ impl MultiLabelReport {
             self.label_ranking_loss,
             self.label_ranking_average_precision,
         ]
+    }
+
+    /// One scalar metric.
+    pub fn get(&self, metric: ReportMetric) -> f64 {
+        self.scalars()[metric.index()]
     }
 
     /// Pretty-printed JSON with scikit-learn's key names (see the module doc).
@@ -452,45 +580,99 @@ impl MeanStd {
     }
 }
 
-/// Mean ± std over several [`MultiLabelReport`]s of the same labels (Paper A's 5 partitions),
-/// rendering the same keys with `{"mean", "std", "n"}` values.
-#[derive(Debug, Clone, PartialEq)]
+/// Mean ± std of one label's fields over several reports (see [`LabelReport`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LabelAggregate {
+    /// Precision at the reports' threshold.
+    pub precision: MeanStd,
+    /// Recall.
+    pub recall: MeanStd,
+    /// F1.
+    pub f1: MeanStd,
+    /// Support (number of samples carrying the label).
+    pub support: MeanStd,
+    /// ROC AUC, over the reports that define it.
+    pub roc_auc: MeanStd,
+    /// Average precision, over the reports that define it.
+    pub average_precision: MeanStd,
+}
+
+impl LabelAggregate {
+    /// The fields in [`LABEL_KEYS`] order.
+    pub fn values(&self) -> [MeanStd; 6] {
+        [
+            self.precision,
+            self.recall,
+            self.f1,
+            self.support,
+            self.roc_auc,
+            self.average_precision,
+        ]
+    }
+}
+
+/// Mean ± std over several [`MultiLabelReport`]s of the same labels (Paper A's 5 partitions):
+/// the same named fields as a report, each a [`MeanStd`]. Serialises (and reads back) with the
+/// report's keys in the report's order, `n_reports` first, every value
+/// `{"mean", "std", "n"}`.
+///
+/// ```
+/// use darknet_eval::{AggregateReport, MultiLabelReport};
+/// use darknet_eval::report::ReportMetric;
+/// use ndarray::array;
+/// let names = vec!["a".to_string(), "b".to_string()];
+/// let y = array![[1u8, 0], [0, 1]];
+/// let r1 = MultiLabelReport::from_scores(&names, y.view(), array![[0.9, 0.1], [0.2, 0.8]].view(), 0.5)?;
+/// let r2 = MultiLabelReport::from_scores(&names, y.view(), array![[0.9, 0.6], [0.2, 0.8]].view(), 0.5)?;
+/// let agg = AggregateReport::from_reports(&[r1, r2])?;
+/// // Sample F1: 1 in the first report, (2/3 + 1) / 2 in the second.
+/// assert!((agg.f1_samples.mean.unwrap() - (1.0 + 5.0 / 6.0) / 2.0).abs() < 1e-12);
+/// assert_eq!(agg.get(ReportMetric::F1Samples), agg.f1_samples);
+/// assert_eq!(agg.per_label.0[1].1.precision.mean, Some(0.75));
+/// # Ok::<(), darknet_eval::EvalError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateReport {
     /// Number of reports aggregated.
     pub n_reports: usize,
-    /// Aggregates of the scalar metrics, in [`SCALAR_KEYS`] order.
-    pub scalars: Vec<(String, MeanStd)>,
-    /// Per label (label order): aggregates of the fields, in [`LABEL_KEYS`] order.
-    pub per_label: Vec<(String, Vec<(String, MeanStd)>)>,
-}
-
-struct OrderedMap<'a, V>(&'a [(String, V)]);
-
-impl<V: Serialize> Serialize for OrderedMap<'_, V> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-impl Serialize for AggregateReport {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.scalars.len() + 2))?;
-        m.serialize_entry("n_reports", &self.n_reports)?;
-        for (k, v) in &self.scalars {
-            m.serialize_entry(k, v)?;
-        }
-        let per: Vec<(String, OrderedMap<'_, MeanStd>)> = self
-            .per_label
-            .iter()
-            .map(|(name, fields)| (name.clone(), OrderedMap(fields)))
-            .collect();
-        m.serialize_entry("per_label", &OrderedMap(&per))?;
-        m.end()
-    }
+    /// Sample-averaged precision.
+    pub precision_samples: MeanStd,
+    /// Sample-averaged recall.
+    pub recall_samples: MeanStd,
+    /// Sample-averaged F1.
+    pub f1_samples: MeanStd,
+    /// Micro precision.
+    pub precision_micro: MeanStd,
+    /// Micro recall.
+    pub recall_micro: MeanStd,
+    /// Micro F1.
+    pub f1_micro: MeanStd,
+    /// Macro precision.
+    pub precision_macro: MeanStd,
+    /// Macro recall.
+    pub recall_macro: MeanStd,
+    /// Macro F1.
+    pub f1_macro: MeanStd,
+    /// Support-weighted precision.
+    pub precision_weighted: MeanStd,
+    /// Support-weighted recall.
+    pub recall_weighted: MeanStd,
+    /// Support-weighted F1.
+    pub f1_weighted: MeanStd,
+    /// Hamming loss.
+    pub hamming_loss: MeanStd,
+    /// Subset accuracy.
+    pub subset_accuracy: MeanStd,
+    /// Jaccard score averaged over samples.
+    pub jaccard_samples: MeanStd,
+    /// Coverage error.
+    pub coverage_error: MeanStd,
+    /// Label ranking loss.
+    pub label_ranking_loss: MeanStd,
+    /// Label ranking average precision.
+    pub label_ranking_average_precision: MeanStd,
+    /// Per label (label order), keyed by label name.
+    pub per_label: PerLabel<LabelAggregate>,
 }
 
 impl AggregateReport {
@@ -512,38 +694,80 @@ impl AggregateReport {
                 });
             }
         }
-        let scalars = SCALAR_KEYS
-            .iter()
-            .enumerate()
-            .map(|(k, key)| {
-                (
-                    key.to_string(),
-                    MeanStd::of(reports.iter().map(|r| Some(r.scalars()[k]))),
-                )
-            })
-            .collect();
-        let per_label = names
-            .iter()
-            .enumerate()
-            .map(|(l, name)| {
-                let fields = LABEL_KEYS
-                    .iter()
-                    .enumerate()
-                    .map(|(f, key)| {
-                        (
-                            key.to_string(),
-                            MeanStd::of(reports.iter().map(|r| r.per_label.0[l].1.values()[f])),
-                        )
-                    })
-                    .collect();
-                (name.to_string(), fields)
-            })
-            .collect();
+        let agg = |f: fn(&MultiLabelReport) -> f64| MeanStd::of(reports.iter().map(|r| Some(f(r))));
+        let per_label = PerLabel(
+            names
+                .iter()
+                .enumerate()
+                .map(|(l, name)| {
+                    let field = |f: fn(&LabelReport) -> Option<f64>| {
+                        MeanStd::of(reports.iter().map(|r| f(&r.per_label.0[l].1)))
+                    };
+                    (
+                        name.to_string(),
+                        LabelAggregate {
+                            precision: field(|x| Some(x.precision)),
+                            recall: field(|x| Some(x.recall)),
+                            f1: field(|x| Some(x.f1)),
+                            support: field(|x| Some(x.support as f64)),
+                            roc_auc: field(|x| x.roc_auc),
+                            average_precision: field(|x| x.average_precision),
+                        },
+                    )
+                })
+                .collect(),
+        );
         Ok(AggregateReport {
             n_reports: reports.len(),
-            scalars,
+            precision_samples: agg(|r| r.precision_samples),
+            recall_samples: agg(|r| r.recall_samples),
+            f1_samples: agg(|r| r.f1_samples),
+            precision_micro: agg(|r| r.precision_micro),
+            recall_micro: agg(|r| r.recall_micro),
+            f1_micro: agg(|r| r.f1_micro),
+            precision_macro: agg(|r| r.precision_macro),
+            recall_macro: agg(|r| r.recall_macro),
+            f1_macro: agg(|r| r.f1_macro),
+            precision_weighted: agg(|r| r.precision_weighted),
+            recall_weighted: agg(|r| r.recall_weighted),
+            f1_weighted: agg(|r| r.f1_weighted),
+            hamming_loss: agg(|r| r.hamming_loss),
+            subset_accuracy: agg(|r| r.subset_accuracy),
+            jaccard_samples: agg(|r| r.jaccard_samples),
+            coverage_error: agg(|r| r.coverage_error),
+            label_ranking_loss: agg(|r| r.label_ranking_loss),
+            label_ranking_average_precision: agg(|r| r.label_ranking_average_precision),
             per_label,
         })
+    }
+
+    /// The scalar aggregates in [`SCALAR_KEYS`] order.
+    pub fn scalars(&self) -> [MeanStd; 18] {
+        [
+            self.precision_samples,
+            self.recall_samples,
+            self.f1_samples,
+            self.precision_micro,
+            self.recall_micro,
+            self.f1_micro,
+            self.precision_macro,
+            self.recall_macro,
+            self.f1_macro,
+            self.precision_weighted,
+            self.recall_weighted,
+            self.f1_weighted,
+            self.hamming_loss,
+            self.subset_accuracy,
+            self.jaccard_samples,
+            self.coverage_error,
+            self.label_ranking_loss,
+            self.label_ranking_average_precision,
+        ]
+    }
+
+    /// One scalar metric's mean ± std.
+    pub fn get(&self, metric: ReportMetric) -> MeanStd {
+        self.scalars()[metric.index()]
     }
 
     /// Pretty-printed JSON: the report keys with `{"mean", "std", "n"}` values.
@@ -555,11 +779,11 @@ impl AggregateReport {
     /// Long-format CSV: header `label,metric,mean,std,n`, scalars first with an empty label.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("label,metric,mean,std,n\n");
-        for (k, v) in &self.scalars {
+        for (k, v) in SCALAR_KEYS.iter().zip(self.scalars()) {
             let _ = writeln!(out, ",{k},{},{},{}", fmt_csv(v.mean), fmt_csv(v.std), v.n);
         }
-        for (name, fields) in &self.per_label {
-            for (k, v) in fields {
+        for (name, fields) in &self.per_label.0 {
+            for (k, v) in LABEL_KEYS.iter().zip(fields.values()) {
                 let _ = writeln!(
                     out,
                     "{},{k},{},{},{}",
@@ -581,9 +805,9 @@ impl AggregateReport {
             let _ = write!(out, " {k} |");
         }
         out.push_str("\n|---|---|---|---|---|---|---|\n");
-        for (name, fields) in &self.per_label {
+        for (name, fields) in &self.per_label.0 {
             let _ = write!(out, "| {} |", md_escape(name));
-            for (_, v) in fields {
+            for v in fields.values() {
                 let _ = write!(out, " {} |", v.md());
             }
             out.push('\n');
@@ -593,7 +817,7 @@ impl AggregateReport {
             "\n| metric (mean ± std over {} reports) | value |\n|---|---|\n",
             self.n_reports
         );
-        for (k, v) in &self.scalars {
+        for (k, v) in SCALAR_KEYS.iter().zip(self.scalars()) {
             let _ = writeln!(out, "| {k} | {} |", v.md());
         }
         out

@@ -140,7 +140,7 @@ pub fn sweep(
 /// Chooses one threshold per label on a validation split: for each label the grid value with
 /// the highest per-label F1 (`zero_division = 0`); among equal F1 values the grid value closest
 /// to [`DEFAULT_THRESHOLD`] wins, then the smaller one. Apply the result to test scores with
-/// [`apply_thresholds`].
+/// [`apply_thresholds`]. Same as [`choose_thresholds_near`] with τ = 0.5.
 ///
 /// Arguments: `y_true` 0/1 and `y_score` finite, both `(n_samples, n_labels)` (the
 /// validation part only); `grid` the candidate thresholds.
@@ -151,19 +151,93 @@ pub fn choose_thresholds(
     y_score: ArrayView2<f64>,
     grid: &[f64],
 ) -> Result<Vec<f64>> {
+    choose_thresholds_near(y_true, y_score, grid, DEFAULT_THRESHOLD)
+}
+
+/// Chooses one threshold per label on a validation split, falling back towards the global τ
+/// a run uses: for each label the grid value with the highest per-label F1
+/// (`zero_division = 0`); among equal F1 values the grid value closest to `tau` wins, then
+/// the smaller one. A label with no positive and no false positive anywhere on the grid (F1
+/// 0 everywhere) thus keeps the grid value closest to `tau`: without evidence, the paper's
+/// rule.
+///
+/// Arguments: `y_true` 0/1 and `y_score` finite, both `(n_samples, n_labels)` (the
+/// validation part only, never the test part); `grid` the candidate thresholds; `tau` the
+/// global threshold (non-NaN).
+/// Returns `n_labels` thresholds, in label order.
+/// Errors: as [`sweep`]; a NaN `tau`.
+/// Complexity: O(|grid| · n_samples · n_labels).
+///
+/// ```
+/// use darknet_eval::threshold::{choose_thresholds_near, default_grid};
+/// use ndarray::array;
+/// let y = array![[1u8, 0], [0, 0], [1, 0], [0, 0]];
+/// let s = array![[0.35, 0.1], [0.2, 0.3], [0.3, 0.2], [0.1, 0.4]];
+/// // Label 0: any τ in [0.20, 0.30) separates; 0.29 is the closest to 0.4.
+/// // Label 1 has no positive: F1 is 0 everywhere, τ stays at 0.4.
+/// let t = choose_thresholds_near(y.view(), s.view(), &default_grid(), 0.4).unwrap();
+/// assert_eq!(t, vec![0.29, 0.4]);
+/// ```
+pub fn choose_thresholds_near(
+    y_true: ArrayView2<u8>,
+    y_score: ArrayView2<f64>,
+    grid: &[f64],
+    tau: f64,
+) -> Result<Vec<f64>> {
+    check_tau("tau", tau)?;
     let points = sweep(y_true, y_score, grid)?;
     let n_labels = y_true.ncols();
     let mut best: Vec<(f64, f64)> = vec![(f64::NEG_INFINITY, f64::NAN); n_labels];
     for p in &points {
         for (l, lp) in p.per_label.iter().enumerate() {
             let (bf, bt) = best[l];
-            let closer = (p.threshold - DEFAULT_THRESHOLD).abs() < (bt - DEFAULT_THRESHOLD).abs()
-                || ((p.threshold - DEFAULT_THRESHOLD).abs() == (bt - DEFAULT_THRESHOLD).abs()
-                    && p.threshold < bt);
+            let (d, bd) = ((p.threshold - tau).abs(), (bt - tau).abs());
+            let closer = d < bd || (d == bd && p.threshold < bt);
             if lp.f1 > bf || (lp.f1 == bf && closer) {
                 best[l] = (lp.f1, p.threshold);
             }
         }
     }
     Ok(best.into_iter().map(|(_, t)| t).collect())
+}
+
+/// How scores become label sets: Paper A's single τ, or one threshold per label chosen on
+/// validation data. Serialises as `{"global": 0.5}` or `{"per_label": [...]}` for a run's
+/// metrics file.
+///
+/// ```
+/// use darknet_eval::threshold::Thresholds;
+/// use ndarray::array;
+/// let s = array![[0.7, 0.3], [0.4, 0.6]];
+/// assert_eq!(Thresholds::Global(0.5).apply(s.view())?, array![[1u8, 0], [0, 1]]);
+/// assert_eq!(Thresholds::PerLabel(vec![0.3, 0.65]).apply(s.view())?, array![[1u8, 0], [1, 0]]);
+/// # Ok::<(), darknet_eval::EvalError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Thresholds {
+    /// One τ for every label (predict when score > τ).
+    Global(f64),
+    /// One threshold per label, in label order.
+    PerLabel(Vec<f64>),
+}
+
+impl Thresholds {
+    /// The 0/1 predictions of `y_score` (n_samples, n_labels).
+    ///
+    /// Errors: as [`binarize`] and [`apply_thresholds`].
+    pub fn apply(&self, y_score: ArrayView2<f64>) -> Result<Array2<u8>> {
+        match self {
+            Thresholds::Global(t) => binarize(y_score, *t),
+            Thresholds::PerLabel(ts) => apply_thresholds(y_score, ts),
+        }
+    }
+
+    /// The threshold of label `l`.
+    pub fn of_label(&self, l: usize) -> Option<f64> {
+        match self {
+            Thresholds::Global(t) => Some(*t),
+            Thresholds::PerLabel(ts) => ts.get(l).copied(),
+        }
+    }
 }

@@ -131,3 +131,18 @@ fn files_on_disk() {
     assert!(matches!(err, EvalError::Io { .. }), "{err}");
     assert!(err.to_string().contains("missing.csv"));
 }
+
+#[test]
+fn id_column_may_be_named_ip_or_src_ip() {
+    // The synthetic darknet's labels.csv layout: `ip,14,15,...` with 0/1 cells.
+    let t = truth("ip,14,15,18\n192.0.2.1,1,0,0\n192.0.2.2,0,1,1\n").unwrap();
+    assert_eq!(t.ids, vec!["192.0.2.1", "192.0.2.2"]);
+    assert_eq!(t.labels, vec!["14", "15", "18"]);
+    let s = scores("SRC_IP,14,15,18\n192.0.2.2,0.1,0.9,0.7\n192.0.2.1,0.8,0.2,0.1\n").unwrap();
+    let x = align(&t, &s).unwrap();
+    assert_eq!(x.y_true.row(0).to_vec(), vec![1, 0, 0]);
+    let t = truth("\u{feff}Id,labels\na,ssh\n").unwrap();
+    assert_eq!(t.ids, vec!["a"]);
+    let err = truth("host,14\n192.0.2.1,1\n").unwrap_err();
+    assert!(err.to_string().contains("`id`, `ip` or `src_ip`"), "{err}");
+}

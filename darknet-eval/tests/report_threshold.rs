@@ -1,5 +1,6 @@
 //! Reports (JSON keys, CSV, Markdown, aggregate) and thresholds (τ, sweep, per-label choice).
 
+use darknet_eval::report::ReportMetric;
 use darknet_eval::{
     apply_thresholds, binarize, choose_thresholds, default_grid, sweep, AggregateReport,
     MultiLabelReport,
@@ -78,8 +79,8 @@ fn aggregate_gives_mean_and_sample_std() {
     let vals: Vec<f64> = reports.iter().map(|r| r.f1_micro).collect();
     let mean = vals.iter().sum::<f64>() / 3.0;
     let std = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-    let (k, ms) = &agg.scalars[5];
-    assert_eq!(k, "f1_micro");
+    let ms = &agg.f1_micro;
+    assert_eq!(agg.get(ReportMetric::F1Micro), *ms);
     assert!((ms.mean.unwrap() - mean).abs() < 1e-12);
     assert!((ms.std.unwrap() - std).abs() < 1e-12);
     let v: Value = serde_json::from_str(&agg.to_json()).unwrap();
@@ -89,7 +90,21 @@ fn aggregate_gives_mean_and_sample_std() {
     assert!(agg.to_csv().starts_with("label,metric,mean,std,n\n"));
     // One report: std 0.
     let one = AggregateReport::from_reports(&reports[..1]).unwrap();
-    assert_eq!(one.scalars[0].1.std, Some(0.0));
+    assert_eq!(one.precision_samples.std, Some(0.0));
+    // The JSON reads back into the same struct (to the last bit or so of each float).
+    let back: AggregateReport = serde_json::from_str(&agg.to_json()).unwrap();
+    assert_eq!(back.n_reports, 3);
+    for (a, b) in back.scalars().iter().zip(agg.scalars()) {
+        assert!((a.mean.unwrap() - b.mean.unwrap()).abs() < 1e-12 && a.n == b.n);
+    }
+    assert_eq!(back.per_label.0.len(), 3);
+    assert_eq!(back.per_label.0[2].0, "SSH");
+    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&agg.to_json())
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys.len(), 20);
 }
 
 #[test]
@@ -132,4 +147,45 @@ fn json_round_trip_keeps_label_order() {
     let r = report(0.5);
     let back: MultiLabelReport = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(back, r);
+}
+
+#[test]
+fn per_label_thresholds_tie_towards_the_run_tau() {
+    use darknet_eval::threshold::{choose_thresholds_near, Thresholds};
+    let y = array![[1u8, 0], [0, 1], [1, 0], [0, 0]];
+    let s = array![[0.8, 0.1], [0.2, 0.9], [0.7, 0.3], [0.1, 0.4]];
+    let grid = default_grid();
+    // Label 0 separates for τ in [0.20, 0.70), label 1 for τ in [0.40, 0.90).
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.5).unwrap(),
+        vec![0.5, 0.5]
+    );
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.1).unwrap(),
+        vec![0.2, 0.4]
+    );
+    assert_eq!(
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.95).unwrap(),
+        vec![0.69, 0.89]
+    );
+    assert_eq!(
+        choose_thresholds(y.view(), s.view(), &grid).unwrap(),
+        choose_thresholds_near(y.view(), s.view(), &grid, 0.5).unwrap()
+    );
+    // The chosen thresholds reproduce the validation truth.
+    let t = Thresholds::PerLabel(choose_thresholds_near(y.view(), s.view(), &grid, 0.1).unwrap());
+    assert_eq!(t.apply(s.view()).unwrap(), y);
+    assert_eq!(t.of_label(1), Some(0.4));
+    assert_eq!(Thresholds::Global(0.3).of_label(7), Some(0.3));
+    let json = serde_json::to_string(&t).unwrap();
+    assert!(json.starts_with("{\"per_label\":"), "{json}");
+    // Bad input: a NaN τ, a threshold list of the wrong length.
+    assert!(matches!(
+        choose_thresholds_near(y.view(), s.view(), &grid, f64::NAN),
+        Err(darknet_eval::EvalError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        Thresholds::PerLabel(vec![0.5]).apply(s.view()),
+        Err(darknet_eval::EvalError::ShapeMismatch { .. })
+    ));
 }

@@ -71,7 +71,6 @@ fn end_to_end_outputs_reload_and_determinism() {
         assert_eq!(aligned.labels, paper_a::labels::label_names());
         assert!(dir.join("metrics.json").exists());
     }
-    // The plots (`.svg`) are drawn by the `multilabel` example, not by the library.
     for f in ["threshold_sweep.csv", "report.md"] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
@@ -159,7 +158,7 @@ fn labels_absent_unlabelled_hosts_and_outside_categories_are_counted() {
             reports.push(AbuseReport {
                 ip: ip(i),
                 categories: vec![4, 14],
-                reporter,
+                reporter: reporter.to_string(),
                 day: 18_687,
             });
         }

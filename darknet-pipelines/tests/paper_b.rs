@@ -73,7 +73,6 @@ fn end_to_end_outputs_parse_and_losses_fall() {
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("igcngru_features") && md.contains("Table 3"));
-    // The plots (`.svg`) are drawn by the `temporal` example, not by the library.
     assert!(out.join("training_curves.csv").exists());
     // Embedding CSVs: header src_ip,e0..e7, one row per active host of the day.
     let days = std::fs::read_to_string(out.join("days.csv")).unwrap();

@@ -1,15 +1,21 @@
-//! convert: any packet capture (pcap, pcapng, CSV; gzip or not; a path or `-` for stdin) to our
-//! extended CSV layout or to the 17-column layout of gnn-for-darknet.
+//! convert: packet captures (pcap, pcapng, CSV; gzip or not; files, directories, or `-` for
+//! stdin) to our extended CSV layout or to the 17-column layout of gnn-for-darknet.
 //!
 //! `cargo run --release --example convert -- capture.pcap.gz -o capture.csv`
 //! `tcpdump -w - | cargo run --release --example convert -- - --layout gnn-for-darknet`
 //!
 //! Without an input it converts one day of the built-in synthetic darknet. A summary (packets
-//! read, frames skipped by reason, rows written) goes to stderr.
+//! read, frames skipped by reason, rows written) goes to stderr. The output is written under a
+//! temporary name and renamed into place at the end: a failing conversion leaves a previous
+//! output file as it was, and an output that is one of the inputs is refused. A non-empty
+//! capture of which no frame could be decoded is an error.
 use clap::{Parser, ValueEnum};
-use darknet_core::{CsvLayout, CsvWriter, SynthConfig};
-use darknet_examples::{run, CliError};
-use std::io::{BufWriter, Write};
+use darknet_core::io::inputs::{CaptureFile, CaptureStream};
+use darknet_core::{CsvLayout, CsvWriter, SkipCounts, SynthConfig};
+use darknet_examples::cli::{self, OutputFile};
+use darknet_examples::inputs::InputArgs;
+use darknet_examples::{errln, run, CliError};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Output layout.
@@ -23,97 +29,94 @@ enum Layout {
     GnnForDarknet,
 }
 
-/// Converts a packet capture (pcap, pcapng or CSV, optionally gzip-compressed) to CSV.
+/// Converts packet captures (pcap, pcapng or CSV, gzip-compressed or not) to one CSV file.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Input capture path, or `-` for stdin. Without one, one day of the synthetic darknet.
-    input: Option<String>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Output CSV path, or `-` for stdout.
     #[arg(short, long, default_value = "-")]
-    output: String,
+    output: PathBuf,
     /// Output layout.
     #[arg(long, value_enum, default_value_t = Layout::Extended)]
     layout: Layout,
     /// Seed of the synthetic darknet used when no input is given.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 0)]
     seed: u64,
 }
 
 fn main() -> ExitCode {
-    run("convert", || match convert(Args::parse()) {
-        // `convert ... | head` closes stdout early: not an error.
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
+    run("convert", || {
+        let args = Args::parse();
+        let files = args.inputs.resolve("convert")?;
+        // Checked and opened before anything is read: never over an input.
+        let mut inputs = args.inputs.all();
+        inputs.extend(files.iter().map(|f| f.path.clone()));
+        let out = OutputFile::create(&args.output, &inputs)?;
+        let output = args.output.clone();
+        convert(&args, &files, out).map_err(|e| {
+            if cli::is_dash(&output) || cli::is_broken_pipe(e.as_ref()) {
+                e
+            } else {
+                format!(
+                    "{e} (nothing was written to {}: a previous file there is as it was)",
+                    output.display()
+                )
+                .into()
+            }
+        })
     })
 }
 
-fn is_broken_pipe(e: &CliError) -> bool {
-    match e.downcast_ref::<darknet_core::CoreError>() {
-        Some(darknet_core::CoreError::Io { source, .. }) => {
-            source.kind() == std::io::ErrorKind::BrokenPipe
-        }
-        _ => e
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe),
-    }
-}
-
-fn convert(args: Args) -> Result<(), CliError> {
+fn convert(args: &Args, files: &[CaptureFile], out: OutputFile) -> Result<(), CliError> {
     let layout = match args.layout {
         Layout::Extended => CsvLayout::Extended,
         Layout::GnnForDarknet => CsvLayout::GnnForDarknet,
     };
-    // Open (and check) the input before creating the output.
-    let (mut reader, synthetic) = match &args.input {
-        Some(path) => (Some(darknet_core::open(path)?), Vec::new()),
-        None => {
-            let synth = SynthConfig::default().days(1).seed(args.seed).build()?;
-            (None, synth.day(0))
-        }
-    };
-    let out: Box<dyn Write> = if args.output == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(&args.output)
-                .map_err(|e| format!("cannot create {}: {e}", args.output))?,
-        )
-    };
-    let mut writer =
-        CsvWriter::new(BufWriter::with_capacity(1 << 16, out), layout)?.with_name(&args.output);
+    let name = args.output.display().to_string();
+    let mut writer = CsvWriter::new(out, layout)?.with_name(&name);
     let mut read = 0u64;
-    let (input_name, skipped) = match reader.as_mut() {
-        Some(reader) => {
-            for p in reader.by_ref() {
-                writer.write_packet(&p?)?;
-                read += 1;
-            }
-            let name = format!(
+    let mut skipped = SkipCounts::default();
+    let mut described = Vec::new();
+    if files.is_empty() {
+        let synth = SynthConfig::default().days(1).seed(args.seed).build()?;
+        for p in &synth.day(0) {
+            writer.write_packet(p)?;
+            read += 1;
+        }
+        described.push(format!("the synthetic darknet (seed {}, day 0)", args.seed));
+    }
+    if !files.is_empty() {
+        // A non-empty capture from which nothing could be decoded ends the conversion.
+        let mut stream = CaptureStream::new(files.to_vec()).require_decoded(true);
+        for p in stream.by_ref() {
+            writer.write_packet(&p?)?;
+            read += 1;
+        }
+        skipped = stream.skip_counts();
+        for f in files {
+            described.push(format!(
                 "{} ({}{})",
-                args.input.as_deref().unwrap_or("-"),
-                format!("{:?}", reader.format()).to_lowercase(),
-                if reader.is_gzip() { ", gzip" } else { "" }
-            );
-            (name, *reader.skip_counts())
+                f.path.display(),
+                f.format
+                    .map_or("stdin".to_string(), |x| format!("{x:?}").to_lowercase()),
+                if f.gzip { ", gzip" } else { "" }
+            ));
         }
-        None => {
-            for p in &synthetic {
-                writer.write_packet(p)?;
-                read += 1;
-            }
-            let name = format!("the synthetic darknet (seed {}, day 0)", args.seed);
-            (name, Default::default())
-        }
-    };
+    }
     let written = writer.packets_written();
     let not_written = writer.packets_skipped();
-    writer.finish()?.flush()?;
-    eprintln!(
+    writer.finish()?.commit()?;
+    let input_name = if described.len() > 3 {
+        format!("{} files", described.len())
+    } else {
+        described.join(", ")
+    };
+    errln!(
         "convert: read {read} packets from {input_name}; skipped {} frames ({skipped}); \
-         wrote {written} rows to {}{}",
+         wrote {written} rows to {name}{}",
         skipped.total(),
-        args.output,
         if not_written > 0 {
             format!(" ({not_written} non-TCP packets left out of the gnn-for-darknet layout)")
         } else {

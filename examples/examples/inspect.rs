@@ -2,50 +2,54 @@
 //! built-in synthetic darknet: packets, hosts, days, top ports, protocol mix, and what each
 //! filter of Paper A and Paper B removes.
 //!
-//! `cargo run --release --example inspect -- capture.pcap`
+//! `cargo run --release --example inspect -- capture.pcap more-captures/`
 //! `cargo run --release --example inspect -- --preset paper-a --hosts 2000`
+//!
+//! A capture of which no frame could be decoded is reported with a loud warning.
 use clap::{Parser, ValueEnum};
-use darknet_core::io::open;
+use darknet_core::io::inputs::CaptureStream;
 use darknet_core::{day_label, FilterReport, PaperAFilters, PaperBFilters, SynthConfig, Trace};
-use darknet_examples::{progress, run, CliError};
+use darknet_examples::inputs::{warn_nothing_decoded, InputArgs};
+use darknet_examples::{out, progress, run, CliError};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum PresetArg {
     /// Paper A's synthetic darknet.
+    #[value(alias = "a")]
     PaperA,
     /// Paper B's synthetic darknet.
+    #[value(alias = "b")]
     PaperB,
 }
 
-/// Summarises a capture (or the synthetic darknet when no input is given).
+/// Summarises captures (or the synthetic darknet): packets, hosts, days, top ports, protocols,
+/// and what each filter of Paper A and Paper B removes.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
-    /// Capture files (pcap, pcapng, CSV; `.gz` too; `-` = stdin). None: the synthetic darknet.
-    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Synthetic preset when no input is given.
     #[arg(long, value_enum, default_value_t = PresetArg::PaperB)]
     preset: PresetArg,
-    /// Synthetic hosts when no input is given.
+    /// Synthetic source hosts when no input is given.
     #[arg(long, default_value_t = 1000)]
     hosts: usize,
     /// Synthetic days when no input is given.
     #[arg(long, default_value_t = 7)]
     days: u32,
     /// Seed of the synthetic darknet.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 0)]
     seed: u64,
     /// How many top ports to list.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Keep bogon sources in the filter chains.
-    #[arg(long)]
-    keep_bogons: bool,
+    /// Keep bogon (reserved, private, loopback) sources in the filter chains.
+    #[arg(long, alias = "keep-bogons")]
+    no_bogon_filter: bool,
 }
 
 fn print_reports(out: &mut String, title: &str, reports: &[FilterReport]) {
@@ -65,7 +69,8 @@ fn main() -> ExitCode {
         // The report is printed at the end in one write, so `inspect ... | head` ends quietly.
         let mut out = String::new();
         let t0 = Instant::now();
-        let trace = if args.inputs.is_empty() {
+        let files = args.inputs.resolve("inspect")?;
+        let trace = if files.is_empty() {
             let cfg = match args.preset {
                 PresetArg::PaperA => SynthConfig::paper_a(),
                 PresetArg::PaperB => SynthConfig::paper_b(),
@@ -82,21 +87,21 @@ fn main() -> ExitCode {
             );
             s.trace()
         } else {
-            let bar = progress(args.inputs.len() as u64, "files");
+            let bar = progress(files.len() as u64, "files");
+            let mut stream = CaptureStream::new(files.clone());
             let mut all = Vec::new();
-            for path in &args.inputs {
-                let mut r = open(path)?;
-                for p in r.by_ref() {
-                    all.push(p?);
-                }
-                let skipped = r.skip_counts();
-                if skipped.total() > 0 {
-                    let _ = writeln!(out, "{}: skipped {skipped}", path.display());
-                }
-                bar.inc(1);
+            while let Some(p) = stream.next() {
+                all.push(p?);
+                bar.set_position(stream.files_done() as u64);
             }
             bar.finish_and_clear();
-            let _ = writeln!(out, "input: {} file(s)", args.inputs.len());
+            for f in stream.summaries() {
+                if f.skips.total() > 0 {
+                    let _ = writeln!(out, "{}: skipped {}", f.path.display(), f.skips);
+                }
+            }
+            warn_nothing_decoded("inspect", &stream);
+            let _ = writeln!(out, "input: {} file(s)", files.len());
             Trace::from_packets(all)
         };
         let load = t0.elapsed().as_secs_f64();
@@ -156,8 +161,8 @@ fn main() -> ExitCode {
         }
         let mut a = PaperAFilters::default();
         let mut b = PaperBFilters::default();
-        a.bogon.enabled = !args.keep_bogons;
-        b.bogon.enabled = !args.keep_bogons;
+        a.bogon.enabled = !args.no_bogon_filter;
+        b.bogon.enabled = !args.no_bogon_filter;
         let (kept_a, ra) = a.apply(&trace)?;
         print_reports(
             &mut out,
@@ -182,8 +187,7 @@ fn main() -> ExitCode {
             kept_b.len(),
             kept_b.by_source().len()
         );
-        // A closed pipe (`| head`) is not an error of the summary.
-        let _ = std::io::stdout().write_all(out.as_bytes());
+        out!("{out}")?;
         Ok::<(), CliError>(())
     })
 }

@@ -5,29 +5,36 @@
 //! Files in `--out`: `YYYYMMDD.pcap` (or `.pcapng`, `.csv`) per day; `ground_truth.csv`
 //! (`ip,class`), `known_scanners.csv` (`prefix,organization`); for `--preset paper-a` also
 //! `reports.csv` (AbuseIPDB-style `ip,categories,reporter,date`) and `labels.csv`
-//! (`ip,14,15,18,19,20,21,22`, the labels the ≥ 2 reports rule recovers).
+//! (`ip,14,15,18,19,20,21,22`, the labels the ≥ 2 reports rule recovers); `manifest.json`
+//! (written last: the command line, seed, settings and every file with its size). A rerun into
+//! the same directory replaces exactly the previous run's files; a directory holding other
+//! files needs `--force`.
 use clap::{Parser, ValueEnum};
+use darknet_core::io::output::RunInfo;
 use darknet_core::io::{CsvLayout, CsvWriter, PcapWriter, PcapWriterOptions, PcapngWriter};
 use darknet_core::label::{
     write_abuse_reports, write_ground_truth, write_known_scanners, write_multilabels, Ipv4Prefix,
 };
 use darknet_core::{day_label, CoreError, Packet, Preset, SynthConfig};
-use darknet_examples::{progress, run, CliError};
+use darknet_examples::cli::RunDir;
+use darknet_examples::{outln, progress, run, CliError};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, serde::Serialize)]
 enum PresetArg {
     /// Paper A: /20, multi-label AbuseIPDB categories, reports.
+    #[value(alias = "a")]
     PaperA,
     /// Paper B: /24, 14 classes + Unknown, ip,class ground truth.
+    #[value(alias = "b")]
     PaperB,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, serde::Serialize)]
 enum FormatArg {
     /// Classic pcap, nanosecond timestamps, Ethernet frames.
     Pcap,
@@ -37,7 +44,7 @@ enum FormatArg {
     Csv,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, serde::Serialize)]
 enum LayoutArg {
     /// Our 22-column extended layout.
     Extended,
@@ -45,32 +52,33 @@ enum LayoutArg {
     GnnForDarknet,
 }
 
-/// Writes the synthetic darknet as captures (one per day) plus its label files.
-#[derive(Parser, Debug)]
-#[command(version, about)]
+/// Writes the built-in synthetic darknet as captures (one per day) plus its label files.
+#[derive(Parser, Debug, serde::Serialize)]
+#[command(version)]
 struct Args {
     /// Population and label style.
     #[arg(long, value_enum, default_value_t = PresetArg::PaperB)]
     preset: PresetArg,
     /// Seed of every random choice (same seed, same bytes).
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Number of days (default: 3).
+    /// Number of days.
     #[arg(long, default_value_t = 3)]
     days: u32,
-    /// Darknet prefix, e.g. 198.18.16.0/24 (default: the preset's).
+    /// Darknet prefix, e.g. 198.18.16.0/24 [default: the preset's: paper-a 198.18.0.0/20,
+    /// paper-b 198.18.16.0/24].
     #[arg(long)]
     prefix: Option<String>,
-    /// Number of source hosts (default: the preset's).
+    /// Number of source hosts [default: the preset's].
     #[arg(long)]
     hosts: Option<usize>,
-    /// Packet-rate scale (default: the preset's).
+    /// Packet-rate scale [default: the preset's].
     #[arg(long)]
     intensity: Option<f64>,
-    /// Label-noise rate in [0, 0.5] (default: the preset's).
+    /// Label-noise rate in [0, 0.5] [default: the preset's].
     #[arg(long)]
     label_noise: Option<f64>,
-    /// First day as YYYYMMDD (default: the preset's).
+    /// First day as YYYYMMDD [default: the preset's].
     #[arg(long)]
     start: Option<String>,
     /// Capture format.
@@ -82,6 +90,10 @@ struct Args {
     /// Output directory (created if missing).
     #[arg(long, default_value = "synth-out")]
     out: PathBuf,
+    /// Write into an output directory that holds files of something other than a previous run
+    /// (they are left in place).
+    #[arg(long)]
+    force: bool,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, CliError> {
@@ -140,6 +152,8 @@ fn write_day(
 fn main() -> ExitCode {
     run("synth", || {
         let args = Args::parse();
+        // Checked before anything is generated.
+        let run_dir = RunDir::prepare(&args.out, args.force, &[])?;
         let mut cfg = match args.preset {
             PresetArg::PaperA => SynthConfig::paper_a(),
             PresetArg::PaperB => SynthConfig::paper_b(),
@@ -165,10 +179,7 @@ fn main() -> ExitCode {
             cfg = cfg.start_day(d);
         }
         let darknet = cfg.build()?;
-        std::fs::create_dir_all(&args.out).map_err(|e| CoreError::Io {
-            input: args.out.display().to_string(),
-            source: e,
-        })?;
+        let dir = run_dir.staging().to_path_buf();
         let ext = match args.format {
             FormatArg::Pcap => "pcap",
             FormatArg::Pcapng => "pcapng",
@@ -184,7 +195,7 @@ fn main() -> ExitCode {
             total += packets.len();
             let label = day_label(darknet.config().start_day + d);
             write_day(
-                &args.out.join(format!("{label}.{ext}")),
+                &dir.join(format!("{label}.{ext}")),
                 args.format,
                 args.layout,
                 &packets,
@@ -192,8 +203,8 @@ fn main() -> ExitCode {
             bar.inc(1);
         }
         bar.finish_and_clear();
-        let out = |name: &str| args.out.join(name);
-        let path_str = |name: &str| out(name).display().to_string();
+        let out = |name: &str| dir.join(name);
+        let path_str = |name: &str| args.out.join(name).display().to_string();
         write_ground_truth(
             create(&out("ground_truth.csv"))?,
             &darknet.ground_truth(),
@@ -216,14 +227,18 @@ fn main() -> ExitCode {
                 &path_str("labels.csv"),
             )?;
         }
-        println!(
-            "wrote {} days, {} packets from {} hosts to {} ({:.1} M packets/s generated)",
+        let settings = serde_json::to_value(&args)?;
+        let manifest = run_dir.finish(RunInfo::from_env(Some(args.seed), settings))?;
+        outln!(
+            "wrote {} days, {} packets from {} hosts to {}: {} files and manifest.json \
+             ({:.1} M packets/s generated)",
             darknet.n_days(),
             total,
             darknet.hosts().len(),
             args.out.display(),
+            manifest.files.len(),
             total as f64 / gen_secs.max(1e-9) / 1e6
-        );
+        )?;
         Ok::<(), CliError>(())
     })
 }

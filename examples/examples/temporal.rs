@@ -3,9 +3,10 @@
 //! baseline by leave-one-out 3-NN on the test days, reported like Paper B's Table 3.
 //!
 //! ```text
-//! cargo run --release --example temporal -- [--input PATH...] [--gt IP_CLASS.csv] [--days N]
-//!     [--models gcn,igcn,gcngru,igcngru,idarkvec] [--features on|off|both] [--history H]
-//!     [--epochs E] [--seed N] [--out DIR] [--sweep history|epochs] [--quick]
+//! cargo run --release --example temporal -- [--input PATH...] [--labels IP_CLASS.csv]
+//!     [--days N] [--models gcn,igcn,gcngru,igcngru,idarkvec] [--features on|off|both]
+//!     [--history H] [--epochs E] [--seed N] [--out DIR] [--force] [--sweep history|epochs]
+//!     [--quick]
 //! cargo run --release --example temporal -- --load OUT/models/<variant> --input NEW... \
 //!     --embed EMB_DIR
 //! ```
@@ -17,17 +18,23 @@
 //! ground truth and an Unknown majority). Outputs in `--out` (default `out/temporal`):
 //! `embeddings/<variant>/<YYYYMMDD>.csv` (`src_ip,e0,e1,...`), `models/<variant>/`,
 //! `report.json`, `report.md`, `days.csv`, `training_curves.svg`, and with `--sweep`
-//! `history_sweep.{csv,svg}` / `epochs_sweep.{csv,svg}` (Paper B's Figure 4).
+//! `history_sweep.{csv,svg}` / `epochs_sweep.{csv,svg}` (Paper B's Figure 4), and
+//! `manifest.json` last (command line, seed, settings, every file with its size). `--out` is
+//! checked before any work: a rerun into a directory holding our manifest replaces exactly that
+//! run's files; a directory with other files needs `--force`; a failing run leaves the previous
+//! run's files as they were.
 //!
 //! The default run uses Paper B's protocol and settings with GCN layers of 256 and 128 units
 //! so that all nine variants finish in about ten minutes on a 2-core machine; `--paper-sizes`
 //! uses the paper's 1024 and 512 (embeddings are 128-dimensional either way).
 //!
-//! Where Paper B and its reference code differ (SPEC B1, B2, B5, B6, B7, B10), the paper's
-//! reading is the default; `--code-*` flags (or `--reference-code` for all of them) switch to
-//! the code's.
+//! Where Paper B and its reference code differ, the paper's reading is the default; the
+//! `--code-*` flags (or `--reference-code` for all of them) switch to the code's.
 use clap::Parser;
-use darknet_examples::{plots, run, Bars, CliError};
+use darknet_core::io::output::RunInfo;
+use darknet_examples::cli::{self, default_text, RunDir};
+use darknet_examples::inputs::InputArgs;
+use darknet_examples::{errln, outln, plots, run, Bars, CliError};
 use darknet_pipelines::paper_b::{
     self, output, variants, FeatureChoice, Input, ModelKind, OutputDir, PaperBConfig, PaperBModel,
     SweepParam,
@@ -36,24 +43,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Paper B: temporal GNN embeddings of darknet hosts, judged by 3-NN against i-DarkVec.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, serde::Serialize)]
 #[command(version)]
 struct Args {
-    /// Capture files or directories (pcap, pcapng, CSV); default: the synthetic darknet.
-    #[arg(long, num_args = 1..)]
-    input: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: InputArgs,
     /// Ground truth `ip,class` CSV (classes as the reference code spells them; others are kept).
-    #[arg(long)]
-    gt: Option<PathBuf>,
-    /// Days of the synthetic darknet (default 31; --quick 8).
+    #[arg(long, alias = "gt")]
+    labels: Option<PathBuf>,
+    /// Days of the synthetic darknet.
     #[arg(long)]
     days: Option<u32>,
-    /// Source hosts of the synthetic darknet over the whole period (default 3,000; --quick 600).
-    #[arg(long)]
-    synth_hosts: Option<usize>,
-    /// Packet-rate scale of the synthetic darknet (default 0.5).
-    #[arg(long)]
-    synth_intensity: Option<f64>,
+    /// Source hosts of the synthetic darknet over the whole period.
+    #[arg(long, alias = "synth-hosts")]
+    hosts: Option<usize>,
+    /// Packet-rate scale of the synthetic darknet.
+    #[arg(long, alias = "synth-intensity")]
+    intensity: Option<f64>,
     /// Models to train, comma separated: gcn, igcn, gcngru, igcngru, idarkvec.
     #[arg(
         long,
@@ -70,46 +76,50 @@ struct Args {
     /// Maximum epochs of the static GCN and of GCN-GRU (with patience).
     #[arg(long)]
     epochs: Option<usize>,
-    /// Epochs per new day of the incremental models (default 1 with features, 5 without).
+    /// Epochs per new day of the incremental models.
     #[arg(long)]
     incremental_epochs: Option<usize>,
     /// Early-stopping patience (epochs without improvement).
     #[arg(long)]
     patience: Option<usize>,
-    /// Output sizes of the GCN layers, comma separated (default 256,128; see --paper-sizes).
+    /// Output sizes of the GCN layers, comma separated (see --paper-sizes).
     #[arg(long, value_delimiter = ',')]
     gcn_dims: Vec<usize>,
-    /// Embedding size (default 128).
+    /// Embedding size.
     #[arg(long)]
     emb_dim: Option<usize>,
-    /// Learning rate (default 1e-3).
+    /// Learning rate.
     #[arg(long)]
     lr: Option<f64>,
-    /// Adam weight decay (default 5e-3).
+    /// Adam weight decay.
     #[arg(long)]
     weight_decay: Option<f64>,
-    /// Test days at the end (default 11 of 31, scaled to the number of days).
+    /// Test days at the end.
     #[arg(long)]
     test_days: Option<usize>,
-    /// Packets a host needs on a day to be kept that day (default 5).
+    /// Packets a host needs on a day to be kept that day.
     #[arg(long)]
     min_packets: Option<u64>,
-    /// Ports kept as their own node per day (default 2,500).
-    #[arg(long)]
+    /// Ports kept as their own node per day.
+    #[arg(long, alias = "top-k")]
     top_k_ports: Option<usize>,
-    /// Neighbours of the kNN (default 3).
+    /// Neighbours of the kNN.
     #[arg(long)]
     k: Option<usize>,
     /// Seed of everything random.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory.
+    /// Output directory of the run.
     #[arg(long, default_value = "out/temporal")]
     out: PathBuf,
+    /// Write into an output directory that holds files of something other than a previous run
+    /// (they are left in place).
+    #[arg(long)]
+    force: bool,
     /// Also run a sweep of i-GCN-GRU with features (Paper B's Figure 4): history or epochs.
     #[arg(long)]
     sweep: Vec<String>,
-    /// Values of the sweep, comma separated (default: Figure 4's).
+    /// Values of the sweep, comma separated [default: Figure 4's].
     #[arg(long, value_delimiter = ',')]
     sweep_values: Vec<usize>,
     /// A small, fast run (smaller darknet and models).
@@ -222,8 +232,58 @@ fn config(a: &Args) -> Result<PaperBConfig, CliError> {
     Ok(c)
 }
 
-fn input(a: &Args) -> Input {
-    if a.input.is_empty() {
+/// The defaults of the options left unset, shown in `--help` (the full run's and `--quick`'s).
+fn defaults() -> Vec<(&'static str, String)> {
+    let (d, q) = (PaperBConfig::default(), PaperBConfig::quick(0));
+    let (sd, sq) = (paper_b::default_synth(0), paper_b::tiny_synth(0));
+    let (td, tq) = (&d.temporal, &q.temporal);
+    let dims = |v: &[usize]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    vec![
+        ("days", default_text(sd.days, sq.days)),
+        ("hosts", default_text(sd.n_hosts, sq.n_hosts)),
+        ("intensity", default_text(sd.intensity, sq.intensity)),
+        ("history", default_text(td.history, tq.history)),
+        ("epochs", default_text(td.max_epochs, tq.max_epochs)),
+        (
+            "incremental_epochs",
+            "1 with node features, 5 without".to_string(),
+        ),
+        ("patience", default_text(td.patience, tq.patience)),
+        (
+            "gcn_dims",
+            format!(
+                "{}; --paper-sizes: {}; --quick: {}",
+                dims(&CPU_GCN_DIMS),
+                dims(&td.gcn_dims),
+                dims(&tq.gcn_dims)
+            ),
+        ),
+        ("emb_dim", default_text(td.emb_dim, tq.emb_dim)),
+        (
+            "lr",
+            default_text(td.adam.learning_rate, tq.adam.learning_rate),
+        ),
+        (
+            "weight_decay",
+            default_text(td.adam.weight_decay, tq.adam.weight_decay),
+        ),
+        (
+            "test_days",
+            "11 of 31, scaled to the number of days (at least 1)".to_string(),
+        ),
+        ("min_packets", default_text(d.min_packets, q.min_packets)),
+        ("top_k_ports", default_text(d.top_k_ports, q.top_k_ports)),
+        ("k", default_text(d.knn_k, q.knn_k)),
+    ]
+}
+
+fn input(a: &Args, files: &[PathBuf]) -> Input {
+    if files.is_empty() {
         let mut t = if a.quick {
             paper_b::tiny_synth(a.seed)
         } else {
@@ -232,19 +292,26 @@ fn input(a: &Args) -> Input {
         if let Some(v) = a.days {
             t = t.days(v);
         }
-        if let Some(v) = a.synth_hosts {
+        if let Some(v) = a.hosts {
             t = t.hosts(v);
         }
-        if let Some(v) = a.synth_intensity {
+        if let Some(v) = a.intensity {
             t = t.intensity(v);
         }
         Input::Synthetic(t)
     } else {
         Input::Files {
-            paths: a.input.clone(),
-            ground_truth: a.gt.clone(),
+            paths: files.to_vec(),
+            ground_truth: a.labels.clone(),
         }
     }
+}
+
+/// Every file the run reads: no output may be one of them.
+fn all_inputs(a: &Args) -> Vec<PathBuf> {
+    let mut v = a.inputs.all();
+    v.extend(a.labels.iter().cloned());
+    v
 }
 
 fn sweeps(a: &Args) -> Result<Vec<(SweepParam, Vec<usize>)>, CliError> {
@@ -271,7 +338,8 @@ fn sweeps(a: &Args) -> Result<Vec<(SweepParam, Vec<usize>)>, CliError> {
 fn embed_saved(args: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
     let mut model = PaperBModel::load(dir)?;
     let bars = Bars::new("temporal", false);
-    let trace = paper_b::load_input(&input(args))?.trace;
+    let files = args.inputs.resolve_paths("temporal")?;
+    let trace = paper_b::load_input(&input(args, &files))?.trace;
     let embedded = model.embed(&trace, &bars)?;
     let files = embedded.write_csv(out)?;
     let hosts: usize = embedded.days.iter().map(|d| d.hosts.len()).sum();
@@ -287,42 +355,48 @@ fn embed_saved(args: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
 
 fn main() -> ExitCode {
     run("temporal", || {
-        let args = Args::parse();
+        let args: Args = cli::parse_with_defaults(&defaults());
         if let (Some(dir), Some(out)) = (&args.load, &args.embed) {
             return embed_saved(&args, dir, out);
         }
         if args.days == Some(0) {
             return Err("--days: must be at least 1".into());
         }
-        if !args.input.is_empty() && (args.days.is_some() || args.synth_hosts.is_some()) {
-            eprintln!(
-                "temporal: warning: --days and --synth-hosts apply to the synthetic darknet only"
+        if !args.inputs.is_empty()
+            && (args.days.is_some() || args.hosts.is_some() || args.intensity.is_some())
+        {
+            errln!(
+                "temporal: warning: --days, --hosts and --intensity apply to the synthetic darknet only"
             );
         }
         let cfg = config(&args)?;
         let sweeps = sweeps(&args)?;
         let out = args.out.clone();
-        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        // Every check on --out before any work starts.
+        let run_dir = RunDir::prepare(&out, args.force, &all_inputs(&args))?;
+        let files = args.inputs.resolve_paths("temporal")?;
         let write_dir = OutputDir {
-            dir: &out,
+            dir: run_dir.staging(),
             embeddings: !args.no_embeddings,
         };
         let result = paper_b::run(
-            &input(&args),
+            &input(&args, &files),
             &cfg,
             Some(write_dir),
             &sweeps,
             &Bars::new("temporal", false),
         )?;
-        let mut written = output::write_outputs(&out, &result)?;
-        written.extend(plots::paper_b::write_plots(&out, &result)?);
+        output::write_outputs(run_dir.staging(), &result)?;
+        plots::paper_b::write_plots(run_dir.staging(), &result)?;
+        let settings = serde_json::json!({ "arguments": &args });
+        let manifest = run_dir.finish(RunInfo::from_env(Some(args.seed), settings))?;
         for v in &result.variants {
             let f1 = v
                 .scores
                 .as_ref()
                 .and_then(|s| s.macro_f1.mean.zip(s.macro_f1.std))
                 .map_or("n/a".to_string(), |(m, s)| format!("{m:.3} ± {s:.3}"));
-            println!("{:<20} macro F1 {f1}   train {:.1}s", v.name, v.train_secs);
+            outln!("{:<20} macro F1 {f1}   train {:.1}s", v.name, v.train_secs)?;
         }
         for (p, pts) in &result.sweeps {
             let s: Vec<String> = pts
@@ -335,14 +409,14 @@ fn main() -> ExitCode {
                     )
                 })
                 .collect();
-            println!("{} sweep: {}", p.name(), s.join(" "));
+            outln!("{} sweep: {}", p.name(), s.join(" "))?;
         }
-        println!(
-            "wrote {} report files under {} (report: {})",
-            written.len(),
+        outln!(
+            "wrote {} files and manifest.json under {} (report: {})",
+            manifest.files.len(),
             out.display(),
             out.join("report.md").display()
-        );
+        )?;
         Ok(())
     })
 }

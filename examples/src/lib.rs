@@ -1,9 +1,19 @@
 //! Shared glue for the command-line examples: one-line errors with a non-zero exit, progress
-//! bars drawn from the pipelines' events (only when stderr is a terminal), and the SVG plots.
-//! The pipelines themselves live in the `darknet-pipelines` crate.
+//! bars drawn from the pipelines' events (only when stderr is a terminal), safe outputs
+//! ([`cli`]) and the SVG plots. The pipelines themselves live in the `darknet-pipelines` crate.
+//!
+//! # Exit status of every program
+//! - 0: success;
+//! - 1: an error, printed as one line `NAME: error: ...` on standard error;
+//! - 2: a command-line usage error (clap's);
+//! - 141 ([`cli::EXIT_BROKEN_PIPE`]): standard output was closed before the program finished
+//!   writing (`quickstart | head -1`); nothing is printed;
+//! - 101: an internal error (a bug): one line on standard error, never a backtrace.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod inputs;
 pub mod plots;
 
 use darknet_pipelines::progress::{Event, Observer};
@@ -16,10 +26,30 @@ use std::sync::Mutex;
 pub type CliError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Runs an example's body; on error prints `NAME: error: message` (with the causes on the same
-/// line) to stderr and returns exit code 1. Never prints a backtrace.
+/// line) to stderr and returns exit code 1. A closed standard output ends it quietly with
+/// [`cli::EXIT_BROKEN_PIPE`]. A panic prints one line (never a backtrace) and exits with 101.
 pub fn run(name: &str, body: impl FnOnce() -> Result<(), CliError>) -> ExitCode {
-    match body() {
+    // No backtraces ever, also not from the allocator's failure message: called first in
+    // `main`, while the process has a single thread.
+    std::env::remove_var("RUST_BACKTRACE");
+    std::env::remove_var("RUST_LIB_BACKTRACE");
+    let program = name.to_string();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        errln!("{program}: internal error (a bug, please report it): {msg}{at}");
+    }));
+    match body().and_then(|()| cli::flush_stdout()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if cli::is_broken_pipe(e.as_ref()) => ExitCode::from(cli::EXIT_BROKEN_PIPE),
         Err(e) => {
             let mut msg = e.to_string();
             let mut src = e.source();
@@ -31,7 +61,7 @@ pub fn run(name: &str, body: impl FnOnce() -> Result<(), CliError>) -> ExitCode 
                 }
                 src = s.source();
             }
-            eprintln!("{name}: error: {msg}");
+            errln!("{name}: error: {msg}");
             ExitCode::FAILURE
         }
     }
@@ -109,15 +139,15 @@ impl Observer for Bars {
             Event::Note(msg) if !self.quiet => {
                 let line = format!("{}: {msg}", self.name);
                 match slot.as_ref() {
-                    Some(b) => b.suspend(|| eprintln!("{line}")),
-                    None => eprintln!("{line}"),
+                    Some(b) => b.suspend(|| errln!("{line}")),
+                    None => errln!("{line}"),
                 }
             }
             Event::Warning(w) => {
                 let line = format!("{}: warning: {w}", self.name);
                 match slot.as_ref() {
-                    Some(b) => b.suspend(|| eprintln!("{line}")),
-                    None => eprintln!("{line}"),
+                    Some(b) => b.suspend(|| errln!("{line}")),
+                    None => errln!("{line}"),
                 }
             }
             _ => {}

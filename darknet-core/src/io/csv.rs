@@ -12,7 +12,7 @@
 //! option (`t_wscale`, `t_mss`, `t_ts`).
 //!
 //! **GnnForDarknet** ([`GNN_FOR_DARKNET_COLUMNS`]): the 17-column daily raw CSV of the public
-//! gnn-for-darknet code (SPEC.md §3.1): `ts, ethtype, src_ip, src_port, dst_ip, dst_port,
+//! gnn-for-darknet code: `ts, ethtype, src_ip, src_port, dst_ip, dst_port,
 //! pck_len, tcp_flags, mirai, tcp_seq, ttl, t_mss, t_win, t_ts, t_sack, t_sackp, interval`.
 //! That code keeps TCP only and has no `proto` column, so the writer writes TCP packets only
 //! and counts the others ([`CsvWriter::packets_skipped`]); the reader reads every row as TCP.
@@ -24,7 +24,7 @@
 //!   [`SkipReason::OtherLinkProtocol`]).
 //! - `tcp_flags`: written as the integer flags byte; read as a decimal, a `0x`-hex integer or a
 //!   string of flag letters `FSRPAUEC` (tcpdump/Tstat style, `.` ignored).
-//! - `t_win`: the TCP header window (SPEC.md B12), always written; `-` reads as 0.
+//! - `t_win`: the TCP header window, always written; `-` reads as 0.
 //! - `t_sack`, `t_sackp`: written `1` when present and `-` when absent; read as present for any
 //!   value other than empty, `-`, `0` or `false` (the reference may store the SACK edge).
 //! - `mirai`: written `1`/`0` (TCP seq == destination address); ignored on read, since it is
@@ -33,10 +33,16 @@
 //!
 //! # Reading
 //! The header row names the columns; any order and any subset containing `ts`, `src_ip` and
-//! `dst_ip` is read (unknown columns are ignored), comma-, tab- or space-separated (detected from
-//! the header). Missing columns read as zero / absent; without a `proto` column rows are TCP.
-//! A UTF-8 byte-order mark and CRLF line ends are accepted. Empty fields and `-` are absent. A bad value is [`CoreError::Csv`] naming the input, the
-//! 1-based line and the column, after which the iterator ends.
+//! `dst_ip` is read (unknown columns are ignored), the delimiter detected from the header row.
+//! Missing columns read as zero / absent; without a `proto` column rows are TCP.
+//! Comma, tab, semicolon, pipe and space delimiters are recognised (the first with which the
+//! header names the three required columns). A header without them is [`CoreError::Csv`] at
+//! line 1 saying which columns were expected and which were found.
+//! A UTF-8 byte-order mark and CRLF line ends are accepted. Empty fields and `-` are absent.
+//! Every row must have as many fields as the header row: a row with more or fewer is an error
+//! naming its line (shifted columns are never read as values). A bad value is
+//! [`CoreError::Csv`] naming the input, the 1-based line of the file (the header is line 1) and
+//! the column, after which the iterator ends.
 
 use super::frame::{SkipCounts, SkipReason};
 use super::io_err;
@@ -71,7 +77,7 @@ pub const EXTENDED_COLUMNS: [&str; 22] = [
     "mirai",
 ];
 
-/// Column names of [`CsvLayout::GnnForDarknet`], in order (SPEC.md §3.1).
+/// Column names of [`CsvLayout::GnnForDarknet`], in order.
 pub const GNN_FOR_DARKNET_COLUMNS: [&str; 17] = [
     "ts",
     "ethtype",
@@ -383,8 +389,86 @@ const COLS: [(Col, &str); 21] = [
     (Col::IcmpCode, "icmp_code"),
 ];
 
-/// Reason text of the header error that [`super::PacketReader`] turns into `BadMagic`.
+/// Start of the reason of the header error that [`super::PacketReader`] turns into
+/// [`CoreError::NotACapture`].
 pub(crate) const NOT_A_PACKET_HEADER: &str = "not a packet CSV header";
+
+/// Delimiters tried on the header row, in order of preference.
+const DELIMITERS: [(u8, &str); 5] = [
+    (b',', "comma"),
+    (b'\t', "tab"),
+    (b';', "semicolon"),
+    (b'|', "pipe"),
+    (b' ', "space"),
+];
+
+/// The header's column names split by `delim`, trimmed and lowercased.
+fn split_header(header: &[u8], delim: u8) -> Vec<String> {
+    header
+        .split(|&b| b == delim)
+        .map(|f| {
+            String::from_utf8_lossy(f)
+                .trim()
+                .trim_matches('"')
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// Finds the delimiter for which the header names `ts`, `src_ip` and `dst_ip`; returns it with
+/// the column names and the understood columns, or the reason the header is not a packet
+/// header (the columns expected and those found).
+#[allow(clippy::type_complexity)]
+fn detect_columns(
+    header: &[u8],
+) -> std::result::Result<(u8, Vec<String>, Vec<(Col, usize)>), String> {
+    let required = [Col::Ts, Col::SrcIp, Col::DstIp];
+    // The delimiter that splits the header into the most fields, for the error message.
+    let mut best: Option<(u8, &str, Vec<String>)> = None;
+    for (delim, delim_name) in DELIMITERS {
+        if !header.contains(&delim) && delim != b',' {
+            continue;
+        }
+        let names = split_header(header, delim);
+        let mut cols = Vec::new();
+        for (col, name) in COLS {
+            if let Some(i) = names.iter().position(|n| n == name) {
+                cols.push((col, i));
+            }
+        }
+        if required.iter().all(|r| cols.iter().any(|&(c, _)| c == *r)) {
+            return Ok((delim, names, cols));
+        }
+        if best.as_ref().is_none_or(|(_, _, b)| names.len() > b.len()) {
+            best = Some((delim, delim_name, names));
+        }
+    }
+    let (_, delim_name, names) = best.unwrap_or((b',', "comma", Vec::new()));
+    let shown: Vec<String> = names
+        .iter()
+        .take(12)
+        .map(|n| format!("`{}`", n.chars().take(40).collect::<String>()))
+        .collect();
+    let more = if names.len() > 12 {
+        format!(" and {} more", names.len() - 12)
+    } else {
+        String::new()
+    };
+    let missing: Vec<&str> = ["ts", "src_ip", "dst_ip"]
+        .into_iter()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
+    Err(format!(
+        "{NOT_A_PACKET_HEADER}: expected a header row naming at least `ts`, `src_ip` and \
+         `dst_ip` (comma-, tab-, semicolon-, pipe- or space-separated); found {} column{} \
+         ({delim_name}-separated): {}{more}; missing {}",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        shown.join(", "),
+        missing.join(", ")
+    ))
+}
 
 /// Streaming CSV packet reader: an iterator of `Result<Packet, CoreError>` (see the
 /// [module docs](self)). One record buffer is reused for every row.
@@ -393,6 +477,10 @@ pub struct CsvReader<R: Read> {
     input: String,
     /// (column, field index) for every understood column present in the header.
     cols: Vec<(Col, usize)>,
+    /// Fields in the header row: every row must have as many.
+    n_fields: usize,
+    /// Bytes of the header line (read before the csv reader saw the input).
+    header_bytes: u64,
     layout: Option<CsvLayout>,
     record: csv::ByteRecord,
     skips: SkipCounts,
@@ -428,34 +516,17 @@ impl<R: Read> CsvReader<R> {
                 Err(e) => return Err(io_err(&input, e)),
             }
         }
+        let header_bytes = header.len() as u64 + 1;
         if header.last() == Some(&b'\r') {
             header.pop();
         }
         if header.starts_with(&[0xEF, 0xBB, 0xBF]) {
             header.drain(..3);
         }
-        let delim = if header.contains(&b',') {
-            b','
-        } else if header.contains(&b'\t') {
-            b'\t'
-        } else {
-            b' '
+        let (delim, names, cols) = match detect_columns(&header) {
+            Ok(found) => found,
+            Err(reason) => return Err(header_error(&input, &reason)),
         };
-        let names: Vec<String> = header
-            .split(|&b| b == delim)
-            .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
-            .collect();
-        let mut cols = Vec::new();
-        for (col, name) in COLS {
-            if let Some(i) = names.iter().position(|n| n == name) {
-                cols.push((col, i));
-            }
-        }
-        for required in [Col::Ts, Col::SrcIp, Col::DstIp] {
-            if !cols.iter().any(|&(c, _)| c == required) {
-                return Err(header_error(&input, NOT_A_PACKET_HEADER));
-            }
-        }
         let layout = if names == EXTENDED_COLUMNS {
             Some(CsvLayout::Extended)
         } else if names == GNN_FOR_DARKNET_COLUMNS {
@@ -466,11 +537,15 @@ impl<R: Read> CsvReader<R> {
         let rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .delimiter(delim)
-            .flexible(false)
+            // Field counts are checked against the header row in `next`, which the csv reader
+            // does not see.
+            .flexible(true)
             .from_reader(r);
         Ok(CsvReader {
             rdr,
             input,
+            n_fields: names.len(),
+            header_bytes,
             cols,
             layout,
             record: csv::ByteRecord::new(),
@@ -493,6 +568,11 @@ impl<R: Read> CsvReader<R> {
     /// Data rows read so far (packets and skipped rows).
     pub fn records_read(&self) -> u64 {
         self.rows
+    }
+
+    /// Bytes of the input consumed so far (header line included).
+    pub fn byte_offset(&self) -> u64 {
+        self.header_bytes + self.rdr.position().byte()
     }
 
     fn csv_err(&self, line: u64, col: Col, reason: String) -> CoreError {
@@ -775,6 +855,19 @@ impl<R: Read> Iterator for CsvReader<R> {
                     let line = self.record.position().map_or(0, |p| p.line() + 1);
                     if self.record.len() == 1 && trim(&self.record[0]).is_empty() {
                         continue;
+                    }
+                    if self.record.len() != self.n_fields {
+                        self.done = true;
+                        return Some(Err(CoreError::Csv {
+                            input: self.input.clone(),
+                            line,
+                            column: "<row>".to_string(),
+                            reason: format!(
+                                "{} fields, but the header row has {} columns",
+                                self.record.len(),
+                                self.n_fields
+                            ),
+                        }));
                     }
                     match self.parse_record(line) {
                         Ok(Ok(p)) => return Some(Ok(p)),

@@ -14,12 +14,25 @@
 //! - Link types ([`LinkType`]): Ethernet (802.1Q / QinQ tags), NULL and LOOP (either byte order
 //!   of the family), RAW (101, legacy 12 and 14), IPV4 (228), LINUX_SLL (113), LINUX_SLL2 (276).
 //! - Bad input is an error, never a panic: a bad magic is [`CoreError::BadMagic`] ("not a pcap or
-//!   pcapng file"); a truncated record yields every complete packet first, then one
+//!   pcapng file"), text without the packet columns [`CoreError::NotACapture`] (the columns
+//!   expected and found); a truncated record yields every complete packet first, then one
 //!   [`CoreError::Truncated`] (packet index, byte offset), then the iterator ends; a caplen above
 //!   the snap length or [`MAX_CAPLEN`] (256 KiB), and a pcapng block length that is absurd
 //!   ([`MAX_BLOCK_LEN`]) or not a multiple of 4, are errors raised before anything is allocated;
 //!   a file with only a global header is zero packets and no error. Each reader reuses one
-//!   buffer for every record.
+//!   buffer for every record. A pcap sub-second timestamp field at or above 10^6 (µs) or 10^9
+//!   (ns) is [`CoreError::Malformed`] with the packet index and offset. A gzip stream cut short
+//!   or corrupt is [`CoreError::GzipCorrupt`], naming the packet reached and its offset in the
+//!   decompressed data.
+//! - A capture whose every record was skipped reads as zero packets; once the iterator has
+//!   ended, [`PacketReader::nothing_decoded`] (a warning) and [`PacketReader::ensure_decoded`]
+//!   (an error, for conversions) report it as [`CoreError::NothingDecoded`] with the skip
+//!   counts and a likely cause (a link type that does not match the frames, IPv6 only).
+//!
+//! # Choosing inputs
+//! [`inputs::resolve`] turns the paths a user gives (files and directories) into the ordered
+//! list of captures to read, with a warning for every file skipped or given twice, and
+//! [`inputs::CaptureStream`] reads them as one packet stream.
 //!
 //! # Writing
 //! [`PcapWriter`] and [`PcapngWriter`] (`new(w, PcapWriterOptions)`, `write_packet(&Packet)`,
@@ -64,6 +77,15 @@ pub use pcap::{
     PCAP_MAGIC_US,
 };
 pub use pcapng::{PcapngReader, PcapngWriter, MAX_BLOCK_LEN, PCAPNG_SHB};
+
+pub mod inputs;
+pub use inputs::{resolve, CaptureFile, CaptureStream, InputWarning, Inputs};
+
+pub mod output;
+pub use output::{
+    is_broken_pipe, refuse_input_as_output, write_atomic, write_atomic_with, AtomicFile, Manifest,
+    OutputDir, RunInfo,
+};
 
 use crate::error::{CoreError, Result};
 use crate::packet::Packet;
@@ -121,6 +143,7 @@ enum Inner<'a> {
 pub struct PacketReader<'a> {
     inner: Inner<'a>,
     gzip: bool,
+    input: String,
 }
 
 impl<'a> PacketReader<'a> {
@@ -129,8 +152,10 @@ impl<'a> PacketReader<'a> {
     /// `input_name` names the input in errors (a path, `<stdin>`, `<memory>`).
     ///
     /// # Errors
-    /// [`CoreError::BadMagic`] when the input is neither pcap nor pcapng, and every error of
-    /// [`PcapReader::new`] / [`PcapngReader::new`].
+    /// [`CoreError::BadMagic`] when binary input is neither pcap nor pcapng,
+    /// [`CoreError::NotACapture`] when text input is not a CSV with the packet columns (the
+    /// message lists the columns expected and found), and every error of [`PcapReader::new`] /
+    /// [`PcapngReader::new`] / [`CsvReader::new`].
     pub fn new<R: Read + Send + 'a>(read: R, input_name: impl Into<String>) -> Result<Self> {
         let input = input_name.into();
         let (magic, src) = peek(Box::new(read), &input)?;
@@ -166,7 +191,19 @@ impl<'a> PacketReader<'a> {
                     Ok(r) => Some(Inner::Csv(r)),
                     Err(CoreError::Csv {
                         line: 1, reason, ..
-                    }) if reason == self::csv::NOT_A_PACKET_HEADER => None,
+                    }) if reason.starts_with(self::csv::NOT_A_PACKET_HEADER) => {
+                        let detail = reason
+                            .strip_prefix(self::csv::NOT_A_PACKET_HEADER)
+                            .unwrap_or(&reason)
+                            .trim_start_matches(": ");
+                        return Err(CoreError::NotACapture {
+                            input,
+                            reason: format!(
+                                "text that is neither pcap nor pcapng, nor a CSV packet table: \
+                                 {detail}"
+                            ),
+                        });
+                    }
                     Err(e) => return Err(e),
                 }
             } else {
@@ -176,7 +213,11 @@ impl<'a> PacketReader<'a> {
             None
         };
         match inner {
-            Some(inner) => Ok(PacketReader { inner, gzip: false }),
+            Some(inner) => Ok(PacketReader {
+                inner,
+                gzip: false,
+                input,
+            }),
             None => Err(CoreError::BadMagic { input, magic }),
         }
     }
@@ -212,16 +253,105 @@ impl<'a> PacketReader<'a> {
             Inner::Csv(r) => r.records_read(),
         }
     }
+
+    /// Bytes consumed so far by complete records (in the decompressed data for gzip input).
+    pub fn byte_offset(&self) -> u64 {
+        match &self.inner {
+            Inner::Pcap(r) => r.byte_offset(),
+            Inner::Pcapng(r) => r.byte_offset(),
+            Inner::Csv(r) => r.byte_offset(),
+        }
+    }
+
+    /// The link type of a pcap capture's global header (`None` for pcapng, whose interfaces
+    /// each have one, and CSV).
+    pub fn link_type(&self) -> Option<LinkType> {
+        match &self.inner {
+            Inner::Pcap(r) => Some(r.header().link_type),
+            _ => None,
+        }
+    }
+
+    /// The input's name used in errors.
+    pub fn input_name(&self) -> &str {
+        &self.input
+    }
+
+    /// After the iterator has ended: [`CoreError::NothingDecoded`] when records were read but
+    /// every one was skipped (a capture stamped with the wrong link type, IPv6 only, ...), with
+    /// the skip counts and a likely cause; `None` when a packet was decoded or the input had no
+    /// record. Use it as a warning where an empty result is acceptable.
+    pub fn nothing_decoded(&self) -> Option<CoreError> {
+        let records = self.records_read();
+        let skips = self.skip_counts();
+        if records == 0 || skips.total() < records {
+            return None;
+        }
+        Some(CoreError::NothingDecoded {
+            input: self.input.clone(),
+            frames: records,
+            reason: nothing_decoded_reason(skips, self.link_type()),
+        })
+    }
+
+    /// After the iterator has ended: `Err` when every record was skipped (see
+    /// [`nothing_decoded`](Self::nothing_decoded)). Conversions call it so that a capture
+    /// nothing could be read from is not a success.
+    ///
+    /// # Errors
+    /// [`CoreError::NothingDecoded`].
+    pub fn ensure_decoded(&self) -> Result<()> {
+        match self.nothing_decoded() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The skip counts of a capture nothing was decoded from, with the likely cause.
+pub fn nothing_decoded_reason(skips: &SkipCounts, link_type: Option<LinkType>) -> String {
+    let total = skips.total();
+    let link_level = skips.get(SkipReason::OtherLinkProtocol)
+        + skips.get(SkipReason::NotIp)
+        + skips.get(SkipReason::TruncatedLink);
+    let hint = if total > 0 && link_level == total {
+        match link_type {
+            Some(lt) => format!(
+                "; the header's link type {lt} probably does not match the frames (an Ethernet \
+                 capture stamped as raw IP, or the reverse)"
+            ),
+            None => "; the link type probably does not match the frames".to_string(),
+        }
+    } else if total > 0 && skips.get(SkipReason::Ipv6) == total {
+        "; the capture holds IPv6 only, and only IPv4 is read".to_string()
+    } else if total > 0 && skips.get(SkipReason::UnsupportedLinkType) == total {
+        "; no interface has a supported link type".to_string()
+    } else {
+        String::new()
+    };
+    format!("skipped as {skips}{hint}")
 }
 
 impl Iterator for PacketReader<'_> {
     type Item = Result<Packet>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.inner {
+        let item = match &mut self.inner {
             Inner::Pcap(r) => r.next(),
             Inner::Pcapng(r) => r.next(),
             Inner::Csv(r) => r.next(),
+        };
+        match item {
+            // The decompressor fails inside a record: say where in the capture it happened.
+            Some(Err(CoreError::Io { input, source })) if self.gzip => {
+                Some(Err(CoreError::GzipCorrupt {
+                    input,
+                    packet_index: self.records_read(),
+                    offset: self.byte_offset(),
+                    source,
+                }))
+            }
+            other => other,
         }
     }
 }

@@ -308,6 +308,11 @@ impl<R: Read> PcapReader<R> {
         &self.input
     }
 
+    /// Bytes of the input consumed by complete records so far (the offset of the next record).
+    pub fn byte_offset(&self) -> u64 {
+        self.offset
+    }
+
     /// Reads the next record: `Ok(None)` at a clean end of input.
     fn next_record(&mut self) -> Result<Option<(u64, usize)>> {
         let mut h = [0u8; 16];
@@ -338,6 +343,27 @@ impl<R: Read> PcapReader<R> {
         let secs = u64::from(u32_at(0));
         let frac = u64::from(u32_at(4));
         let caplen = u32_at(8);
+        let frac_limit: u64 = if self.header.nanos {
+            1_000_000_000
+        } else {
+            1_000_000
+        };
+        if frac >= frac_limit {
+            return Err(CoreError::Malformed {
+                input: self.input.clone(),
+                packet_index: self.index,
+                offset: start,
+                reason: format!(
+                    "timestamp sub-second field = {frac} is out of range: expected below \
+                     {frac_limit} ({} capture)",
+                    if self.header.nanos {
+                        "nanosecond"
+                    } else {
+                        "microsecond"
+                    }
+                ),
+            });
+        }
         if caplen > self.limit {
             let snap = self.header.snaplen;
             let limit = if snap != 0 && caplen > snap {

@@ -234,6 +234,11 @@ impl<R: Read> PcapngReader<R> {
         self.index
     }
 
+    /// Bytes of the input consumed by complete blocks so far (the offset of the next block).
+    pub fn byte_offset(&self) -> u64 {
+        self.offset
+    }
+
     /// Sections (Section Header Blocks) read so far.
     pub fn sections_read(&self) -> u64 {
         self.sections

@@ -646,7 +646,7 @@ fn paper_b_counts(n: usize) -> Vec<usize> {
     let mut counts: Vec<usize> = PAPER_B_CLASSES
         .iter()
         .map(|c| {
-            if c.label == "unknown" {
+            if c.behaviour == population::Behaviour::Unknown {
                 return 0;
             }
             let share = (c.hosts as f64 / total as f64).clamp(0.02, 0.20);
@@ -748,7 +748,7 @@ fn paper_a_reports<R: Rng>(
         out.push(AbuseReport {
             ip,
             categories: cats,
-            reporter,
+            reporter: reporter.to_string(),
             day: rng.random_range(first_day..=last_day),
         });
     }
@@ -758,6 +758,24 @@ fn paper_a_reports<R: Rng>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_table_names_and_behaviours_agree() {
+        // The public names, the table's labels and its behaviours line up one to one, so a
+        // class cannot silently generate another class's (or Unknown) traffic.
+        for (def, name) in PAPER_B_CLASSES.iter().zip(PAPER_B_CLASSES_NAMES) {
+            assert_eq!(def.label, name);
+        }
+        for (i, a) in PAPER_B_CLASSES.iter().enumerate() {
+            for b in &PAPER_B_CLASSES[i + 1..] {
+                assert_ne!(a.behaviour, b.behaviour, "{} and {}", a.label, b.label);
+            }
+        }
+        assert_eq!(
+            PAPER_B_CLASSES.last().map(|c| c.behaviour),
+            Some(population::Behaviour::Unknown)
+        );
+    }
 
     #[test]
     fn counts_sum_to_n() {

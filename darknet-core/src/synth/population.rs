@@ -21,9 +21,47 @@ pub(crate) const IOT_TCP: [u16; 5] = [23, 2323, 5555, 37215, 52869];
 /// UDP services probed by scanners and bots.
 pub(crate) const POPULAR_UDP: [u16; 8] = [53, 123, 161, 1900, 5060, 137, 11211, 500];
 
+/// The behaviour a Paper B class generates. The generator dispatches on this, never on the
+/// label string, so a misspelt label cannot silently fall through to Unknown traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    /// `mirai`.
+    Mirai,
+    /// `unk_bruteforcer`.
+    Bruteforcer,
+    /// `unk_spammer`.
+    Spammer,
+    /// `shadowserver`.
+    Shadowserver,
+    /// `driftnet`.
+    Driftnet,
+    /// `internetcensus`.
+    InternetCensus,
+    /// `censys`.
+    Censys,
+    /// `rapid7`.
+    Rapid7,
+    /// `onyphe`.
+    Onyphe,
+    /// `netsystems`.
+    NetSystems,
+    /// `shodan`.
+    Shodan,
+    /// `unk_exploiter`.
+    Exploiter,
+    /// `securitytrails`.
+    SecurityTrails,
+    /// `intrinsec`.
+    Intrinsec,
+    /// `unknown`.
+    Unknown,
+}
+
 /// A Paper B class: code label, organisation prefixes (if a known scanner), behaviour knobs.
 pub(crate) struct ClassDef {
     pub label: &'static str,
+    /// Which behaviour its hosts generate.
+    pub behaviour: Behaviour,
     /// Month hosts in Table 2 (relative weight of the class).
     pub hosts: u32,
     /// Per-host packets per active day (Table 2: daily packets / daily hosts).
@@ -40,6 +78,7 @@ pub(crate) struct ClassDef {
 pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     ClassDef {
         label: "mirai",
+        behaviour: Behaviour::Mirai,
         hosts: 16147,
         rate: 30.0,
         daily: 0.134,
@@ -47,6 +86,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "unk_bruteforcer",
+        behaviour: Behaviour::Bruteforcer,
         hosts: 976,
         rate: 1340.0,
         daily: 0.25,
@@ -54,6 +94,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "unk_spammer",
+        behaviour: Behaviour::Spammer,
         hosts: 1014,
         rate: 630.0,
         daily: 0.25,
@@ -61,6 +102,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "shadowserver",
+        behaviour: Behaviour::Shadowserver,
         hosts: 289,
         rate: 25.0,
         daily: 0.99,
@@ -74,6 +116,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "driftnet",
+        behaviour: Behaviour::Driftnet,
         hosts: 252,
         rate: 72.0,
         daily: 1.0,
@@ -81,6 +124,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "internetcensus",
+        behaviour: Behaviour::InternetCensus,
         hosts: 271,
         rate: 31.0,
         daily: 0.83,
@@ -88,6 +132,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "censys",
+        behaviour: Behaviour::Censys,
         hosts: 329,
         rate: 450.0,
         daily: 0.74,
@@ -102,6 +147,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "rapid7",
+        behaviour: Behaviour::Rapid7,
         hosts: 344,
         rate: 21.0,
         daily: 0.82,
@@ -109,6 +155,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "onyphe",
+        behaviour: Behaviour::Onyphe,
         hosts: 115,
         rate: 14.0,
         daily: 0.84,
@@ -116,6 +163,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "netsystems",
+        behaviour: Behaviour::NetSystems,
         hosts: 45,
         rate: 195.0,
         daily: 0.96,
@@ -123,6 +171,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "shodan",
+        behaviour: Behaviour::Shodan,
         hosts: 36,
         rate: 334.0,
         daily: 0.86,
@@ -130,6 +179,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "unk_exploiter",
+        behaviour: Behaviour::Exploiter,
         hosts: 430,
         rate: 180.0,
         daily: 0.063,
@@ -137,6 +187,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "securitytrails",
+        behaviour: Behaviour::SecurityTrails,
         hosts: 18,
         rate: 205.0,
         daily: 0.94,
@@ -144,6 +195,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "intrinsec",
+        behaviour: Behaviour::Intrinsec,
         hosts: 12,
         rate: 34.0,
         daily: 0.75,
@@ -151,6 +203,7 @@ pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     },
     ClassDef {
         label: "unknown",
+        behaviour: Behaviour::Unknown,
         hosts: 39828,
         rate: 356.0,
         daily: 0.09,
@@ -284,8 +337,8 @@ pub(crate) fn paper_b_host<R: Rng>(
         sweep_continues: false,
     };
     let r = rng.random::<f32>();
-    match def.label {
-        "mirai" => {
+    match def.behaviour {
+        Behaviour::Mirai => {
             spec.tool = Tool::Mirai;
             // Short lives: 16,147 hosts for 2,158 a day (SPEC §5.1).
             let len = rng.random_range(1..=8);
@@ -300,7 +353,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             spec.components
                 .push(syn(1.0, ports, Order::Random, 1, AddrOrder::Random, 4));
         }
-        "unk_bruteforcer" => {
+        Behaviour::Bruteforcer => {
             spec.tool = if r < 0.6 { Tool::Linux } else { Tool::Windows };
             (spec.first_day, spec.last_day) = {
                 let l = rng.random_range(days / 3..=days);
@@ -328,7 +381,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = churn;
         }
-        "unk_spammer" => {
+        Behaviour::Spammer => {
             spec.tool = if r < 0.7 { Tool::Linux } else { Tool::Windows };
             (spec.first_day, spec.last_day) = {
                 let l = rng.random_range(days / 3..=days);
@@ -354,7 +407,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = churn;
         }
-        "unk_exploiter" => {
+        Behaviour::Exploiter => {
             spec.tool = Tool::Linux;
             let len = rng.random_range(1..=4);
             (spec.first_day, spec.last_day) = window(rng, days, len);
@@ -373,7 +426,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                 6,
             ));
         }
-        "shadowserver" => {
+        Behaviour::Shadowserver => {
             spec.tool = Tool::Zmap;
             spec.periodic = true;
             spec.spread = 0.3;
@@ -396,7 +449,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                     .push(udp(0.3, pick(rng, &POPULAR_UDP, 2), Order::Random));
             }
         }
-        "driftnet" => {
+        Behaviour::Driftnet => {
             spec.tool = Tool::Masscan;
             let n = rng.random_range(40..120);
             spec.components.push(syn(
@@ -409,7 +462,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = 1.0;
         }
-        "internetcensus" => {
+        Behaviour::InternetCensus => {
             spec.tool = Tool::Nmap;
             (spec.first_day, spec.last_day) = long(rng);
             let k = rng.random_range(4..12);
@@ -420,7 +473,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             spec.components
                 .push(udp(0.15, vec![161, 5060, 1900], Order::Random));
         }
-        "censys" => {
+        Behaviour::Censys => {
             spec.tool = Tool::Zmap;
             (spec.first_day, spec.last_day) = long(rng);
             let n = rng.random_range(200..600);
@@ -430,7 +483,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                 .push(syn(1.0, ports, Order::Random, 1, AddrOrder::Random, 20));
             spec.port_churn = 1.0;
         }
-        "rapid7" => {
+        Behaviour::Rapid7 => {
             spec.tool = Tool::Linux;
             (spec.first_day, spec.last_day) = long(rng);
             let k = rng.random_range(2..6);
@@ -444,7 +497,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = 0.8;
         }
-        "onyphe" => {
+        Behaviour::Onyphe => {
             spec.tool = Tool::Masscan;
             (spec.first_day, spec.last_day) = long(rng);
             let k = rng.random_range(5..15);
@@ -458,7 +511,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = 0.3;
         }
-        "netsystems" => {
+        Behaviour::NetSystems => {
             spec.tool = Tool::Masscan;
             spec.components.push(syn(
                 1.0,
@@ -476,7 +529,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                 10,
             ));
         }
-        "shodan" => {
+        Behaviour::Shodan => {
             spec.tool = Tool::Nmap;
             (spec.first_day, spec.last_day) = long(rng);
             let n = rng.random_range(150..400);
@@ -488,7 +541,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                 .push(udp(0.1, POPULAR_UDP.to_vec(), Order::Random));
             spec.port_churn = 1.0;
         }
-        "securitytrails" => {
+        Behaviour::SecurityTrails => {
             spec.tool = Tool::Masscan;
             let k = rng.random_range(5..12);
             spec.components.push(syn(
@@ -501,7 +554,7 @@ pub(crate) fn paper_b_host<R: Rng>(
             ));
             spec.port_churn = 0.3;
         }
-        "intrinsec" => {
+        Behaviour::Intrinsec => {
             spec.tool = Tool::Linux;
             let k = rng.random_range(3..=6);
             spec.components.push(syn(
@@ -513,7 +566,7 @@ pub(crate) fn paper_b_host<R: Rng>(
                 4,
             ));
         }
-        _ => unknown_host(rng, &mut spec, days, churn),
+        Behaviour::Unknown => unknown_host(rng, &mut spec, days, churn),
     }
     spec
 }

@@ -42,7 +42,7 @@ impl DayCorpus {
 /// Builds the daily corpora of `trace` with the hosts and port nodes of
 /// [`build_snapshots`](super::build_snapshots) under the same `config`, days in parallel.
 ///
-/// Collapsing consecutive repeats **[ours]**: a host sending k packets in a row to a port
+/// Collapsing consecutive repeats **(ours)**: a host sending k packets in a row to a port
 /// contributes one word, not k (a word predicting itself carries no context). Feed
 /// [`DayCorpus::sentences`] to word2vec for the paper's per-port sentences, or the lists to
 /// `darknet_nn::word2vec::code_corpus` for the reference code's flattened chunks; both keep the

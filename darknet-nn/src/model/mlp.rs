@@ -178,12 +178,7 @@ impl Mlp {
     /// # Errors
     /// [`NnError::ShapeMismatch`] for a wrong number of columns.
     pub fn scores(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, NnError> {
-        crate::error::check_shape(
-            "Mlp::scores",
-            "x",
-            &[x.nrows(), self.mean.len()],
-            x.shape(),
-        )?;
+        crate::error::check_shape("Mlp::scores", "x", &[x.nrows(), self.mean.len()], x.shape())?;
         let mut h = self.standardize(x);
         for b in &self.blocks {
             h = b.infer(h.view())?;

@@ -2,6 +2,8 @@
 //!
 //! - [`PortAutoencoder`] (Paper A, SPEC §1.4): port embeddings from reference distances.
 //! - [`GraphClassifier`] (Paper A, SPEC §1.6): multi-label classification of host graphs.
+//! - [`HybridClassifier`] (beyond Paper A): the graph classifier's pooled host-graph vector
+//!   joined with per-host statistics before the fully connected block.
 //! - [`temporal`] (Paper B, SPEC §2.3–2.4): GCN, i-GCN, GCN-GRU and i-GCN-GRU host embeddings
 //!   trained by link prediction.
 //!
@@ -11,6 +13,7 @@
 pub mod autoencoder;
 pub mod block;
 pub mod classifier;
+pub mod hybrid;
 pub mod mlp;
 pub mod recalibrate;
 pub mod temporal;
@@ -19,6 +22,9 @@ pub use autoencoder::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConf
 pub use block::{FcBlock, FcBlockCache};
 pub use classifier::{
     ClassifierCache, ClassifierWorkspace, GraphClassifier, GraphClassifierConfig,
+};
+pub use hybrid::{
+    HybridCache, HybridClassifier, HybridClassifierConfig, HybridClassifierMeta, HybridInputGrads,
 };
 pub use mlp::{Mlp, MlpConfig};
 pub use recalibrate::recalibrate_batchnorm;

@@ -65,13 +65,16 @@
 //! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
+pub mod compare;
 pub mod error;
 pub mod filters;
 pub mod labels;
 pub mod model;
 pub mod output;
+pub mod search;
 pub mod stream;
 
+pub use compare::{ModelKind, Selection, Validated};
 pub use darknet_nn::model::mlp::{Mlp, MlpConfig};
 pub use darknet_nn::model::recalibrate_batchnorm;
 pub use error::{PaperAError, Result};
@@ -79,6 +82,7 @@ pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, Filte
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
+pub use search::SearchSettings;
 pub use stream::{stream_input, Streamed};
 
 use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
@@ -89,6 +93,7 @@ use darknet_graph::{
     reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
     PreparedGraph,
 };
+use darknet_nn::model::{HybridClassifier, HybridClassifierConfig};
 use darknet_nn::train::{EpochRecord, LearningCurve};
 use darknet_nn::{
     GraphClassifier, GraphClassifierConfig, GraphDataset, NnError, PortAutoencoderConfig,
@@ -198,6 +203,20 @@ pub struct PaperAConfig {
     pub classifier: GraphClassifierConfig,
     /// The non-graph baseline; `None` skips it.
     pub baseline: Option<MlpConfig>,
+    /// The hybrid classifier (GCN pooled vector joined with the per-host statistics, see
+    /// [`compare`]); `None` skips it. Same sizes and training settings as the GCN by default.
+    pub hybrid: Option<HybridClassifierConfig>,
+    /// Fraction of each partition's training part held out as validation data, which alone
+    /// chooses per-label thresholds and the model saved for prediction (see [`compare`]).
+    /// Default 0.2; 0 is the paper's protocol (train on the whole part, τ for every label, the
+    /// GCN saved).
+    pub validation_fraction: f64,
+    /// The graph model to save for prediction (GCN or hybrid) instead of the one validation
+    /// data prefers; `None` (default) lets validation choose.
+    pub saved_model: Option<ModelKind>,
+    /// Hyper-parameter search of the GCN classifier by cross-validation on each partition's
+    /// training part (see [`search`]); `None` (default) trains with [`Self::classifier`] as set.
+    pub search: Option<SearchSettings>,
     /// Number of random partitions (5).
     pub n_partitions: usize,
     /// Partitions actually trained (≤ n_partitions; all by default).
@@ -230,6 +249,10 @@ impl Default for PaperAConfig {
             autoencoder: PortAutoencoderConfig::default(),
             classifier: GraphClassifierConfig::default(),
             baseline: Some(MlpConfig::default()),
+            hybrid: Some(HybridClassifierConfig::default()),
+            validation_fraction: 0.2,
+            saved_model: None,
+            search: None,
             n_partitions: 5,
             partitions_to_run: 5,
             ros_percentage: darknet_eval::DEFAULT_ROS_PERCENTAGE,
@@ -262,6 +285,11 @@ impl PaperAConfig {
                 first_size: 32,
                 ..MlpConfig::default()
             }),
+            hybrid: Some(
+                HybridClassifierConfig::default()
+                    .first_size(32)
+                    .max_epochs(6),
+            ),
             ..Self::default()
         };
         if let Some(b) = &mut c.baseline {
@@ -303,6 +331,33 @@ impl PaperAConfig {
         }
         if self.n_references == 0 {
             return Err(bad("n_references", "0".into(), "must be >= 1"));
+        }
+        if !(0.0..0.9).contains(&self.validation_fraction) {
+            return Err(bad(
+                "validation_fraction",
+                self.validation_fraction.to_string(),
+                "must be in [0, 0.9)",
+            ));
+        }
+        if let Some(h) = &self.hybrid {
+            h.validate()?;
+        }
+        match self.saved_model {
+            Some(ModelKind::Mlp) => {
+                return Err(bad(
+                    "saved_model",
+                    "mlp".into(),
+                    "only a graph model (gcn or hybrid) can be saved for prediction",
+                ))
+            }
+            Some(ModelKind::Hybrid) if self.hybrid.is_none() => {
+                return Err(bad(
+                    "saved_model",
+                    "hybrid".into(),
+                    "the hybrid is switched off",
+                ))
+            }
+            _ => {}
         }
         if self.min_reports == 0 {
             return Err(bad("min_reports", "0".into(), "must be >= 1"));
@@ -662,7 +717,7 @@ pub fn describe_dataset(r: &DatasetReport) -> String {
 pub struct PartitionResult {
     /// Partition number k (part k is the test set).
     pub k: usize,
-    /// Training hosts before oversampling.
+    /// Hosts trained on (the training part less the validation slice), before oversampling.
     pub n_train: usize,
     /// Training rows after ML-ROS.
     pub n_train_oversampled: usize,
@@ -678,16 +733,31 @@ pub struct PartitionResult {
     pub gcn_curve: LearningCurve,
     /// Baseline scores, report and curve (when the baseline runs).
     pub baseline: Option<(Array2<f64>, MultiLabelReport, LearningCurve)>,
+    /// Hybrid scores, report and curve (when the hybrid runs).
+    pub hybrid: Option<(Array2<f64>, MultiLabelReport, LearningCurve)>,
+    /// Hosts held out of training as validation data (0 in the paper's protocol).
+    pub n_validation: usize,
+    /// What the validation slice said of each model (empty without validation data).
+    pub validated: Vec<Validated>,
     /// The partition's classifier.
     pub classifier: GraphClassifier<f32>,
+    /// The partition's hybrid classifier (when it runs).
+    pub hybrid_classifier: Option<HybridClassifier<f32>>,
+    /// The hyper-parameter search of this partition, when one ran: every evaluated point with
+    /// its cross-validation scores, and the chosen one (the GCN trained with it).
+    pub search: Option<darknet_eval::selection::Selection>,
 }
+
+/// Mixed into each partition's seed to draw its validation slice.
+const VALIDATION_SEED: u64 = 0x7661_6c69_6461_7465;
 
 fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
     y.mapv(f32::from)
 }
 
-/// Trains and evaluates the GCN (and the baseline) on each random partition: part k is the
-/// test set; ML-ROS grows the other parts by `ros_percentage` % before training (SPEC §1.6,
+/// Trains and evaluates the GCN (and the baseline and the hybrid, see [`compare`]) on each
+/// random partition: part k is the test set; a validation slice of the training part is held
+/// out first when [`PaperAConfig::validation_fraction`] > 0; ML-ROS grows the other parts by `ros_percentage` % before training (SPEC §1.6,
 /// A10). Partition k's models are seeded with `seed + k`.
 ///
 /// # Errors
@@ -707,10 +777,30 @@ pub fn evaluate_partitions(
     let mut out = Vec::new();
     for (k, fold) in folds.iter().enumerate().take(cfg.partitions_to_run) {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(k as u64));
-        let train = ml_ros(ds.labels.view(), &fold.train, cfg.ros_percentage, &mut rng)?;
+        // The validation slice comes out of the training part before oversampling, with its
+        // own seed, so a fraction of 0 leaves the paper's protocol untouched.
+        let (fit, val) = compare::split_validation(
+            &fold.train,
+            cfg.validation_fraction,
+            cfg.seed.wrapping_add(k as u64) ^ VALIDATION_SEED,
+        );
+        let train = ml_ros(ds.labels.view(), &fit, cfg.ros_percentage, &mut rng)?;
         let train_set = GraphSubset::new(&ds.graphs, &train);
         let y_train = y.select(Axis(0), &train);
-        let ccfg = cfg.classifier.clone().seed(cfg.seed.wrapping_add(k as u64));
+        let (classifier_cfg, search) = match &cfg.search {
+            None => (cfg.classifier.clone(), None),
+            Some(s) => {
+                let stage = Stage::start(obs, &format!("search {k}"), 0);
+                let found = search::search(data, &fit, cfg, s, k as u64)?;
+                drop(stage);
+                let c = match &found {
+                    Some(f) => search::apply(&cfg.classifier, f.best())?,
+                    None => cfg.classifier.clone(),
+                };
+                (c, found)
+            }
+        };
+        let ccfg = classifier_cfg.seed(cfg.seed.wrapping_add(k as u64));
         let bar = Stage::start(obs, &format!("GCN {k}"), ccfg.train.max_epochs as u64);
         let (mut classifier, gcn_curve) =
             ccfg.fit(&train_set, y_train.view(), &mut |_: &EpochRecord| {
@@ -721,8 +811,29 @@ pub fn evaluate_partitions(
             recalibrate_batchnorm(&mut classifier, &train_set, ccfg.train.batch_size)?;
         }
         let test = GraphSubset::new(&ds.graphs, &fold.test);
+        let val_set = GraphSubset::new(&ds.graphs, &val);
         let gcn_scores = classifier.scores_graphs(&test, 256)?.mapv(f64::from);
         let truth = ds.labels.select(Axis(0), &fold.test);
+        let val_truth = compare::rows_u8(&ds.labels, &val);
+        let tau = cfg.classifier.threshold;
+        let mut validated = Vec::new();
+        let mut check = |kind, val_scores: Array2<f64>, test_scores: &Array2<f64>| -> Result<()> {
+            if !val.is_empty() {
+                validated.push(compare::validate(
+                    kind,
+                    val_truth.view(),
+                    val_scores.view(),
+                    truth.view(),
+                    test_scores.view(),
+                    tau,
+                )?);
+            }
+            Ok(())
+        };
+        if !val.is_empty() {
+            let s = classifier.scores_graphs(&val_set, 256)?.mapv(f64::from);
+            check(ModelKind::Gcn, s, &gcn_scores)?;
+        }
         let gcn_report = MultiLabelReport::from_scores(
             &ds.label_names,
             truth.view(),
@@ -741,32 +852,67 @@ pub fn evaluate_partitions(
                 let s = mlp
                     .scores(data.stats.select(Axis(0), &fold.test).view())?
                     .mapv(f64::from);
-                let r = MultiLabelReport::from_scores(
-                    &ds.label_names,
-                    truth.view(),
-                    s.view(),
-                    cfg.classifier.threshold,
-                )?;
+                if !val.is_empty() {
+                    let v = mlp
+                        .scores(data.stats.select(Axis(0), &val).view())?
+                        .mapv(f64::from);
+                    check(ModelKind::Mlp, v, &s)?;
+                }
+                let r = compare::report(&ds.label_names, truth.view(), s.view(), tau)?;
                 Some((s, r, curve))
+            }
+        };
+        let (hybrid, hybrid_classifier) = match &cfg.hybrid {
+            None => (None, None),
+            Some(h) => {
+                let hc = h.clone().seed(cfg.seed.wrapping_add(k as u64));
+                let bar = Stage::start(obs, &format!("hybrid {k}"), hc.train.max_epochs as u64);
+                let stats_train = data.stats.select(Axis(0), &train);
+                let (model, curve) =
+                    hc.fit(&train_set, stats_train.view(), y_train.view(), &mut |_| {
+                        bar.advance(1)
+                    })?;
+                drop(bar);
+                let stats_test = data.stats.select(Axis(0), &fold.test);
+                let s = model
+                    .scores_graphs(&test, stats_test.view(), 256)?
+                    .mapv(f64::from);
+                if !val.is_empty() {
+                    let stats_val = data.stats.select(Axis(0), &val);
+                    let v = model
+                        .scores_graphs(&val_set, stats_val.view(), 256)?
+                        .mapv(f64::from);
+                    check(ModelKind::Hybrid, v, &s)?;
+                }
+                let r = compare::report(&ds.label_names, truth.view(), s.view(), tau)?;
+                (Some((s, r, curve)), Some(model))
             }
         };
         note(
             obs,
             format!(
-                "partition {k}: {} train (+{} ML-ROS clones), {} test; GCN sample F1 {:.3}{}",
-                fold.train.len(),
-                train.len() - fold.train.len(),
+                "partition {k}: {} train (+{} ML-ROS clones), {} validation, {} test; GCN sample F1 {:.3}{}",
+                fit.len(),
+                train.len() - fit.len(),
+                val.len(),
                 fold.test.len(),
                 gcn_report.f1_samples,
                 baseline
                     .as_ref()
                     .map(|(_, r, _)| format!(", MLP baseline {:.3}", r.f1_samples))
                     .unwrap_or_default()
+                    + &hybrid
+                        .as_ref()
+                        .map(|(_, r, _)| format!(", hybrid {:.3}", r.f1_samples))
+                        .unwrap_or_default()
+                    + &compare::choose(&validated)
+                        .map(|c| format!("; validation chose {}", c.kind))
+                        .unwrap_or_default()
             ),
         );
         out.push(PartitionResult {
             k,
-            n_train: fold.train.len(),
+            n_train: fit.len(),
             n_train_oversampled: train.len(),
             test_hosts: fold.test.iter().map(|&i| ds.hosts[i]).collect(),
             truth,
@@ -774,7 +920,12 @@ pub fn evaluate_partitions(
             gcn_report,
             gcn_curve,
             baseline,
+            hybrid,
+            n_validation: val.len(),
+            validated,
             classifier,
+            hybrid_classifier,
+            search,
         });
     }
     Ok(out)
@@ -809,6 +960,29 @@ pub fn train_final(
     Ok((model, curve))
 }
 
+/// Trains the hybrid classifier on every labelled host (ML-ROS as [`train_final`]), when
+/// validation chose it for prediction.
+///
+/// # Errors
+/// Oversampling and training errors.
+pub fn train_final_hybrid(
+    data: &Dataset,
+    cfg: &PaperAConfig,
+    obs: &dyn Observer,
+) -> Result<HybridClassifier<f32>> {
+    let ds = &data.graphs;
+    let all: Vec<usize> = (0..ds.len()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1000));
+    let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
+    let y = f32_labels(&ds.labels).select(Axis(0), &train);
+    let stats = data.stats.select(Axis(0), &train);
+    let hc = cfg.hybrid.clone().unwrap_or_default().seed(cfg.seed);
+    let bar = Stage::start(obs, "final hybrid", hc.train.max_epochs as u64);
+    let set = GraphSubset::new(&ds.graphs, &train);
+    let (model, _) = hc.fit(&set, stats.view(), y.view(), &mut |_| bar.advance(1))?;
+    Ok(model)
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug)]
 pub struct PaperAResult {
@@ -840,6 +1014,10 @@ pub struct PaperAResult {
     pub gcn: AggregateReport,
     /// Baseline mean ± std over partitions.
     pub baseline: Option<AggregateReport>,
+    /// Hybrid mean ± std over partitions.
+    pub hybrid: Option<AggregateReport>,
+    /// The choice made on validation data (when [`PaperAConfig::validation_fraction`] > 0).
+    pub selection: Option<Selection>,
     /// τ sweep of the GCN on the pooled test predictions of all partitions.
     pub sweep: Vec<SweepPoint>,
     /// The model kept for prediction.
@@ -1065,6 +1243,28 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     } else {
         None
     };
+    let hybrid = if cfg.hybrid.is_some() {
+        let r: Vec<MultiLabelReport> = partitions
+            .iter()
+            .filter_map(|p| p.hybrid.as_ref().map(|b| b.1.clone()))
+            .collect();
+        Some(AggregateReport::from_reports(&r)?)
+    } else {
+        None
+    };
+    let validated: Vec<Vec<Validated>> = partitions.iter().map(|p| p.validated.clone()).collect();
+    let selection = compare::select(&validated, cfg.validation_fraction, cfg.saved_model);
+    if let Some(sel) = &selection {
+        note(
+            obs,
+            format!(
+                "validation chose {:?} per partition; saving the {} model with per-label thresholds {:?}",
+                sel.per_partition.iter().map(|k| k.name()).collect::<Vec<_>>(),
+                sel.saved,
+                sel.thresholds
+            ),
+        );
+    }
     let truth_all = ndarray::concatenate(
         Axis(0),
         &partitions
@@ -1098,10 +1298,17 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     } else {
         (partitions[0].classifier.clone(), None)
     };
+    let saved = selection.as_ref().map_or(ModelKind::Gcn, |s| s.saved);
+    let final_hybrid = match (saved, cfg.final_model) {
+        (ModelKind::Hybrid, true) => Some(train_final_hybrid(&data, cfg, obs)?),
+        (ModelKind::Hybrid, false) => partitions[0].hybrid_classifier.clone(),
+        _ => None,
+    };
     lap("final model", &mut timings);
     // Partition classifiers are not needed past this point.
     for p in &mut partitions {
         p.classifier = classifier.clone();
+        p.hybrid_classifier = None;
     }
     let e = ports.embeddings.dim();
     let model = PaperAModel {
@@ -1113,10 +1320,17 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             n_features: darknet_graph::n_host_features(e),
             reference_ports: ports.reference_ports.clone(),
             threshold: cfg.classifier.threshold,
+            classifier_kind: if final_hybrid.is_some() {
+                ModelKind::Hybrid
+            } else {
+                ModelKind::Gcn
+            },
+            thresholds: selection.as_ref().map(|s| s.thresholds.clone()),
         },
         autoencoder: ports.autoencoder,
         embeddings: ports.embeddings,
         classifier,
+        hybrid: final_hybrid,
     };
     Ok(PaperAResult {
         config: cfg.clone(),
@@ -1133,6 +1347,8 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         partitions,
         gcn,
         baseline,
+        hybrid,
+        selection,
         sweep,
         model,
         final_curve,
@@ -1173,13 +1389,7 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
     cfg.partitions_to_run = 2;
     cfg.final_model = false;
     let r = run(&Input::Synthetic(tiny_synth(seed)), &cfg, &Silent)?;
-    let f1 = |a: &AggregateReport| {
-        a.scalars
-            .iter()
-            .find(|(k, _)| k == "f1_samples")
-            .and_then(|(_, v)| v.mean)
-            .unwrap_or(f64::NAN)
-    };
+    let f1 = |a: &AggregateReport| a.f1_samples.mean.unwrap_or(f64::NAN);
     Ok(QuickDemo {
         n_packets: r.n_packets_in,
         n_labelled_hosts: r.dataset.n_used,

@@ -18,6 +18,7 @@ use super::error::{io_err, PaperAError, Result};
 use super::GraphSubset;
 use darknet_core::{Protocol, Trace};
 use darknet_graph::{n_host_features, prepare_sources, PortEmbeddings, PortKey};
+use darknet_nn::model::HybridClassifier;
 use darknet_nn::persist::{load, save};
 use darknet_nn::{GraphClassifier, PortAutoencoder};
 use ndarray::{Array2, Axis};
@@ -50,6 +51,18 @@ pub struct ModelMeta {
     pub reference_ports: Vec<String>,
     /// Decision threshold τ.
     pub threshold: f64,
+    /// Which classifier predicts: the GCN, or the hybrid chosen on validation data (files of
+    /// older runs, without this field, are GCN models).
+    #[serde(default = "gcn_kind")]
+    pub classifier_kind: super::ModelKind,
+    /// Per-label thresholds chosen on validation data (in label order), used instead of τ when
+    /// present.
+    #[serde(default)]
+    pub thresholds: Option<Vec<f64>>,
+}
+
+fn gcn_kind() -> super::ModelKind {
+    super::ModelKind::Gcn
 }
 
 /// A trained Paper A model.
@@ -61,6 +74,8 @@ pub struct PaperAModel {
     pub embeddings: PortEmbeddings,
     /// The multi-label graph classifier.
     pub classifier: GraphClassifier<f32>,
+    /// The hybrid classifier, when validation chose it for prediction (it then predicts).
+    pub hybrid: Option<HybridClassifier<f32>>,
     /// Description written to `pipeline.json`.
     pub meta: ModelMeta,
 }
@@ -76,6 +91,8 @@ pub struct Predictions {
     pub scores: Array2<f32>,
     /// Decision threshold τ (label predicted when score > τ).
     pub threshold: f64,
+    /// Per-label thresholds chosen on validation data, used instead of τ when present.
+    pub thresholds: Option<Vec<f64>>,
     /// Hosts of the traffic without any TCP, UDP or ICMP packet (no graph, no prediction).
     pub n_without_graph: usize,
 }
@@ -97,7 +114,16 @@ impl Predictions {
             let set: Vec<&str> = row
                 .iter()
                 .zip(&self.label_names)
-                .filter(|(s, _)| f64::from(**s) > self.threshold)
+                .enumerate()
+                .filter(|(l, (s, _))| {
+                    let t = self
+                        .thresholds
+                        .as_ref()
+                        .and_then(|t| t.get(*l).copied())
+                        .unwrap_or(self.threshold);
+                    f64::from(**s) > t
+                })
+                .map(|(_, x)| x)
                 .map(|(_, n)| n.as_str())
                 .collect();
             let _ = writeln!(out, ",{}", set.join(";"));
@@ -225,6 +251,9 @@ impl PaperAModel {
             dir.join("classifier.safetensors"),
             dir.join("classifier.json"),
         )?;
+        if let Some(h) = &self.hybrid {
+            save(h, dir.join("hybrid.safetensors"), dir.join("hybrid.json"))?;
+        }
         write_embeddings_csv(&dir.join("port_embeddings.csv"), &self.embeddings)
     }
 
@@ -303,10 +332,36 @@ impl PaperAModel {
                 classifier.n_labels(),
             ));
         }
+        let hybrid = if meta.classifier_kind == super::ModelKind::Hybrid {
+            let h: HybridClassifier<f32> =
+                load(dir.join("hybrid.safetensors"), dir.join("hybrid.json"))?;
+            if h.n_features() != meta.n_features || h.n_labels() != meta.label_names.len() {
+                return Err(mismatch(
+                    &dir.join("hybrid.json"),
+                    "n_features/n_labels",
+                    format!("{}/{}", meta.n_features, meta.label_names.len()),
+                    format!("{}/{}", h.n_features(), h.n_labels()),
+                ));
+            }
+            Some(h)
+        } else {
+            None
+        };
+        if let Some(t) = &meta.thresholds {
+            if t.len() != meta.label_names.len() || t.iter().any(|x| !(0.0..=1.0).contains(x)) {
+                return Err(mismatch(
+                    &meta_path,
+                    "thresholds",
+                    format!("{} values in [0, 1]", meta.label_names.len()),
+                    format!("{t:?}"),
+                ));
+            }
+        }
         Ok(PaperAModel {
             autoencoder,
             embeddings,
             classifier,
+            hybrid,
             meta,
         })
     }
@@ -355,7 +410,14 @@ impl PaperAModel {
             }
             let index: Vec<usize> = (0..kept.len()).collect();
             let data = GraphSubset::new(&kept, &index);
-            rows.push(self.classifier.scores_graphs(&data, 256)?);
+            rows.push(match &self.hybrid {
+                None => self.classifier.scores_graphs(&data, 256)?,
+                Some(h) => {
+                    let first = hosts.len() - kept.len();
+                    let stats = host_stats(trace, &sources, &hosts[first..]);
+                    h.scores_graphs(&data, stats.view(), 256)?
+                }
+            });
         }
         if hosts.is_empty() {
             return Err(PaperAError::EmptyAfter {
@@ -378,7 +440,27 @@ impl PaperAModel {
             hosts,
             scores,
             threshold: self.meta.threshold,
+            thresholds: self.meta.thresholds.clone(),
             n_without_graph,
         })
     }
+}
+
+/// The per-host statistics (the MLP baseline's and the hybrid's input) of `hosts`, in order.
+/// Shape (hosts.len(), HOST_FEATURE_COUNT).
+fn host_stats(
+    trace: &Trace,
+    sources: &darknet_core::SourceIndex,
+    hosts: &[Ipv4Addr],
+) -> Array2<f32> {
+    let n = darknet_core::stats::HOST_FEATURE_COUNT;
+    let mut out = Array2::zeros((hosts.len(), n));
+    for (mut row, h) in out.rows_mut().into_iter().zip(hosts) {
+        if let Some(k) = sources.position(*h) {
+            let f =
+                darknet_core::HostStats::from_indices(trace, *h, sources.packets_of(k)).features();
+            row.iter_mut().zip(f).for_each(|(a, b)| *a = b);
+        }
+    }
+    out
 }

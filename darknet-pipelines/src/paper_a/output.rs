@@ -5,7 +5,7 @@
 use super::error::{io_err, Result};
 use super::labels::{CATEGORY_IDS, LABEL_TITLES};
 use super::PaperAResult;
-use darknet_eval::{AggregateReport, MeanStd, SweepPoint};
+use darknet_eval::{AggregateReport, LabelAggregate, MeanStd, ReportMetric, SweepPoint};
 use ndarray::ArrayView2;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,7 +69,7 @@ struct DatasetJson {
 }
 
 #[derive(Serialize)]
-struct PartitionJson {
+struct PartitionJson<'a> {
     k: usize,
     n_train: usize,
     n_train_oversampled: usize,
@@ -77,6 +77,10 @@ struct PartitionJson {
     gcn_f1_samples: f64,
     gcn_epochs: usize,
     baseline_f1_samples: Option<f64>,
+    hybrid_f1_samples: Option<f64>,
+    n_validation: usize,
+    validation: &'a [super::Validated],
+    search: Option<&'a darknet_eval::selection::Selection>,
 }
 
 #[derive(Serialize)]
@@ -87,36 +91,17 @@ struct MetricsJson<'a> {
     label_names: &'a [String],
     gcn: &'a AggregateReport,
     mlp_baseline: Option<&'a AggregateReport>,
+    hybrid: Option<&'a AggregateReport>,
+    selection: Option<&'a super::Selection>,
     table_iii: Vec<TableRow>,
     paper_a: BTreeMap<&'static str, f64>,
-    partitions: Vec<PartitionJson>,
+    partitions: Vec<PartitionJson<'a>>,
     dataset: DatasetJson,
     timings_secs: Vec<(String, f64)>,
 }
 
-fn mean_of(a: &AggregateReport, key: &str) -> MeanStd {
-    a.scalars
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or(MeanStd {
-            mean: None,
-            std: None,
-            n: 0,
-        })
-}
-
-fn label_field(a: &AggregateReport, l: usize, key: &str) -> MeanStd {
-    a.per_label[l]
-        .1
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or(MeanStd {
-            mean: None,
-            std: None,
-            n: 0,
-        })
+fn label_field(a: &AggregateReport, l: usize) -> LabelAggregate {
+    a.per_label.0[l].1
 }
 
 fn table_iii(r: &PaperAResult) -> Vec<TableRow> {
@@ -139,9 +124,9 @@ fn table_iii(r: &PaperAResult) -> Vec<TableRow> {
                 title: LABEL_TITLES
                     .get(l)
                     .map_or_else(|| r.label_names[l].clone(), |s| s.to_string()),
-                precision: label_field(&r.gcn, l, "precision"),
-                recall: label_field(&r.gcn, l, "recall"),
-                f1: label_field(&r.gcn, l, "f1"),
+                precision: label_field(&r.gcn, l).precision,
+                recall: label_field(&r.gcn, l).recall,
+                f1: label_field(&r.gcn, l).f1,
                 support_share: share,
                 paper_a: PaperRow {
                     precision: pp,
@@ -166,6 +151,8 @@ pub fn metrics_json(r: &PaperAResult) -> String {
         label_names: &r.label_names,
         gcn: &r.gcn,
         mlp_baseline: r.baseline.as_ref(),
+        hybrid: r.hybrid.as_ref(),
+        selection: r.selection.as_ref(),
         table_iii: table_iii(r),
         paper_a: BTreeMap::from([
             ("precision_samples", PAPER_SAMPLES.0),
@@ -186,6 +173,10 @@ pub fn metrics_json(r: &PaperAResult) -> String {
                 gcn_f1_samples: p.gcn_report.f1_samples,
                 gcn_epochs: p.gcn_curve.records.len(),
                 baseline_f1_samples: p.baseline.as_ref().map(|b| b.1.f1_samples),
+                hybrid_f1_samples: p.hybrid.as_ref().map(|b| b.1.f1_samples),
+                n_validation: p.n_validation,
+                validation: &p.validated,
+                search: p.search.as_ref(),
             })
             .collect(),
         dataset: DatasetJson {
@@ -314,21 +305,18 @@ pub fn report_markdown(r: &PaperAResult) -> String {
         "Protocol: {} random partitions ({} run), part k = test set of partition k; ML-ROS +{} % on the training part; τ = {}. Figures are mean ± std over partitions.\n",
         r.config.n_partitions, r.partitions.len(), r.config.ros_percentage, r.config.classifier.threshold
     );
-    let _ = writeln!(o, "## Sample-based metrics\n\n| metric | GCN (ours) | MLP baseline (ours) | Paper A |\n|---|---|---|---|");
-    let base = |k: &str| {
-        r.baseline
-            .as_ref()
-            .map_or("–".into(), |b| ms(mean_of(b, k)))
-    };
+    let _ = writeln!(o, "## Sample-based metrics\n\n| metric | GCN (ours) | MLP baseline (ours) | hybrid (ours) | Paper A |\n|---|---|---|---|---|");
+    let base = |k: ReportMetric| r.baseline.as_ref().map_or("–".into(), |b| ms(b.get(k)));
+    let hyb = |k: ReportMetric| r.hybrid.as_ref().map_or("–".into(), |b| ms(b.get(k)));
     for (k, paper) in [
-        ("precision_samples", PAPER_SAMPLES.0),
-        ("recall_samples", PAPER_SAMPLES.1),
-        ("f1_samples", PAPER_SAMPLES.2),
-        ("coverage_error", PAPER_PER_HOST.0),
-        ("label_ranking_loss", PAPER_PER_HOST.1),
-        ("subset_accuracy", PAPER_PER_HOST.2),
-        ("f1_micro", f64::NAN),
-        ("f1_macro", f64::NAN),
+        (ReportMetric::PrecisionSamples, PAPER_SAMPLES.0),
+        (ReportMetric::RecallSamples, PAPER_SAMPLES.1),
+        (ReportMetric::F1Samples, PAPER_SAMPLES.2),
+        (ReportMetric::CoverageError, PAPER_PER_HOST.0),
+        (ReportMetric::LabelRankingLoss, PAPER_PER_HOST.1),
+        (ReportMetric::SubsetAccuracy, PAPER_PER_HOST.2),
+        (ReportMetric::F1Micro, f64::NAN),
+        (ReportMetric::F1Macro, f64::NAN),
     ] {
         let p = if paper.is_nan() {
             "–".to_string()
@@ -337,10 +325,46 @@ pub fn report_markdown(r: &PaperAResult) -> String {
         };
         let _ = writeln!(
             o,
-            "| {k} | {} | {} | {p} |",
-            ms(mean_of(&r.gcn, k)),
-            base(k)
+            "| {k} | {} | {} | {} | {p} |",
+            ms(r.gcn.get(k)),
+            base(k),
+            hyb(k)
         );
+    }
+    if r.partitions.iter().any(|p| p.search.is_some()) {
+        let _ = writeln!(
+            o,
+            "\n## Hyper-parameter search\n\nEach partition's GCN settings were chosen by cross-validation on the hosts it trains on (never its test part); mean ± std of the folds' sample F1.\n"
+        );
+        for p in &r.partitions {
+            if let Some(s) = &p.search {
+                let b = s.best_candidate();
+                let _ = writeln!(
+                    o,
+                    "- partition {}: {} points searched ({} folds), chose {} (CV sample F1 {:.3} ± {:.3})",
+                    p.k,
+                    s.candidates.len(),
+                    s.config.folds,
+                    b.params.describe(),
+                    b.mean,
+                    b.std
+                );
+            }
+        }
+    }
+    if let Some(sel) = &r.selection {
+        let _ = writeln!(
+            o,
+            "\n## Chosen on validation data\n\n{:.0} % of each partition's training part was held out before ML-ROS; it alone chose per-label thresholds and each partition's model: {}. Test sample F1 of the chosen models with their thresholds: {}. Saved for prediction: the {} model, thresholds {:?}.\n\n| model | validation F1 (tuned), mean | test sample F1 (tuned thresholds) |\n|---|---|---|",
+            100.0 * sel.validation_fraction,
+            sel.per_partition.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+            ms(sel.chosen_f1_samples),
+            sel.saved,
+            sel.thresholds
+        );
+        for (kind, val, test) in &sel.per_model {
+            let _ = writeln!(o, "| {kind} | {val:.3} | {} |", ms(*test));
+        }
     }
     if r.baseline.is_some() {
         let diffs: Vec<f64> = r
@@ -388,9 +412,9 @@ pub fn report_markdown(r: &PaperAResult) -> String {
             let _ = writeln!(
                 o,
                 "| {name} | {} | {} | {} |",
-                ms(label_field(b, l, "precision")),
-                ms(label_field(b, l, "recall")),
-                ms(label_field(b, l, "f1"))
+                ms(label_field(b, l).precision),
+                ms(label_field(b, l).recall),
+                ms(label_field(b, l).f1)
             );
         }
     }
@@ -437,6 +461,13 @@ pub fn write_outputs(out: &Path, r: &PaperAResult) -> Result<Vec<PathBuf>> {
                 &table_csv(&p.test_hosts, &r.label_names, s.view()),
             )?;
             put(dir.join("baseline_metrics.json"), &rep.to_json())?;
+        }
+        if let Some((s, rep, _)) = &p.hybrid {
+            put(
+                dir.join("hybrid_scores.csv"),
+                &table_csv(&p.test_hosts, &r.label_names, s.view()),
+            )?;
+            put(dir.join("hybrid_metrics.json"), &rep.to_json())?;
         }
     }
     put(

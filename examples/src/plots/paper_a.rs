@@ -25,19 +25,52 @@ fn plot_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
     }
 }
 
-/// Per-label precision, recall and F1 against τ, three panels (Paper A's Fig. 5).
+/// Per-label precision, recall and F1 against τ, three panels (Paper A's Fig. 5), written to
+/// `path`.
+///
+/// # Errors
+/// [`PlotError`] naming the file.
 pub fn sweep_svg(path: &Path, points: &[SweepPoint], labels: &[String]) -> Result<(), PlotError> {
+    let text = sweep_svg_text(path, points, labels)?;
+    std::fs::write(path, text).map_err(|x| plot_err(path)(x.to_string()))
+}
+
+/// [`sweep_svg`] as SVG text; `path` only names the plot in errors.
+///
+/// # Errors
+/// [`PlotError`] naming `path` when drawing fails.
+pub fn sweep_svg_text(
+    path: &Path,
+    points: &[SweepPoint],
+    labels: &[String],
+) -> Result<String, PlotError> {
+    let mut text = String::new();
+    draw_sweep(path, &mut text, points, labels)?;
+    Ok(text)
+}
+
+fn draw_sweep(
+    path: &Path,
+    text: &mut String,
+    points: &[SweepPoint],
+    labels: &[String],
+) -> Result<(), PlotError> {
     let e = plot_err(path);
-    let root = SVGBackend::new(path, (1500, 480)).into_drawing_area();
+    let root = SVGBackend::with_string(text, (1500, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
     let panels = root.split_evenly((1, 3));
     type Get = fn(&darknet_eval::LabelPrf) -> f64;
-    let metrics: [(&str, Get); 3] = [
-        ("precision", |s| s.precision),
-        ("recall", |s| s.recall),
-        ("F1", |s| s.f1),
+    // Each legend where its curves leave room: precision rises, recall falls, F1 peaks.
+    let metrics: [(&str, Get, SeriesLabelPosition); 3] = [
+        (
+            "precision",
+            |s| s.precision,
+            SeriesLabelPosition::LowerRight,
+        ),
+        ("recall", |s| s.recall, SeriesLabelPosition::LowerLeft),
+        ("F1", |s| s.f1, SeriesLabelPosition::UpperRight),
     ];
-    for (panel, (name, get)) in panels.iter().zip(metrics) {
+    for (panel, (name, get, legend_at)) in panels.iter().zip(metrics) {
         let mut chart = ChartBuilder::on(panel)
             .caption(format!("{name} per label vs threshold"), ("sans-serif", 20))
             .margin(12)
@@ -64,7 +97,7 @@ pub fn sweep_svg(path: &Path, points: &[SweepPoint], labels: &[String]) -> Resul
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
+            .position(legend_at)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
