@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod class;
 pub mod error;
 pub mod filter;
 pub mod io;
@@ -48,6 +49,7 @@ pub mod stats;
 pub mod synth;
 pub mod trace;
 
+pub use class::PaperBClass;
 pub use error::{CoreError, Result};
 pub use filter::{FilterReport, Filtered, PaperAFilters, PaperBFilters};
 pub use io::{

@@ -16,6 +16,16 @@ pub enum NnError {
         /// What was empty.
         what: String,
     },
+    /// A [`GraphDataset`](crate::GraphDataset) implemented outside this crate could not build
+    /// a batch; its own error is the source.
+    #[error("{op}: the dataset could not build a batch: {source}")]
+    Batch {
+        /// The dataset or operation that failed.
+        op: &'static str,
+        /// The dataset's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// An array or matrix given to an operation does not have the shape it needs.
     ///
     /// `expected` lists the full expected shape; axes the operation does not constrain are

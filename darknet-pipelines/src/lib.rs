@@ -18,4 +18,4 @@ pub mod paper_a;
 pub mod paper_b;
 pub mod progress;
 
-pub use progress::{Event, Observer, Silent, Warning, WarningKind};
+pub use progress::{Event, Observer, Silent, Warning, WarningKind, Warnings};

@@ -132,6 +132,31 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Warnings of a stage: each is sent to the observer as it is pushed and kept in
+/// [`Warnings::list`] for the stage's result.
+pub struct Warnings<'o> {
+    observer: &'o dyn Observer,
+    /// The warnings so far, in order.
+    pub list: Vec<Warning>,
+}
+
+impl<'o> Warnings<'o> {
+    /// An empty list reporting to `observer`.
+    pub fn new(observer: &'o dyn Observer) -> Self {
+        Warnings {
+            observer,
+            list: Vec::new(),
+        }
+    }
+
+    /// Sends a warning of `kind` to the observer and keeps it.
+    pub fn push(&mut self, kind: WarningKind, message: String) {
+        let w = Warning::new(kind, message);
+        self.observer.on_event(&Event::Warning(&w));
+        self.list.push(w);
+    }
+}
+
 /// The kinds of [`Warning`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,4 +172,7 @@ pub enum WarningKind {
     Setting,
     /// A numerical problem that did not stop training (a non-finite loss, a degenerate score).
     Numeric,
+    /// Hosts or ports a reloaded model never saw in training (how they were treated is in the
+    /// message).
+    UnseenNodes,
 }

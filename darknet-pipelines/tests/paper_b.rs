@@ -8,7 +8,7 @@ use darknet_pipelines::paper_b::{
     self, load_input, prepare, tiny_synth, train_variant, Ingested, Input, ModelKind, PaperBConfig,
     PaperBError, Variant,
 };
-use darknet_pipelines::progress::Silent;
+use darknet_pipelines::progress::{Silent, WarningKind, Warnings};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -116,7 +116,7 @@ fn end_to_end_outputs_parse_and_losses_fall() {
 
 fn prepared(cfg: &PaperBConfig) -> (Ingested, paper_b::Prepared) {
     let ing = load_input(&Input::Synthetic(tiny_synth(5).days(5))).unwrap();
-    let prep = prepare(&ing, cfg).unwrap();
+    let prep = prepare(&ing, cfg, &Silent).unwrap();
     (ing, prep)
 }
 
@@ -228,9 +228,10 @@ fn bad_input_is_an_error_or_a_warning() {
     ]);
     let ing = Ingested { trace, truth };
     let cfg = tiny_config(&[(ModelKind::IGcn, true)]);
-    let prep = prepare(&ing, &cfg).unwrap();
+    let prep = prepare(&ing, &cfg, &Silent).unwrap();
     assert_eq!(prep.days.len(), 3);
-    let w = prep.warnings.join("\n");
+    let w: Vec<String> = prep.warnings.iter().map(|w| w.to_string()).collect();
+    let w = w.join("\n");
     assert!(
         w.contains("1 day(s) without any host above the threshold"),
         "{w}"
@@ -244,29 +245,28 @@ fn bad_input_is_an_error_or_a_warning() {
     // Fewer days than the history needs.
     let mut c = tiny_config(&[(ModelKind::IGcnGru, true)]);
     c.temporal.history = 5;
-    let e = prepare(&ing, &c).unwrap_err();
+    let e = prepare(&ing, &c, &Silent).unwrap_err();
     assert!(matches!(e, PaperBError::TooFewDays { .. }), "{e}");
     assert!(e.to_string().contains("H + 1 = 6"), "{e}");
 
     // No host above the threshold on any day.
     let mut c = tiny_config(&[(ModelKind::IGcn, true)]);
     c.min_packets = 1_000;
-    let e = prepare(&ing, &c).unwrap_err();
+    let e = prepare(&ing, &c, &Silent).unwrap_err();
     assert!(matches!(e, PaperBError::EmptyAfter { .. }), "{e}");
     assert!(e.to_string().contains("at least 1000 TCP packets"), "{e}");
 
     // Without any known class nothing is evaluated, but embeddings are produced.
     let cfg = tiny_config(&[(ModelKind::IGcn, true)]);
-    let prep = prepare(&ing, &cfg).unwrap();
+    let prep = prepare(&ing, &cfg, &Silent).unwrap();
     let run = train_variant(&prep, cfg.variants[0], &cfg, &mut |_, _| {}).unwrap();
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::new(&Silent);
     assert!(paper_b::evaluate_variant(&prep, &run, &cfg, &mut warnings)
         .unwrap()
         .is_none());
-    assert!(
-        warnings[0].contains("no class with enough hosts"),
-        "{warnings:?}"
-    );
+    let w = &warnings.list[0];
+    assert!(w.message.contains("no class with enough hosts"), "{w:?}");
+    assert_eq!(w.kind, WarningKind::TooSmall);
 
     // A ground-truth file with a bad address names the line and the field.
     let dir = tmp("bad-gt");
@@ -295,7 +295,7 @@ fn bad_input_is_an_error_or_a_warning() {
     c.test_days = Some(0);
     assert!(c.validate().is_err());
     c.test_days = Some(10);
-    let e = prepare(&ing, &c).unwrap_err();
+    let e = prepare(&ing, &c, &Silent).unwrap_err();
     assert!(matches!(e, PaperBError::TooFewDays { .. }), "{e}");
 }
 
@@ -357,7 +357,7 @@ fn reference_code_readings_and_sweeps() {
     // skipped with a warning.
     let cfg = tiny_config(&[(ModelKind::IGcnGru, true)]);
     let (_, prep) = prepared(&cfg);
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::new(&Silent);
     let pts = paper_b::sweep(
         &prep,
         &cfg,
@@ -369,8 +369,9 @@ fn reference_code_readings_and_sweeps() {
     .unwrap();
     assert_eq!(pts.iter().map(|p| p.value).collect::<Vec<_>>(), vec![0, 1]);
     assert!(
-        warnings.iter().any(|w| w.contains("H = 50")),
-        "{warnings:?}"
+        warnings.list.iter().any(|w| w.message.contains("H = 50")),
+        "{:?}",
+        warnings.list
     );
     let csv = paper_b::output::sweep_csv(paper_b::SweepParam::History, &pts);
     assert!(

@@ -374,13 +374,7 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
     inputs.extend(files.iter().cloned());
     let mut file = OutputFile::create(out, &inputs)?;
     let model = PaperAModel::load(dir)?;
-    let trace = paper_a::load_input(
-        &input(a, &files),
-        model_min_reports(a),
-        &Bars::new("multilabel", false),
-    )?
-    .trace;
-    let p = model.predict(&trace, 50_000)?;
+    let p = model.predict_input(&input(a, &files), &Bars::new("multilabel", false))?;
     file.write_all(p.to_csv().as_bytes())
         .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     file.commit()?;
@@ -397,10 +391,6 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
         if cli::is_dash(out) { "standard output".to_string() } else { out.display().to_string() }
     );
     Ok(())
-}
-
-fn model_min_reports(a: &Args) -> usize {
-    a.min_reports.unwrap_or(paper_a::labels::MIN_REPORTS)
 }
 
 fn main() -> ExitCode {

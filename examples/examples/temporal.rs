@@ -7,7 +7,12 @@
 //!     [--days N] [--models gcn,igcn,gcngru,igcngru,idarkvec] [--features on|off|both]
 //!     [--history H] [--epochs E] [--seed N] [--out DIR] [--force] [--sweep history|epochs]
 //!     [--quick]
+//! cargo run --release --example temporal -- --load OUT/models/<variant> --input NEW... \
+//!     --embed EMB_DIR
 //! ```
+//!
+//! With `--load` nothing is trained: the saved variant embeds every day of the input into
+//! `EMB_DIR/<YYYYMMDD>.csv`.
 //!
 //! Without `--input` the built-in synthetic darknet is used (a /24 over 31 days with `ip,class`
 //! ground truth and an Unknown majority). Outputs in `--out` (default `out/temporal`):
@@ -31,9 +36,10 @@ use darknet_examples::cli::{self, default_text, RunDir};
 use darknet_examples::inputs::InputArgs;
 use darknet_examples::{errln, outln, plots, run, Bars, CliError};
 use darknet_pipelines::paper_b::{
-    self, output, variants, FeatureChoice, Input, ModelKind, OutputDir, PaperBConfig, SweepParam,
+    self, output, variants, FeatureChoice, Input, ModelKind, OutputDir, PaperBConfig, PaperBModel,
+    SweepParam,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Paper B: temporal GNN embeddings of darknet hosts, judged by 3-NN against i-DarkVec.
@@ -154,6 +160,14 @@ struct Args {
     /// Early stopping on training accuracy instead of loss (the code).
     #[arg(long)]
     code_monitor: bool,
+    /// Embed with a saved variant instead of training: its directory (`OUT/models/<variant>` of
+    /// an earlier run). Needs --embed; reads --input (or the synthetic darknet).
+    #[arg(long, requires = "embed")]
+    load: Option<PathBuf>,
+    /// With --load: directory for the embeddings, one `<YYYYMMDD>.csv` per day of the input
+    /// (`src_ip,e0,e1,...`, as training writes them).
+    #[arg(long, requires = "load")]
+    embed: Option<PathBuf>,
 }
 
 /// GCN layer sizes of the default run: the full protocol of all nine variants then fits in
@@ -318,9 +332,33 @@ fn sweeps(a: &Args) -> Result<Vec<(SweepParam, Vec<usize>)>, CliError> {
     Ok(out)
 }
 
+/// `--load DIR --embed OUT`: embeds every day of the input with a saved variant, without
+/// training. Hosts and ports never seen in training are handled as the pipeline documents
+/// (`darknet_pipelines::paper_b::reload`), each case reported as a warning.
+fn embed_saved(args: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
+    let mut model = PaperBModel::load(dir)?;
+    let bars = Bars::new("temporal", false);
+    let files = args.inputs.resolve_paths("temporal")?;
+    let trace = paper_b::load_input(&input(args, &files))?.trace;
+    let embedded = model.embed(&trace, &bars)?;
+    let files = embedded.write_csv(out)?;
+    let hosts: usize = embedded.days.iter().map(|d| d.hosts.len()).sum();
+    println!(
+        "{}: embedded {hosts} host-days over {} day(s); wrote {} embedding files under {}",
+        model.variant.name(),
+        embedded.days.len(),
+        files.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     run("temporal", || {
         let args: Args = cli::parse_with_defaults(&defaults());
+        if let (Some(dir), Some(out)) = (&args.load, &args.embed) {
+            return embed_saved(&args, dir, out);
+        }
         if args.days == Some(0) {
             return Err("--days: must be at least 1".into());
         }
@@ -350,9 +388,6 @@ fn main() -> ExitCode {
         )?;
         output::write_outputs(run_dir.staging(), &result)?;
         plots::paper_b::write_plots(run_dir.staging(), &result)?;
-        for w in &result.warnings {
-            errln!("temporal: warning: {w}");
-        }
         let settings = serde_json::json!({ "arguments": &args });
         let manifest = run_dir.finish(RunInfo::from_env(Some(args.seed), settings))?;
         for v in &result.variants {

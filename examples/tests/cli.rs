@@ -426,6 +426,7 @@ fn help_says_what_each_program_does_and_shows_defaults() {
         "input",
         "labels",
         "load",
+        "embed",
         "predict",
         "json",
         "csv",

@@ -14,6 +14,8 @@ pub mod autoencoder;
 pub mod block;
 pub mod classifier;
 pub mod hybrid;
+pub mod mlp;
+pub mod recalibrate;
 pub mod temporal;
 
 pub use autoencoder::{AutoencoderWorkspace, PortAutoencoder, PortAutoencoderConfig};
@@ -24,6 +26,8 @@ pub use classifier::{
 pub use hybrid::{
     HybridCache, HybridClassifier, HybridClassifierConfig, HybridClassifierMeta, HybridInputGrads,
 };
+pub use mlp::{Mlp, MlpConfig};
+pub use recalibrate::recalibrate_batchnorm;
 
 /// Layer sizes shrinking geometrically from `s0` towards `s_end` (SPEC §4 A7):
 /// `size_k = round(s0 · (s_end / s0)^(k / K))` for `k = 0..K` (so `size_0 = s0`), each at

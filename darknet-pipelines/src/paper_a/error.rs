@@ -64,6 +64,24 @@ pub enum PaperAError {
         /// Counts that explain why.
         detail: String,
     },
+    /// The port graph could not be built from the filtered traffic (no TCP or UDP port left,
+    /// for instance).
+    #[error("nothing left after building the port graph: {source}")]
+    PortGraph {
+        /// darknet-graph's error.
+        #[source]
+        source: darknet_graph::GraphError,
+    },
+    /// Arrays that should fit together did not (an internal inconsistency, or a table file
+    /// whose rows are not all as wide).
+    #[error("{stage}: {source}")]
+    Shape {
+        /// What was being done.
+        stage: &'static str,
+        /// ndarray's error.
+        #[source]
+        source: ndarray::ShapeError,
+    },
     /// Too few labelled hosts to train and evaluate.
     #[error("{n_labelled} labelled hosts in the traffic, at least {needed} needed ({detail})")]
     TooFewLabelled {

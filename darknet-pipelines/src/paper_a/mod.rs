@@ -22,19 +22,49 @@
 //! graph need memory per host, and only the labelled hosts' kept packets are held; the
 //! results are the same.
 //!
-//! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
-//! [`filters::apply_filters`], [`port_stage`], [`build_dataset`], [`evaluate_partitions`],
-//! [`train_final`]), [`write_outputs`] for the files, [`PaperAModel`] to save, load and
-//! predict, and [`quick_demo`] for a miniature run of a few seconds.
+//! Staged use: **fit** with [`run`] (every stage; its [`PaperAResult::model`] is the fitted
+//! model, trained on every labelled host), **save** with [`PaperAModel::save`], **load** with
+//! [`PaperAModel::load`], **predict** with [`PaperAModel::predict_input`] (captures) or
+//! [`PaperAModel::predict`] (a trace). The stages [`run`] chains are public too
+//! ([`load_input`], [`filters::apply_filters`], [`port_stage`], [`build_dataset`],
+//! [`evaluate_partitions`], [`train_final`]), with [`write_outputs`] for the report files and
+//! [`quick_demo`] for a miniature run of a few seconds.
 //!
-//! ```no_run
-//! use darknet_pipelines::paper_a::{run, Input, PaperAConfig};
-//! use darknet_pipelines::progress::Silent;
-//! let result = run(&Input::default(), &PaperAConfig::quick(0), &Silent).unwrap();
-//! println!("sample F1 {:.3}", result.gcn.f1_samples.mean.unwrap());
+//! Captures and reports → model → saved → loaded → labels for new captures:
+//!
+//! ```
+//! use darknet_core::{label::write_abuse_reports, PcapWriter, PcapWriterOptions};
+//! use darknet_pipelines::paper_a::{self, Input, PaperAConfig, PaperAModel};
+//! use darknet_pipelines::Silent;
+//! use std::fs::File;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("paper-a-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // Two tiny synthetic darknets as pcap files; the first one's AbuseIPDB-style reports as CSV.
+//! for seed in [1, 2] {
+//!     let darknet = paper_a::tiny_synth(seed).build()?;
+//!     let file = File::create(dir.join(format!("darknet{seed}.pcap")))?;
+//!     let mut pcap = PcapWriter::new(file, PcapWriterOptions::default())?;
+//!     for p in (0..darknet.n_days()).flat_map(|d| darknet.day(d)) {
+//!         pcap.write_packet(&p)?;
+//!     }
+//!     pcap.finish()?;
+//!     let reports = File::create(dir.join(format!("reports{seed}.csv")))?;
+//!     write_abuse_reports(reports, darknet.reports(), "reports.csv")?;
+//! }
+//! let (pcap, reports) = (dir.join("darknet1.pcap"), Some(dir.join("reports1.csv")));
+//! let mut cfg = PaperAConfig::quick(0);
+//! (cfg.partitions_to_run, cfg.baseline) = (1, None); // evaluate one partition, no MLP
+//! let fitted = paper_a::run(&Input::Files { paths: vec![pcap], labels: reports }, &cfg, &Silent)?;
+//! fitted.model.save(&dir.join("model"))?;
+//! let model = PaperAModel::load(&dir.join("model"))?;
+//! let new = Input::Files { paths: vec![dir.join("darknet2.pcap")], labels: None };
+//! let predictions = model.predict_input(&new, &Silent)?;
+//! assert_eq!(predictions.scores.dim(), (predictions.hosts.len(), 7));
+//! std::fs::write(dir.join("predictions.csv"), predictions.to_csv())?;
+//! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
-pub mod baseline;
 pub mod compare;
 pub mod error;
 pub mod filters;
@@ -44,8 +74,9 @@ pub mod output;
 pub mod search;
 pub mod stream;
 
-pub use baseline::{Mlp, MlpConfig};
 pub use compare::{ModelKind, Selection, Validated};
+pub use darknet_nn::model::mlp::{Mlp, MlpConfig};
+pub use darknet_nn::model::recalibrate_batchnorm;
 pub use error::{PaperAError, Result};
 pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, FilterStep};
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
@@ -54,7 +85,7 @@ pub use output::write_outputs;
 pub use search::SearchSettings;
 pub use stream::{stream_input, Streamed};
 
-use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind};
+use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
@@ -557,10 +588,7 @@ fn note(obs: &dyn Observer, msg: impl AsRef<str>) {
 /// [`PaperAError::EmptyAfter`] without any TCP/UDP port; model errors.
 pub fn port_stage(trace: &Trace, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PortStage> {
     let t0 = Instant::now();
-    let graph = PortGraph::from_trace(trace).map_err(|e| PaperAError::EmptyAfter {
-        stage: "building the port graph",
-        detail: e.to_string(),
-    })?;
+    let graph = PortGraph::from_trace(trace).map_err(|source| PaperAError::PortGraph { source })?;
     port_stage_from_graph(&graph, t0.elapsed().as_secs_f64(), cfg, obs)
 }
 
@@ -691,41 +719,6 @@ pub fn describe_dataset(r: &DatasetReport) -> String {
         r.n_hosts_unlabelled,
         r.n_used
     )
-}
-
-/// Recomputes the running statistics of every BatchNorm of `model` as the plain (cumulative)
-/// average of its batch statistics over one pass of `data` in batches of `batch_size`, with the
-/// final weights, as PyTorch's `torch.optim.swa_utils.update_bn` does. Weights do not change.
-///
-/// # Errors
-/// Batch and forward errors of darknet-nn.
-pub fn recalibrate_batchnorm<D: GraphDataset<f32> + ?Sized>(
-    model: &mut GraphClassifier<f32>,
-    data: &D,
-    batch_size: usize,
-) -> Result<()> {
-    if model.fc.is_empty() || data.n_graphs() < 2 {
-        return Ok(());
-    }
-    let saved: Vec<f64> = model.fc.iter().map(|b| b.bn.momentum).collect();
-    for b in &mut model.fc {
-        b.bn.running_mean.fill(0.0);
-        b.bn.running_var.fill(1.0);
-    }
-    let idx: Vec<usize> = (0..data.n_graphs()).collect();
-    for (i, chunk) in darknet_nn::train::mini_batches(&idx, batch_size.max(2), 2)
-        .into_iter()
-        .enumerate()
-    {
-        for b in &mut model.fc {
-            b.bn.momentum = 1.0 / (i as f64 + 1.0);
-        }
-        model.forward(&data.batch(chunk)?, darknet_nn::Mode::Train)?;
-    }
-    for (b, m) in model.fc.iter_mut().zip(saved) {
-        b.bn.momentum = m;
-    }
-    Ok(())
 }
 
 /// Results of one partition.
@@ -1042,6 +1035,9 @@ pub struct PaperAResult {
     pub final_curve: Option<LearningCurve>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
+    /// What the user should know (label categories ignored, labelled hosts absent from the
+    /// traffic); each was also sent to the observer as it happened.
+    pub warnings: Vec<Warning>,
 }
 
 /// Ingest, filters and port graph, by either path; what the rest of [`run`] starts from.
@@ -1058,6 +1054,7 @@ struct Staged {
 
 fn note_input(
     obs: &dyn Observer,
+    warnings: &mut Warnings<'_>,
     n_packets: usize,
     n_hosts: usize,
     n_days: usize,
@@ -1065,7 +1062,7 @@ fn note_input(
 ) {
     note(obs, format!("{n_packets} packets from {n_hosts} hosts over {n_days} days; {} reports, {} labelled hosts", ls.n_reports, ls.n_labelled_hosts));
     if ls.n_outside() > 0 {
-        let w = Warning::new(
+        warnings.push(
             WarningKind::Labels,
             format!(
                 "{} reports in categories outside the 7 ignored ({:?})",
@@ -1073,7 +1070,6 @@ fn note_input(
                 ls.outside_categories
             ),
         );
-        obs.on_event(&Event::Warning(&w));
     }
 }
 
@@ -1096,6 +1092,7 @@ fn stage_in_memory(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    warnings: &mut Warnings<'_>,
     obs: &dyn Observer,
 ) -> Result<Staged> {
     let clock = Instant::now();
@@ -1103,7 +1100,14 @@ fn stage_in_memory(
     let n_packets_in = raw.len();
     let n_hosts_in = raw.by_source().len();
     let n_days = raw.days(0).len();
-    note_input(obs, n_packets_in, n_hosts_in, n_days, &labels.summary);
+    note_input(
+        obs,
+        warnings,
+        n_packets_in,
+        n_hosts_in,
+        n_days,
+        &labels.summary,
+    );
     timings.push(("ingest".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
     // The raw trace moves into the filters and is dropped by the first one.
@@ -1111,10 +1115,8 @@ fn stage_in_memory(
     note_filters(obs, &filters)?;
     timings.push(("filters".into(), clock.elapsed().as_secs_f64()));
     let clock = Instant::now();
-    let graph = PortGraph::from_trace(&trace).map_err(|e| PaperAError::EmptyAfter {
-        stage: "building the port graph",
-        detail: e.to_string(),
-    })?;
+    let graph =
+        PortGraph::from_trace(&trace).map_err(|source| PaperAError::PortGraph { source })?;
     timings.push(("port graph".into(), clock.elapsed().as_secs_f64()));
     Ok(Staged {
         trace,
@@ -1133,11 +1135,13 @@ fn stage_streaming(
     input: &Input,
     cfg: &PaperAConfig,
     timings: &mut Vec<(String, f64)>,
+    warnings: &mut Warnings<'_>,
     obs: &dyn Observer,
 ) -> Result<Staged> {
     let s = stream_input(input, cfg, obs)?;
     note_input(
         obs,
+        warnings,
         s.n_packets_in,
         s.n_hosts_in,
         s.n_days,
@@ -1177,10 +1181,11 @@ fn stage_streaming(
 pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<PaperAResult> {
     cfg.validate()?;
     let mut timings = Vec::new();
+    let mut warnings = Warnings::new(obs);
     let staged = if cfg.stream {
-        stage_streaming(input, cfg, &mut timings, obs)?
+        stage_streaming(input, cfg, &mut timings, &mut warnings, obs)?
     } else {
-        stage_in_memory(input, cfg, &mut timings, obs)?
+        stage_in_memory(input, cfg, &mut timings, &mut warnings, obs)?
     };
     let Staged {
         trace,
@@ -1225,10 +1230,10 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     let dr = data.graphs.report.clone();
     note(obs, format!("dataset: {}", describe_dataset(&dr)));
     if dr.n_labels_absent > 0 {
-        note(
-            obs,
+        warnings.push(
+            WarningKind::Labels,
             format!(
-                "warning: labels of {} hosts absent from the (filtered) traffic ignored",
+                "labels of {} hosts absent from the (filtered) traffic ignored",
                 dr.n_labels_absent
             ),
         );
@@ -1276,9 +1281,9 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             .map(|p| p.truth.view())
             .collect::<Vec<_>>(),
     )
-    .map_err(|e| PaperAError::EmptyAfter {
-        stage: "pooling partitions",
-        detail: e.to_string(),
+    .map_err(|source| PaperAError::Shape {
+        stage: "pooling the partitions' test predictions",
+        source,
     })?;
     let scores_all = ndarray::concatenate(
         Axis(0),
@@ -1287,9 +1292,9 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             .map(|p| p.gcn_scores.view())
             .collect::<Vec<_>>(),
     )
-    .map_err(|e| PaperAError::EmptyAfter {
-        stage: "pooling partitions",
-        detail: e.to_string(),
+    .map_err(|source| PaperAError::Shape {
+        stage: "pooling the partitions' test predictions",
+        source,
     })?;
     let sweep = darknet_eval::sweep(
         truth_all.view(),
@@ -1357,6 +1362,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         model,
         final_curve,
         timings,
+        warnings: warnings.list,
     })
 }
 

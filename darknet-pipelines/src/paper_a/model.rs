@@ -27,6 +27,10 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+/// Hosts scored at a time by [`PaperAModel::predict_input`] (their host graphs are held
+/// together).
+pub const PREDICT_CHUNK: usize = 50_000;
+
 /// Format version of `pipeline.json`.
 pub const MODEL_FORMAT: u32 = 1;
 
@@ -218,8 +222,12 @@ pub fn read_embeddings_csv(path: &Path) -> Result<PortEmbeddings> {
             );
         }
     }
-    let table =
-        Array2::from_shape_vec((ports.len(), dim), values).map_err(|e| bad(0, e.to_string()))?;
+    let table = Array2::from_shape_vec((ports.len(), dim), values).map_err(|source| {
+        PaperAError::Shape {
+            stage: "reading the port embedding table",
+            source,
+        }
+    })?;
     Ok(PortEmbeddings::new(ports, table)?)
 }
 
@@ -366,6 +374,21 @@ impl PaperAModel {
         })
     }
 
+    /// Reads `input` (captures or the synthetic darknet; a label file is not needed and its
+    /// labels are not used) and scores every host of it with [`PaperAModel::predict`], in
+    /// chunks of [`PREDICT_CHUNK`] hosts.
+    ///
+    /// # Errors
+    /// The errors of [`super::load_input`] and [`PaperAModel::predict`].
+    pub fn predict_input(
+        &self,
+        input: &super::Input,
+        obs: &dyn crate::progress::Observer,
+    ) -> Result<Predictions> {
+        let trace = super::load_input(input, super::labels::MIN_REPORTS, obs)?.trace;
+        self.predict(&trace, PREDICT_CHUNK)
+    }
+
     /// Scores every host of `trace` (all sources, labelled or not) in chunks of `chunk` hosts
     /// to bound memory. Ports unseen at training get zero embeddings.
     ///
@@ -416,9 +439,9 @@ impl PaperAModel {
         }
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
         let scores =
-            ndarray::concatenate(Axis(0), &views).map_err(|e| PaperAError::EmptyAfter {
-                stage: "prediction",
-                detail: e.to_string(),
+            ndarray::concatenate(Axis(0), &views).map_err(|source| PaperAError::Shape {
+                stage: "joining the prediction chunks",
+                source,
             })?;
         Ok(Predictions {
             label_names: self.meta.label_names.clone(),

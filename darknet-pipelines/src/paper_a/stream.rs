@@ -175,11 +175,8 @@ pub fn stream_input(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Re
     let t2 = std::time::Instant::now();
     let filters = FilterReport::from_plan(&plan, &cfg.filters);
     filters.check_not_empty()?;
-    let graph =
-        PortGraph::from_counts(&transitions.finish()).map_err(|e| PaperAError::EmptyAfter {
-            stage: "building the port graph",
-            detail: e.to_string(),
-        })?;
+    let graph = PortGraph::from_counts(&transitions.finish())
+        .map_err(|source| PaperAError::PortGraph { source })?;
     Ok(Streamed {
         labelled,
         graph,

@@ -75,9 +75,20 @@ pub enum PaperBError {
         /// Why it is invalid.
         reason: &'static str,
     },
-    /// Reading the captures failed (the shared capture reader's error).
-    #[error("{0}")]
-    Capture(String),
+    /// A saved model's files are malformed or disagree with each other.
+    #[error("{path}: line {line}: {reason}")]
+    SavedModel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 when the file as a whole is wrong).
+        line: usize,
+        /// What was expected and what was found.
+        reason: String,
+    },
+    /// Reading the captures failed: the error of the capture reader Paper B shares with
+    /// Paper A, kept as the source.
+    #[error("reading the captures: {0}")]
+    Capture(#[source] PaperAError),
 }
 
 impl From<PaperAError> for PaperBError {
@@ -96,7 +107,7 @@ impl From<PaperAError> for PaperBError {
                 value,
                 reason,
             },
-            other => PaperBError::Capture(other.to_string()),
+            other => PaperBError::Capture(other),
         }
     }
 }

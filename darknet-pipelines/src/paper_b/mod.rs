@@ -26,29 +26,57 @@
 //! Where SPEC lists a difference between the paper and the reference code (B1, B2, B5, B6,
 //! B7, B10) the paper's reading is the default; [`CodeReadings`] switches each to the code's.
 //!
-//! Entry points: [`run`] (everything, as the example does), the stages ([`load_input`],
-//! [`prepare`], [`train_variant`], [`evaluate_variant`], [`sweep`]), the files
-//! ([`output`]), and [`quick_demo`] for a miniature run of a few seconds.
+//! Staged use: **fit** with [`run`] (every variant of the configuration; with an
+//! [`OutputDir`] each variant is saved under `models/<variant>/` with its node table),
+//! **load** with [`PaperBModel::load`], **embed new days** with [`PaperBModel::embed`] (see
+//! [`reload`] for hosts and ports never seen in training). The stages [`run`] chains are public
+//! too ([`load_input`], [`prepare`], [`train_variant`], [`evaluate_variant`], [`sweep`]), with
+//! the files in [`output`] and [`quick_demo`] for a miniature run of a few seconds.
 //!
-//! ```no_run
-//! use darknet_pipelines::paper_b::{run, Input, PaperBConfig};
-//! use darknet_pipelines::progress::Silent;
-//! let result = run(&Input::default(), &PaperBConfig::quick(0), None, &[], &Silent).unwrap();
-//! for v in &result.variants {
-//!     println!("{}: macro F1 {:?}", v.name, v.scores.as_ref().map(|s| s.macro_f1.mean));
-//! }
+//! Captures → model → saved → loaded → embeddings of new days:
+//!
+//! ```
+//! use darknet_core::{PcapWriter, PcapWriterOptions};
+//! use darknet_pipelines::paper_b::{self, Input, ModelKind, OutputDir, PaperBConfig};
+//! use darknet_pipelines::paper_b::{PaperBModel, Variant};
+//! use darknet_pipelines::Silent;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("paper-b-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! // Four days of a tiny synthetic darknet to train on, then the four days after them.
+//! let files = [(0, "train.pcap"), (4, "new.pcap")].map(|(first_day, name)| {
+//!     let darknet = paper_b::tiny_synth(1).days(8).hosts(200).build().unwrap();
+//!     let file = std::fs::File::create(dir.join(name)).unwrap();
+//!     let mut pcap = PcapWriter::new(file, PcapWriterOptions::default()).unwrap();
+//!     for p in (first_day..first_day + 4).flat_map(|d| darknet.day(d)) {
+//!         pcap.write_packet(&p).unwrap();
+//!     }
+//!     pcap.finish().unwrap();
+//!     Input::Files { paths: vec![dir.join(name)], ground_truth: None }
+//! });
+//! let mut cfg = PaperBConfig::quick(0);
+//! cfg.variants = vec![Variant::new(ModelKind::IGcnGru, true)]; // i-GCN-GRU, node features
+//! let out = OutputDir { dir: &dir, embeddings: false };
+//! paper_b::run(&files[0], &cfg, Some(out), &[], &Silent)?;
+//! let mut model = PaperBModel::load(&dir.join("models/igcngru_features"))?;
+//! let new_days = paper_b::load_input(&files[1])?.trace;
+//! let embedded = model.embed(&new_days, &Silent)?;
+//! assert_eq!(embedded.days.len(), 4);
+//! embedded.write_csv(&dir.join("new_embeddings"))?; // <YYYYMMDD>.csv: src_ip,e0,e1,...
+//! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
 pub mod error;
 pub mod output;
+pub mod reload;
 
 pub use error::{PaperBError, Result};
+pub use reload::{Embedded, EmbeddedDay, NodeTable, PaperBModel, SnapshotSettings};
 
-use crate::progress::{Observer, Silent, Stage};
+use crate::progress::{Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
-use darknet_core::synth::PAPER_B_CLASSES_NAMES as PAPER_B_CLASS_LABELS;
 use darknet_core::{day_label, GroundTruth, SynthConfig, Trace};
-use darknet_eval::{aggregate_days, evaluate_day, DailyF1, KnnConfig, MeanStd, UNKNOWN};
+use darknet_eval::{aggregate_days, evaluate_day, DailyF1, KnnConfig, MeanStd};
 use darknet_graph::{
     build_corpora, build_snapshots, DayCorpus, EdgeMode, HostThreshold, SnapshotConfig, SnapshotSet,
 };
@@ -63,8 +91,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The classes of Paper B's Table 2 as the reference code spells them (`unknown` excluded).
-pub const PAPER_B_CLASSES: &[&str] = PAPER_B_CLASS_LABELS.split_at(14).0;
+pub use darknet_core::PaperBClass;
 
 /// Days of the default synthetic darknet (Paper B: December 2021).
 pub const DEFAULT_DAYS: u32 = 31;
@@ -525,14 +552,16 @@ pub struct Prepared {
     pub days: Vec<DaySnapshot<f32>>,
     /// The i-DarkVec corpora, one per snapshot (empty when i-DarkVec is not asked for).
     pub corpora: Vec<DayCorpus>,
-    /// Class of every global host (`unknown` without ground truth). Shape (n_hosts,).
-    pub labels: Vec<String>,
+    /// Class of every global host ([`PaperBClass::Unknown`] without ground truth).
+    /// Shape (n_hosts,).
+    pub labels: Vec<PaperBClass>,
     /// Snapshot indices of the test days (the last ones).
     pub test_days: Vec<usize>,
     /// Per-day figures.
     pub summary: Vec<DaySummary>,
-    /// Everything worth telling the user (skipped days, ground-truth mismatches).
-    pub warnings: Vec<String>,
+    /// Everything worth telling the user (skipped days, ground-truth mismatches); each was also
+    /// sent to the observer given to [`prepare`].
+    pub warnings: Vec<Warning>,
 }
 
 impl Prepared {
@@ -549,15 +578,16 @@ impl Prepared {
             .map_or_else(|| format!("#{t}"), |s| day_label(s.day))
     }
 
-    /// The classes of the hosts `host_ids` (global ids), `unknown` without ground truth.
+    /// The classes of the hosts `host_ids` (global ids), `unknown` without ground truth, as
+    /// the kNN judge takes them (the reference code's spelling).
     pub fn labels_of(&self, host_ids: &[u32]) -> Vec<String> {
         host_ids
             .iter()
             .map(|&h| {
                 self.labels
                     .get(h as usize)
-                    .cloned()
-                    .unwrap_or_else(|| UNKNOWN.to_string())
+                    .map_or(PaperBClass::UNKNOWN_NAME, PaperBClass::name)
+                    .to_string()
             })
             .collect()
     }
@@ -577,7 +607,7 @@ fn mix(seed: u64, t: u64) -> u64 {
 /// # Errors
 /// darknet-graph's errors (no day keeps a host), [`PaperBError::TooFewDays`] (fewer than two
 /// days, a history longer than the days allow), darknet-nn's shape checks.
-pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
+pub fn prepare(ing: &Ingested, cfg: &PaperBConfig, obs: &dyn Observer) -> Result<Prepared> {
     cfg.validate()?;
     let scfg = cfg.snapshot_config();
     let set = build_snapshots(&ing.trace, &scfg).map_err(|e| match e {
@@ -596,7 +626,7 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         },
         other => other.into(),
     })?;
-    let mut warnings = Vec::new();
+    let mut w = Warnings::new(obs);
     // Days of the input without a snapshot.
     let all_days: Vec<u32> = ing.trace.days(0).iter().map(|(d, _)| *d).collect();
     let skipped: Vec<String> = all_days
@@ -605,11 +635,14 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         .map(|&d| day_label(d))
         .collect();
     if !skipped.is_empty() {
-        warnings.push(format!(
-            "{} day(s) without any host above the threshold, skipped: {}",
-            skipped.len(),
-            skipped.join(", ")
-        ));
+        w.push(
+            WarningKind::TooSmall,
+            format!(
+                "{} day(s) without any host above the threshold, skipped: {}",
+                skipped.len(),
+                skipped.join(", ")
+            ),
+        );
     }
     let n = set.snapshots.len();
     if n < 2 {
@@ -655,11 +688,14 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         }
     }
     if cfg.variants.iter().any(|v| v.model == ModelKind::IGcnGru) && n_train < h {
-        warnings.push(format!(
+        w.push(
+            WarningKind::TooSmall,
+            format!(
             "i-GCN-GRU embeds from day {} (H = {h}); the first {} test day(s) have no embedding",
             h + 1,
             h - n_train
-        ));
+        ),
+        );
     }
     let days: Vec<DaySnapshot<f32>> = set
         .snapshots
@@ -681,10 +717,13 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         .collect::<Result<_>>()?;
     for (t, d) in days.iter().enumerate() {
         if d.positives.is_empty() {
-            warnings.push(format!(
-                "day {}: no edge to learn from (first-seen edges: every pair seen before)",
-                day_label(set.snapshots[t].day)
-            ));
+            w.push(
+                WarningKind::TooSmall,
+                format!(
+                    "day {}: no edge to learn from (first-seen edges: every pair seen before)",
+                    day_label(set.snapshots[t].day)
+                ),
+            );
         }
     }
     let corpora = if cfg.variants.iter().any(|v| v.model == ModelKind::IDarkVec) {
@@ -693,16 +732,20 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         Vec::new()
     };
     // Ground truth.
-    let labels: Vec<String> = set
+    let labels: Vec<PaperBClass> = set
         .hosts
         .iter()
-        .map(|&a| ing.truth.class_of(a).unwrap_or(UNKNOWN).to_string())
+        .map(|&a| {
+            ing.truth
+                .class_of(a)
+                .map_or(PaperBClass::Unknown, PaperBClass::parse)
+        })
         .collect();
-    let mut outside: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut outside: std::collections::BTreeMap<String, usize> = Default::default();
     let mut absent = 0usize;
     for (ip, c) in ing.truth.rows() {
-        if c != UNKNOWN && !PAPER_B_CLASSES.contains(&c.as_str()) {
-            *outside.entry(c.as_str()).or_default() += 1;
+        if let PaperBClass::Other(c) = PaperBClass::parse(c) {
+            *outside.entry(c).or_default() += 1;
         }
         if set.hosts.binary_search(ip).is_err() {
             absent += 1;
@@ -710,22 +753,30 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
     }
     if !outside.is_empty() {
         let list: Vec<String> = outside.iter().map(|(c, k)| format!("{c} ({k})")).collect();
-        warnings.push(format!(
-            "ground truth: {} class(es) outside Paper B's 14, kept as their own classes: {}",
-            outside.len(),
-            list.join(", ")
-        ));
+        w.push(
+            WarningKind::Labels,
+            format!(
+                "ground truth: {} class(es) outside Paper B's 14, kept as their own classes: {}",
+                outside.len(),
+                list.join(", ")
+            ),
+        );
     }
     if absent > 0 {
-        warnings.push(format!(
-            "ground truth: {absent} of {} address(es) never above the threshold on any day \
+        w.push(
+            WarningKind::Labels,
+            format!(
+                "ground truth: {absent} of {} address(es) never above the threshold on any day \
              (not evaluated)",
-            ing.truth.len()
-        ));
+                ing.truth.len()
+            ),
+        );
     }
     if ing.truth.is_empty() {
-        warnings
-            .push("no ground truth: every host is unknown, only embeddings are produced".into());
+        w.push(
+            WarningKind::Labels,
+            "no ground truth: every host is unknown, only embeddings are produced".into(),
+        );
     }
     let summary = set
         .snapshots
@@ -738,7 +789,7 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
             packets: s.edges.iter().map(|e| e.packets).sum(),
             labelled_hosts: s.node_ids[..s.n_hosts]
                 .iter()
-                .filter(|&&h| labels[h as usize] != UNKNOWN)
+                .filter(|&&h| !labels[h as usize].is_unknown())
                 .count(),
         })
         .collect();
@@ -749,7 +800,7 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig) -> Result<Prepared> {
         labels,
         test_days: (n_train..n).collect(),
         summary,
-        warnings,
+        warnings: w.list,
     })
 }
 
@@ -985,7 +1036,7 @@ pub fn evaluate_variant(
     prep: &Prepared,
     run: &VariantRun,
     cfg: &PaperBConfig,
-    warnings: &mut Vec<String>,
+    warnings: &mut Warnings<'_>,
 ) -> Result<Option<VariantScores>> {
     let knn = KnnConfig::default().k(cfg.knn_k);
     let mut reports = Vec::new();
@@ -1012,12 +1063,15 @@ pub fn evaluate_variant(
         }
     }
     if !skipped.is_empty() {
-        warnings.push(format!(
-            "{}: {} test day(s) not evaluated: {}",
-            run.variant.name(),
-            skipped.len(),
-            skipped.join(", ")
-        ));
+        warnings.push(
+            WarningKind::TooSmall,
+            format!(
+                "{}: {} test day(s) not evaluated: {}",
+                run.variant.name(),
+                skipped.len(),
+                skipped.join(", ")
+            ),
+        );
     }
     if reports.is_empty() {
         return Ok(None);
@@ -1100,7 +1154,7 @@ pub fn sweep(
     cfg: &PaperBConfig,
     param: SweepParam,
     values: &[usize],
-    warnings: &mut Vec<String>,
+    warnings: &mut Warnings<'_>,
     on_point: &mut dyn FnMut(usize),
 ) -> Result<Vec<SweepPoint>> {
     let mut out = Vec::new();
@@ -1109,17 +1163,20 @@ pub fn sweep(
         match param {
             SweepParam::History => {
                 if v >= prep.days.len() {
-                    warnings.push(format!(
-                        "history sweep: H = {v} needs {} days, skipped",
-                        v + 1
-                    ));
+                    warnings.push(
+                        WarningKind::Setting,
+                        format!("history sweep: H = {v} needs {} days, skipped", v + 1),
+                    );
                     continue;
                 }
                 c.temporal.history = v;
             }
             SweepParam::Epochs => {
                 if v == 0 {
-                    warnings.push("epochs sweep: 0 epochs skipped".into());
+                    warnings.push(
+                        WarningKind::Setting,
+                        "epochs sweep: 0 epochs skipped".into(),
+                    );
                     continue;
                 }
                 c.temporal.incremental_epochs = Some(v);
@@ -1172,8 +1229,8 @@ pub struct PaperBResult {
     pub sweeps: Vec<(SweepParam, Vec<SweepPoint>)>,
     /// Seconds per stage: (stage, seconds).
     pub stage_secs: Vec<(String, f64)>,
-    /// Everything worth telling the user.
-    pub warnings: Vec<String>,
+    /// Everything worth telling the user; each was also sent to the observer as it happened.
+    pub warnings: Vec<Warning>,
 }
 
 /// Where [`run`] writes as it goes.
@@ -1209,11 +1266,12 @@ pub fn run(
     stage_secs.push(("ingest".to_string(), t0.elapsed().as_secs_f64()));
     let t1 = Instant::now();
     let stage = Stage::start(obs, "snapshots", 0);
-    let prep = prepare(&ing, cfg)?;
+    let prep = prepare(&ing, cfg, obs)?;
     drop(stage);
     drop(ing);
     stage_secs.push(("snapshots".to_string(), t1.elapsed().as_secs_f64()));
-    let mut warnings = prep.warnings.clone();
+    let mut warnings = Warnings::new(obs);
+    warnings.list.clone_from(&prep.warnings);
     if let Some(o) = out {
         output::write_days(o.dir, &prep)?;
     }
@@ -1230,7 +1288,7 @@ pub fn run(
             if o.embeddings {
                 output::write_embeddings(o.dir, &prep, &run)?;
             }
-            output::save_model(o.dir, &run)?;
+            output::save_model(o.dir, &prep, &run, cfg)?;
         }
         let losses: Vec<f64> = run
             .curve
@@ -1271,7 +1329,7 @@ pub fn run(
         variants,
         sweeps: done_sweeps,
         stage_secs,
-        warnings,
+        warnings: warnings.list,
     })
 }
 

@@ -5,7 +5,8 @@
 //!   of the day (the layout the reference code writes, one file per day);
 //! - `models/<variant>/`: `model.safetensors` + `config.json` (darknet-nn's persistence, loadable
 //!   from PyTorch by tensor name) and `pipeline.json` (the training settings), or
-//!   `word2vec.safetensors` for i-DarkVec;
+//!   `word2vec.safetensors` for i-DarkVec; `nodes.csv` (the node table) and `variant.json`
+//!   (snapshot settings), so [`super::PaperBModel::load`] can embed new days;
 //! - `report.json`: per variant `per_class_f1` (class → mean, std, support), `macro_f1`,
 //!   `train_seconds`, per-day macro F1; the days, test days, stage times and warnings;
 //! - `report.md`: our figures in the shape of Paper B's Table 3, beside the paper's;
@@ -14,10 +15,10 @@
 //! - `history_sweep.csv`, `epochs_sweep.csv` when sweeps ran (and their `.svg` plots, drawn by
 //!   the `temporal` example) (Figure 4).
 
-use super::error::{io_err, PaperBError, Result};
+use super::error::{io_err, Result};
 use super::{
-    ModelKind, PaperBResult, Prepared, SweepParam, SweepPoint, TrainedModel, VariantRun,
-    PAPER_B_CLASSES,
+    ModelKind, PaperBClass, PaperBConfig, PaperBResult, Prepared, SweepParam, SweepPoint,
+    VariantRun,
 };
 use darknet_eval::MeanStd;
 use serde_json::{json, Map, Value};
@@ -310,7 +311,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes `days.csv` (per-day snapshot figures).
 ///
 /// # Errors
-/// [`PaperBError::Io`].
+/// [`PaperBError::Io`](super::PaperBError::Io).
 pub fn write_days(dir: &Path, prep: &Prepared) -> Result<()> {
     let mut s = String::from("day,hosts,ports,edges,packets,labelled_hosts,test\n");
     for (t, d) in prep.summary.iter().enumerate() {
@@ -334,60 +335,77 @@ pub fn write_days(dir: &Path, prep: &Prepared) -> Result<()> {
 /// shortest form that reads back to the same `f32`.
 ///
 /// # Errors
-/// [`PaperBError::Io`].
+/// [`PaperBError::Io`](super::PaperBError::Io).
 pub fn write_embeddings(dir: &Path, prep: &Prepared, run: &VariantRun) -> Result<Vec<PathBuf>> {
     let sub = dir.join("embeddings").join(run.variant.name());
     std::fs::create_dir_all(&sub).map_err(io_err(&sub))?;
     let mut written = Vec::new();
+    let mut hosts = Vec::new();
     for (t, e) in run.embeddings.iter().enumerate() {
         let Some(e) = e else { continue };
         let path = sub.join(format!("{}.csv", prep.day_label(t)));
-        let f = std::fs::File::create(&path).map_err(io_err(&path))?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
-        let mut line = String::with_capacity(16 * (e.embeddings.ncols() + 2));
-        line.push_str("src_ip");
-        for k in 0..e.embeddings.ncols() {
-            let _ = write!(line, ",e{k}");
-        }
-        line.push('\n');
-        w.write_all(line.as_bytes()).map_err(io_err(&path))?;
-        for (&h, row) in e.host_ids.iter().zip(e.embeddings.rows()) {
-            line.clear();
-            let _ = write!(line, "{}", prep.set.hosts[h as usize]);
-            for v in row {
-                let _ = write!(line, ",{v}");
-            }
-            line.push('\n');
-            w.write_all(line.as_bytes()).map_err(io_err(&path))?;
-        }
-        w.flush().map_err(io_err(&path))?;
+        hosts.clear();
+        hosts.extend(e.host_ids.iter().map(|&h| prep.set.hosts[h as usize]));
+        write_embedding_csv(&path, &hosts, e.embeddings.view())?;
         written.push(path);
     }
     Ok(written)
 }
 
-/// Saves `run`'s model under `models/<variant>/`: `model.safetensors` + `config.json` and
-/// `pipeline.json` (the training settings) for a GNN, `word2vec.safetensors` for i-DarkVec.
+/// Writes one day's embeddings to `path`: header `src_ip,e0,...,e{d-1}`, then `hosts[i]` and
+/// row `i` of `embeddings` (shape (n_hosts, d)), values in the shortest form that reads back to
+/// the same `f32`.
 ///
 /// # Errors
-/// [`PaperBError::Io`], darknet-nn's persistence errors.
-pub fn save_model(dir: &Path, run: &VariantRun) -> Result<PathBuf> {
-    let sub = dir.join("models").join(run.variant.name());
-    std::fs::create_dir_all(&sub).map_err(io_err(&sub))?;
-    match &run.model {
-        TrainedModel::Gnn(m) => {
-            darknet_nn::persist::save(m, sub.join("model.safetensors"), sub.join("config.json"))?;
-            if let Some(c) = &run.config {
-                let path = sub.join("pipeline.json");
-                let text = serde_json::to_string_pretty(c).map_err(|source| PaperBError::Json {
-                    path: path.clone(),
-                    source,
-                })?;
-                write_file(&path, text.as_bytes())?;
-            }
-        }
-        TrainedModel::Word2Vec(w) => w.save(sub.join("word2vec.safetensors"))?,
+/// [`PaperBError::Io`](super::PaperBError::Io).
+pub fn write_embedding_csv(
+    path: &Path,
+    hosts: &[std::net::Ipv4Addr],
+    embeddings: ndarray::ArrayView2<'_, f32>,
+) -> Result<()> {
+    let f = std::fs::File::create(path).map_err(io_err(path))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+    let mut line = String::with_capacity(16 * (embeddings.ncols() + 2));
+    line.push_str("src_ip");
+    for k in 0..embeddings.ncols() {
+        let _ = write!(line, ",e{k}");
     }
+    line.push('\n');
+    w.write_all(line.as_bytes()).map_err(io_err(path))?;
+    for (h, row) in hosts.iter().zip(embeddings.rows()) {
+        line.clear();
+        let _ = write!(line, "{h}");
+        for v in row {
+            let _ = write!(line, ",{v}");
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(io_err(path))?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// Saves `run`'s model, trained on `prep` under `cfg`, under `models/<variant>/` with what
+/// reloading it needs (see [`super::reload`]): `model.safetensors` + `config.json` and
+/// `pipeline.json` (the training settings) for a GNN, `word2vec.safetensors` for i-DarkVec;
+/// `nodes.csv` (the node table) and `variant.json` for both.
+///
+/// # Errors
+/// [`PaperBError::Io`](super::PaperBError::Io), darknet-nn's persistence errors.
+pub fn save_model(
+    dir: &Path,
+    prep: &Prepared,
+    run: &VariantRun,
+    cfg: &PaperBConfig,
+) -> Result<PathBuf> {
+    let sub = dir.join("models").join(run.variant.name());
+    super::reload::save_parts(
+        &sub,
+        run.variant,
+        &super::reload::SnapshotSettings::of(cfg),
+        &super::reload::NodeTable::of(&prep.set),
+        &run.model,
+        run.config.as_ref(),
+    )?;
     Ok(sub)
 }
 
@@ -458,7 +476,7 @@ pub fn report_json(r: &PaperBResult) -> String {
         "history": r.history,
         "sweeps": sweeps,
         "stage_seconds": r.stage_secs.iter().map(|(s, t)| (s.clone(), json!(t))).collect::<Map<_, _>>(),
-        "warnings": r.warnings,
+        "warnings": r.warnings.iter().map(|w| w.message.as_str()).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
 }
@@ -526,7 +544,7 @@ pub fn report_markdown(r: &PaperBResult) -> String {
     // Our table.
     s.push_str("## Ours: F1 per class, mean ± std over the test days\n\n");
     table_header(&mut s, r);
-    let mut classes: Vec<String> = PAPER_B_CLASSES.iter().map(|c| c.to_string()).collect();
+    let mut classes: Vec<String> = PaperBClass::PAPER.iter().map(|c| c.to_string()).collect();
     for v in &r.variants {
         for (c, _, _) in v.scores.iter().flat_map(|x| &x.daily.per_class) {
             if !classes.contains(c) {
@@ -673,7 +691,7 @@ pub fn curves_csv(r: &PaperBResult) -> String {
 /// Returns the files written.
 ///
 /// # Errors
-/// [`PaperBError::Io`].
+/// [`PaperBError::Io`](super::PaperBError::Io).
 pub fn write_outputs(dir: &Path, r: &PaperBResult) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut files = Vec::new();

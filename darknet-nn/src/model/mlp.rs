@@ -1,4 +1,5 @@
-//! The non-graph baseline: a multi-layer perceptron on per-host aggregate statistics
+//! A multi-layer perceptron for multi-label scores on per-row feature vectors (Paper A's
+//! non-graph baseline: one row of aggregate statistics per host)
 //! (standardized with the training rows' mean and std), trained like the GCN classifier
 //! (BCE with logits, Adam, mini-batches, early stopping on the training loss).
 //!
@@ -6,12 +7,12 @@
 //! `geometric_sizes(first_size, n_labels, layers)`, then a Linear output with one logit per
 //! label; scores are `sigmoid(logit)`.
 
-use darknet_nn::layers::{sigmoid, Linear};
-use darknet_nn::loss::bce_with_logits;
-use darknet_nn::model::{geometric_sizes, FcBlock};
-use darknet_nn::param::{visit_child_buffers, visit_child_params};
-use darknet_nn::train::{mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve};
-use darknet_nn::{Adam, HasParams, Mode, NnError, ParamMut, TrainConfig};
+use crate::layers::{sigmoid, Linear};
+use crate::loss::bce_with_logits;
+use crate::model::{geometric_sizes, FcBlock};
+use crate::param::{visit_child_buffers, visit_child_params};
+use crate::train::{mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve};
+use crate::{Adam, HasParams, Mode, NnError, ParamMut, TrainConfig};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMutD, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -28,8 +29,8 @@ pub struct MlpConfig {
     /// Training settings.
     pub train: TrainConfig,
     /// Recompute BatchNorm running statistics after training as the average of batch
-    /// statistics over one pass of the training rows (see the pipeline's option of the same
-    /// name). Default true.
+    /// statistics over one pass of the training rows (as [`super::recalibrate_batchnorm`] does for the
+    /// graph classifier). Default true.
     pub bn_recalibration: bool,
 }
 
@@ -177,10 +178,64 @@ impl Mlp {
     /// # Errors
     /// [`NnError::ShapeMismatch`] for a wrong number of columns.
     pub fn scores(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>, NnError> {
+        crate::error::check_shape("Mlp::scores", "x", &[x.nrows(), self.mean.len()], x.shape())?;
         let mut h = self.standardize(x);
         for b in &self.blocks {
             h = b.infer(h.view())?;
         }
         Ok(self.output.infer(h.view())?.mapv(sigmoid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two features, two labels: label 0 follows feature 0, label 1 follows feature 1.
+    fn data() -> (Array2<f32>, Array2<f32>) {
+        let x = Array2::from_shape_fn((64, 2), |(i, j)| ((i >> j) & 1) as f32 * 3.0 + 0.1);
+        let y = x.mapv(|v| f32::from(v > 1.0));
+        (x, y)
+    }
+
+    #[test]
+    fn learns_separable_labels_and_same_seed_gives_same_scores() {
+        let (x, y) = data();
+        let rows: Vec<usize> = (0..64).collect();
+        let mut cfg = MlpConfig {
+            first_size: 8,
+            ..MlpConfig::default()
+        };
+        cfg.train.max_epochs = 150;
+        cfg.train.patience = 0;
+        cfg.train.seed = 3;
+        let (m, curve) = cfg.fit(x.view(), y.view(), &rows, &mut |_| {}).unwrap();
+        let first = curve.records.first().unwrap().loss;
+        assert!(curve.final_loss().unwrap() < first);
+        let s = m.scores(x.view()).unwrap();
+        let correct = s
+            .iter()
+            .zip(y.iter())
+            .filter(|(p, t)| (**p > 0.5) == (**t > 0.5))
+            .count();
+        assert!(
+            correct as f64 / s.len() as f64 > 0.9,
+            "{correct} of {}",
+            s.len()
+        );
+        let (m2, _) = cfg.fit(x.view(), y.view(), &rows, &mut |_| {}).unwrap();
+        assert_eq!(m2.scores(x.view()).unwrap(), s);
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let (x, y) = data();
+        let cfg = MlpConfig::default();
+        assert!(cfg.fit(x.view(), y.view(), &[], &mut |_| {}).is_err());
+        let wide = Array2::<f32>::zeros((64, 3));
+        let (m, _) = cfg
+            .fit(x.view(), y.view(), &[0, 1, 2, 3], &mut |_| {})
+            .unwrap();
+        assert!(m.scores(wide.view()).is_err());
     }
 }
