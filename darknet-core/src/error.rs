@@ -214,6 +214,23 @@ pub enum CoreError {
         /// The skip reasons with their counts, and a likely cause.
         reason: String,
     },
+    /// A Parquet dataset or aggregate table could not be read or written: a file that is not
+    /// Parquet, a missing column, a column of the wrong type, a null where a value is required.
+    #[error("{input}: {reason}")]
+    Parquet {
+        /// The file or directory.
+        input: String,
+        /// What is wrong (the column, row, what was expected and what was found).
+        reason: String,
+    },
+    /// The SQL engine failed on one of the aggregation queries.
+    #[error("aggregate `{query}`: {reason}")]
+    Sql {
+        /// The query's name (its file under `sql/`).
+        query: String,
+        /// The engine's message.
+        reason: String,
+    },
     /// An operation needs at least one packet, host or day and got none.
     #[error("empty input: {what}")]
     Empty {

@@ -6,6 +6,8 @@
 //!   magic, either byte order), pcapng (Section Header Block), CSV (text whose header row names
 //!   at least `ts`, `src_ip`, `dst_ip`: [`CsvReader`], both [`CsvLayout`]s). The result is an iterator of
 //!   `Result<Packet, CoreError>`; the end of input ends it.
+//! - With the `parquet` feature, [`open`] also reads a Parquet packet dataset directory
+//!   (`day=YYYY-MM-DD/part-NNNNN.parquet`) or a `.parquet` file (module `parquet`).
 //! - [`PcapReader`] and [`PcapngReader`] are the format readers over any [`std::io::Read`]
 //!   (unbuffered: wrap files in a `BufReader`).
 //! - Frames that are not IPv4 (IPv6, ARP, other ethertypes, non-first fragments, truncated
@@ -64,6 +66,8 @@
 
 pub mod csv;
 pub mod frame;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod pcap;
 pub mod pcapng;
 
@@ -130,12 +134,17 @@ pub enum Format {
     Pcapng,
     /// CSV with a packet header row (see [`CsvReader`]).
     Csv,
+    /// A Parquet packet dataset or file (see [`parquet`]).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 enum Inner<'a> {
     Pcap(PcapReader<Source<'a>>),
     Pcapng(PcapngReader<Source<'a>>),
     Csv(CsvReader<Source<'a>>),
+    #[cfg(feature = "parquet")]
+    Parquet(parquet::ParquetDatasetReader),
 }
 
 /// A packet source of any supported format, detected from its first bytes: an iterator of
@@ -228,6 +237,8 @@ impl<'a> PacketReader<'a> {
             Inner::Pcap(_) => Format::Pcap,
             Inner::Pcapng(_) => Format::Pcapng,
             Inner::Csv(_) => Format::Csv,
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(_) => Format::Parquet,
         }
     }
 
@@ -242,6 +253,8 @@ impl<'a> PacketReader<'a> {
             Inner::Pcap(r) => r.skip_counts(),
             Inner::Pcapng(r) => r.skip_counts(),
             Inner::Csv(r) => r.skip_counts(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.skip_counts(),
         }
     }
 
@@ -251,6 +264,8 @@ impl<'a> PacketReader<'a> {
             Inner::Pcap(r) => r.records_read(),
             Inner::Pcapng(r) => r.records_read(),
             Inner::Csv(r) => r.records_read(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.packets_read(),
         }
     }
 
@@ -340,6 +355,8 @@ impl Iterator for PacketReader<'_> {
             Inner::Pcap(r) => r.next(),
             Inner::Pcapng(r) => r.next(),
             Inner::Csv(r) => r.next(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(r) => r.next(),
         };
         match item {
             // The decompressor fails inside a record: say where in the capture it happened.
@@ -378,6 +395,13 @@ pub fn open(path: impl AsRef<Path>) -> Result<PacketReader<'static>> {
     let path = path.as_ref();
     if path.as_os_str() == "-" {
         return PacketReader::new(std::io::stdin(), "<stdin>");
+    }
+    // With the `parquet` feature: a dataset directory (day=YYYY-MM-DD/part-NNNNN.parquet) or
+    // a `.parquet` file.
+    #[cfg(feature = "parquet")]
+    if parquet::is_dataset_dir(path) || path.extension().is_some_and(|e| e == "parquet") {
+        let inner = Inner::Parquet(parquet::ParquetDatasetReader::open(path)?);
+        return Ok(PacketReader { inner, gzip: false });
     }
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| io_err(&name, e))?;
