@@ -363,7 +363,6 @@ fn damaged_model_directories_never_crash_multilabel() {
 /// A model directory whose classifier claims a first layer of 10^12 units: an error naming the
 /// file, not an allocation that aborts the process.
 #[test]
-#[ignore = "the model loader does not bound sizes before allocating yet (issue 13, point 7)"]
 fn an_absurd_size_in_a_model_directory_is_an_error() {
     let fx = fixtures();
     let s = Scratch::new("absurd");
