@@ -99,6 +99,11 @@ impl<'o> Stage<'o> {
     pub fn advance(&self, n: u64) {
         self.observer.on_event(&Event::Advanced { n });
     }
+
+    /// Tells the observer of a warning met during the stage.
+    pub fn warn(&self, warning: &Warning) {
+        self.observer.on_event(&Event::Warning(warning));
+    }
 }
 
 impl Drop for Stage<'_> {

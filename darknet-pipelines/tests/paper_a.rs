@@ -407,3 +407,43 @@ fn streaming_reads_captures_twice_and_names_a_file_out_of_time_order() {
     assert!(e.to_string().contains("time order"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_capture_nothing_was_decoded_from_is_a_warning_among_good_ones() {
+    use darknet_core::{PcapWriter, PcapWriterOptions};
+    use darknet_pipelines::progress::{Event, WarningKind};
+    use std::sync::Mutex;
+    let darknet = tiny_synth(3).build().unwrap();
+    let dir = tmp("nothing-decoded");
+    let mut w = PcapWriter::new(Vec::new(), PcapWriterOptions::default()).unwrap();
+    for p in &darknet.day(0) {
+        w.write_packet(p).unwrap();
+    }
+    let good = w.finish().unwrap();
+    std::fs::write(dir.join("good.pcap"), &good).unwrap();
+    // The same Ethernet frames stamped as raw IP (link type 101): every frame is skipped.
+    let mut bad = good.clone();
+    let lt = if bad[0] == 0xd4 || bad[0] == 0x4d {
+        101u32.to_le_bytes()
+    } else {
+        101u32.to_be_bytes()
+    };
+    bad[20..24].copy_from_slice(&lt);
+    std::fs::write(dir.join("wrong-link.pcap"), &bad).unwrap();
+    let seen = Mutex::new(Vec::new());
+    let obs = |e: &Event<'_>| {
+        if let Event::Warning(w) = e {
+            seen.lock().unwrap().push((w.kind, w.message.clone()));
+        }
+    };
+    let input = Input::Files {
+        paths: vec![dir.join("good.pcap"), dir.join("wrong-link.pcap")],
+        labels: None,
+    };
+    let ing = paper_a::load_input(&input, 2, &obs).unwrap();
+    assert_eq!(ing.trace.len(), darknet.day(0).len());
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].0, WarningKind::Input);
+    assert!(seen[0].1.contains("wrong-link.pcap"), "{seen:?}");
+}

@@ -527,11 +527,17 @@ fn read_captures_into_stage(paths: &[PathBuf], bar: &Stage<'_>) -> Result<Trace>
         chunk.clear();
     };
     for f in &files {
-        for p in darknet_core::open(f)? {
+        let mut reader = darknet_core::open(f)?;
+        for p in reader.by_ref() {
             chunk.push(p?);
             if chunk.len() == READ_CHUNK {
                 flush(&mut chunk, &mut trace, &mut unsorted);
             }
+        }
+        // A capture whose every frame was skipped (a wrong link type, say) is not an error
+        // among other captures, but the user must hear of it.
+        if let Some(e) = reader.nothing_decoded() {
+            bar.warn(&Warning::new(WarningKind::Input, e.to_string()));
         }
         bar.advance(1);
     }
