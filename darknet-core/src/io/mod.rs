@@ -144,7 +144,7 @@ enum Inner<'a> {
     Pcapng(PcapngReader<Source<'a>>),
     Csv(CsvReader<Source<'a>>),
     #[cfg(feature = "parquet")]
-    Parquet(parquet::ParquetDatasetReader),
+    Parquet(Box<parquet::ParquetDatasetReader>),
 }
 
 /// A packet source of any supported format, detected from its first bytes: an iterator of
@@ -400,7 +400,7 @@ pub fn open(path: impl AsRef<Path>) -> Result<PacketReader<'static>> {
     // a `.parquet` file.
     #[cfg(feature = "parquet")]
     if parquet::is_dataset_dir(path) || path.extension().is_some_and(|e| e == "parquet") {
-        let inner = Inner::Parquet(parquet::ParquetDatasetReader::open(path)?);
+        let inner = Inner::Parquet(Box::new(parquet::ParquetDatasetReader::open(path)?));
         return Ok(PacketReader { inner, gzip: false });
     }
     let name = path.display().to_string();
