@@ -1,6 +1,6 @@
 //! Mergeable per-host statistics: computed per shard (a day, or a hash bucket of sources), in
-//! parallel, and merged into the statistics of the whole (DESIGN.md "Aggregations are
-//! mergeable").
+//! parallel, and merged into the statistics of the whole
+//! (docs/conventions.md#mergeable-aggregates).
 //!
 //! Numeric fields use [`Moments`] (count, sum, min, max, mean and M2 with Chan et al.'s
 //! pairwise merge), so merging is exact for count/sum/min/max and exact up to floating-point
@@ -118,7 +118,7 @@ impl Moments {
             (self.m2 / (self.n - 1) as f64).max(0.0).sqrt()
         }
     }
-    /// `[sum, min, max, mean, std]`, Paper B's STATS order (SPEC §2.2).
+    /// `[sum, min, max, mean, std]`, Paper B's STATS order (docs/paper-b.md#node-features).
     pub fn stats(&self) -> [f64; 5] {
         [self.sum(), self.min(), self.max(), self.mean(), self.std()]
     }
@@ -127,7 +127,8 @@ impl Moments {
 /// Statistics of one source host.
 ///
 /// `ip_len` and `ttl` are over all its packets; `mss`, `window` and `tsval` over its TCP
-/// packets, an absent option counting as 0 (the reference code's `'-' → 0`, SPEC §3.1).
+/// packets, an absent option counting as 0 (the reference code's `'-' → 0`,
+/// docs/conventions.md#reference-csv).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostStats {
     /// Source address.

@@ -1,4 +1,4 @@
-//! Filters at their threshold edges (SPEC §4 A1–A3, B1) and the bogon filter.
+//! Filters at their threshold edges (docs/choices.md: A1–A3, B1) and the bogon filter.
 use darknet_core::filter::{
     bogon_filter, is_periodic, isolated_filter, min_packets_filter, periodic_filter,
     tcp_only_filter, vertical_scan_filter, BogonFilterConfig, IsolatedConfig, MinPacketsConfig,

@@ -1,5 +1,5 @@
 //! k-nearest-neighbour classification over f32 embeddings (Paper B's downstream task,
-//! SPEC §2.5, §3.8, §4 B8).
+//! docs/paper-b.md#knn-protocol, docs/choices.md#b8).
 //!
 //! - Brute force, exact: the distances of a block of query rows to a block of training rows
 //!   come from one matrix product (`max(‖q‖² + ‖t‖² − 2 q·t, 0)` for Euclidean, `1 − q̂·t̂` for
@@ -42,7 +42,7 @@ pub const UNKNOWN: &str = "unknown";
 
 /// Hyper-parameters of [`Knn`].
 ///
-/// Defaults (Paper B, SPEC §4 B8): `k = 3`, cosine distance, query blocks of 256 rows,
+/// Defaults (Paper B, docs/choices.md#b8): `k = 3`, cosine distance, query blocks of 256 rows,
 /// training blocks of 4096 rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KnnConfig {
@@ -162,7 +162,7 @@ impl Standardizer {
 }
 
 /// Fits a [`Standardizer`] on `x` and returns `x` standardised (Paper B: scaler fit on all
-/// rows of the day, SPEC §3.8).
+/// rows of the day, docs/paper-b.md#knn-protocol).
 ///
 /// Errors: as [`Standardizer::fit`].
 pub fn standardize(x: ArrayView2<f32>) -> Result<Array2<f32>> {
@@ -506,8 +506,8 @@ impl Knn {
     }
 }
 
-/// Paper B's rare-class rule (SPEC §3.8): classes with at most `max_hosts` rows are renamed
-/// `unknown` (the reference code uses `max_hosts = 10` per day).
+/// Paper B's rare-class rule (docs/paper-b.md#knn-protocol): classes with at most `max_hosts` rows
+/// are renamed `unknown` (the reference code uses `max_hosts = 10` per day).
 ///
 /// Arguments: `labels` one class per host; `max_hosts`; `unknown` the name to use.
 /// Returns the relabelled classes, in input order.
@@ -528,10 +528,10 @@ pub fn rare_to_unknown(labels: &[String], max_hosts: usize, unknown: &str) -> Ve
         .collect()
 }
 
-/// One test day of Paper B's protocol (SPEC §3.8, §4 B8): classes with ≤ `max_hosts` hosts
-/// become `unknown`; embeddings are standardised over all the day's rows; every row (unknown
-/// included) is a neighbour; every non-unknown row is classified leave-one-out by majority
-/// vote; the report covers the classes present among the evaluated rows.
+/// One test day of Paper B's protocol (docs/paper-b.md#knn-protocol, docs/choices.md#b8): classes
+/// with ≤ `max_hosts` hosts become `unknown`; embeddings are standardised over all the day's rows;
+/// every row (unknown included) is a neighbour; every non-unknown row is classified leave-one-out
+/// by majority vote; the report covers the classes present among the evaluated rows.
 ///
 /// Arguments: `embeddings` `(n_hosts, dim)` of the day's active hosts; `labels` their classes
 /// (`unknown` for hosts without ground truth); `config`; `max_hosts` (10 in the paper).

@@ -322,10 +322,10 @@ impl ClassificationReport {
     }
 }
 
-/// Per-class F1 over several days, as Paper B reports (SPEC §2.5, §3.8): for each class, the
-/// mean and sample std (n − 1) of its F1 over the days where it was reported (absent days are
-/// skipped, like pandas skips NaN), and its support summed over those days; the same for the
-/// macro F1.
+/// Per-class F1 over several days, as Paper B reports (docs/paper-b.md#knn-protocol): for each
+/// class, the mean and sample std (n − 1) of its F1 over the days where it was reported (absent
+/// days are skipped, like pandas skips NaN), and its support summed over those days; the same for
+/// the macro F1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DailyF1 {
     /// Per class (sorted by name): F1 mean ± std over days, and the summed support.

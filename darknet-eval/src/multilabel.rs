@@ -8,7 +8,7 @@
 //! `_with` variant is given another value (`f64::NAN` reproduces `zero_division=np.nan`: the
 //! undefined terms are left out of the averages).
 //!
-//! Formulas (SPEC §1.8; `Y_i` true set, `Ŷ_i` predicted set):
+//! Formulas (docs/paper-a.md#metrics; `Y_i` true set, `Ŷ_i` predicted set):
 //! - samples: P = mean_i |Y_i∩Ŷ_i|/|Ŷ_i|, R = mean_i |Y_i∩Ŷ_i|/|Y_i|,
 //!   F1 = mean_i 2|Y_i∩Ŷ_i|/(|Y_i|+|Ŷ_i|) (the mean of per-sample F1, not the harmonic mean of
 //!   P and R); a 0/0 term is `zero_division`.

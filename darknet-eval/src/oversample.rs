@@ -1,5 +1,5 @@
 //! ML-ROS: multi-label random oversampling (Charte, Rivera, del Jesus and Herrera, 2015), as
-//! Paper A balances its training data (SPEC §1.6).
+//! Paper A balances its training data (docs/paper-a.md#ml-ros).
 //!
 //! With `n_l` the number of positives of label l in the (growing) training set:
 //! `IRLbl(l) = max_k n_k / n_l` and `MeanIR = mean_l IRLbl(l)`, computed once before cloning.

@@ -11,7 +11,7 @@
 //!   `s_f ≥ s_t`, divided by `|Y_i|·(L − |Y_i|)`; 0 when that product is 0. A tie counts as
 //!   mis-ordered: scores `[0.5, 0.5]` with truth `[1, 0]` give 1.0. This is what scikit-learn's
 //!   code computes (`np.dot(true_at_reversed_rank.cumsum(), false_at_reversed_rank)` over the
-//!   sorted distinct scores), and SPEC §1.8 says the same.
+//!   sorted distinct scores), and docs/paper-a.md#metrics says the same.
 //! - [`label_ranking_average_precision`]: for sample i and each true label j,
 //!   `|{k ∈ Y_i : s_k ≥ s_j}| / |{k : s_k ≥ s_j}|` (ranks with ties at their maximum, as
 //!   `rankdata(..., "max")`), averaged over Y_i then over samples; a sample whose true set is

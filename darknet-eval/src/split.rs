@@ -1,5 +1,5 @@
 //! Seeded splits of sample indices: random train / validation / test, k-fold, Paper A's
-//! 5-way partitions (SPEC §4 A10), and iterative stratification for multi-label data
+//! 5-way partitions (docs/choices.md#a10), and iterative stratification for multi-label data
 //! (Sechidis, Tsoumakas and Vlahavas, 2011).
 //!
 //! Every function takes a `seed` and shuffles with [`rand_chacha::ChaCha8Rng`], so the same
@@ -147,10 +147,10 @@ pub fn k_fold(indices: &[usize], k: usize, seed: u64) -> Result<Vec<Fold>> {
     Ok(folds_of(&idx, k))
 }
 
-/// Paper A's protocol (SPEC §1.6, §4 A10): `0..n_samples` cut at random into 5 parts; partition
-/// `p` (0..5) uses part `p` as test set and the other four as training data (for grid-search
-/// cross-validation inside it, call [`k_fold`] on `train` with 4 folds). Same as
-/// `k_fold(&(0..n).collect::<Vec<_>>(), 5, seed)`.
+/// Paper A's protocol (docs/paper-a.md#partitions, docs/choices.md#a10): `0..n_samples` cut at
+/// random into 5 parts; partition `p` (0..5) uses part `p` as test set and the other four as
+/// training data (for grid-search cross-validation inside it, call [`k_fold`] on `train` with 4
+/// folds). Same as `k_fold(&(0..n).collect::<Vec<_>>(), 5, seed)`.
 ///
 /// Errors: fewer than 5 samples.
 pub fn five_partitions(n_samples: usize, seed: u64) -> Result<Vec<Fold>> {

@@ -1,9 +1,9 @@
 //! Thresholds: turning scores into label sets, sweeping τ, and choosing one τ per label on a
 //! validation split.
 //!
-//! Paper A predicts label l when `score_l > τ` (SPEC §1.6: "output_l > τ", default τ = 0.5):
-//! the comparison is **strict**, so a score of exactly 0.5 is not predicted at τ = 0.5. This
-//! matches `(scores > tau).astype(int)`, the usual scikit-learn idiom.
+//! Paper A predicts label l when `score_l > τ` (docs/paper-a.md#classifier: "output_l > τ", default
+//! τ = 0.5): the comparison is **strict**, so a score of exactly 0.5 is not predicted at τ = 0.5.
+//! This matches `(scores > tau).astype(int)`, the usual scikit-learn idiom.
 
 use crate::check;
 use crate::error::{EvalError, Result};
@@ -87,8 +87,8 @@ pub struct SweepPoint {
     pub macro_avg: Prf,
 }
 
-/// Per-label and averaged precision / recall / F1 as functions of a global τ (SPEC §1.8,
-/// Paper A's Fig. 5), `zero_division = 0`.
+/// Per-label and averaged precision / recall / F1 as functions of a global τ
+/// (docs/paper-a.md#threshold-sweep, Paper A's Fig. 5), `zero_division = 0`.
 ///
 /// Arguments: `y_true` 0/1 and `y_score` finite, both `(n_samples, n_labels)`; `grid` the
 /// thresholds (see [`default_grid`]), each non-NaN.

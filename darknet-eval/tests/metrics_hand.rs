@@ -140,7 +140,7 @@ fn all_correct_and_all_wrong() {
 
 #[test]
 fn tied_scores_follow_scikit_learn() {
-    // SPEC §1.8: scores [0.5, 0.5] with truth [1, 0] give ranking loss 1.0.
+    // docs/paper-a.md#metrics: scores [0.5, 0.5] with truth [1, 0] give ranking loss 1.0.
     let t = array![[1u8, 0]];
     let s = array![[0.5, 0.5]];
     assert_eq!(label_ranking_loss(t.view(), s.view()).unwrap(), 1.0);

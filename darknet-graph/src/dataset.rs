@@ -1,5 +1,5 @@
-//! Labelled host-graph datasets (Paper A, SPEC §1.5–1.7): the host graphs of the labelled
-//! sources of a trace, normalized once, next to their label rows.
+//! Labelled host-graph datasets (Paper A, docs/paper-a.md#host-graphs, docs/paper-a.md#labels): the
+//! host graphs of the labelled sources of a trace, normalized once, next to their label rows.
 //!
 //! Only **labelled** hosts enter a [`HostDataset`]: the classifier is trained and evaluated on
 //! them. Unlabelled hosts are not lost: their packets still shaped the port graph and the port

@@ -1,4 +1,5 @@
-//! Host graphs of Paper A (SPEC §1.5, A8): one small graph per source host.
+//! Host graphs of Paper A (docs/paper-a.md#host-graphs, docs/choices.md#a8): one small graph per
+//! source host.
 //!
 //! Nodes are the host's packets grouped by ⟨protocol, destination port, TCP flags, ICMP
 //! type/code⟩ (for TCP the flags byte is part of the key; for UDP flags and ICMP fields are 0;
@@ -204,7 +205,8 @@ impl HostNodeKey {
     }
 }
 
-/// One host's graph: nodes with features and weighted undirected edges (SPEC §1.5).
+/// One host's graph: nodes with features and weighted undirected edges
+/// (docs/paper-a.md#host-graphs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostGraph {
     source: Ipv4Addr,
@@ -509,8 +511,8 @@ fn build_with(
     })
 }
 
-/// Address order of a time-ordered address sequence (SPEC A8): consecutive repeats collapsed;
-/// +1 strictly increasing, −1 strictly decreasing, 0 otherwise or for a single address.
+/// Address order of a time-ordered address sequence (docs/choices.md#a8): consecutive repeats
+/// collapsed; +1 strictly increasing, −1 strictly decreasing, 0 otherwise or for a single address.
 fn address_order(seq: impl Iterator<Item = u32>) -> f32 {
     let mut prev: Option<u32> = None;
     let (mut inc, mut dec, mut steps) = (true, true, 0usize);

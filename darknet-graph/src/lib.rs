@@ -4,18 +4,19 @@
 //! [`darknet_core::Trace`] into the graphs, sparse matrices (`sprs::CsMat`) and feature arrays
 //! (`ndarray`) that `darknet-nn` learns from. It knows nothing about learning.
 //!
-//! - Paper A: the [port graph](port_graph) (transition counts θ, quartile weights ω, SPEC §1.3),
-//!   [reference-port distances](reference_distances) (the port auto-encoder's input),
-//!   [host graphs](host_graph) with 20 + E node features, each
+//! - Paper A: the [port graph](port_graph) (transition counts θ, quartile weights ω,
+//!   docs/paper-a.md#port-graph), [reference-port distances](reference_distances) (the port
+//!   auto-encoder's input), [host graphs](host_graph) with 20 + E node features, each
 //!   [prepared](batch) once (normalized adjacency and features) for darknet-nn's batches.
 //! - Paper B: [daily bipartite snapshots](snapshot) (TCP hosts × top-K ports + "other", 37
-//!   node features, global node ids, positive edges and seeded negatives, SPEC §2, §3.2–3.5)
-//!   and the matching daily sender corpora of the i-DarkVec baseline ([`build_corpora`]).
+//!   node features, global node ids, positive edges and seeded negatives,
+//!   docs/paper-b.md#daily-snapshots) and the matching daily sender corpora of the i-DarkVec
+//!   baseline ([`build_corpora`]).
 //! - Both papers: [normalization](normalize) of weighted adjacency matrices, computed once with
 //!   the transpose, and [exports](export) (CSV in the reference code's layouts, `.npy`).
 //!
-//! Where SPEC.md resolves an ambiguity (A4, A5, A8, B1–B4, B9, B11) the item docs say which
-//! resolution is implemented and which option reproduces the other reading.
+//! Where the papers leave a choice open (docs/choices.md: A4, A5, A8, B1–B4, B9, B11) the item docs
+//! say which resolution is implemented and which option reproduces the other reading.
 //!
 //! ```
 //! use darknet_core::{Packet, Protocol, Trace};

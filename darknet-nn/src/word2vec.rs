@@ -1,5 +1,5 @@
 //! word2vec: skip-gram with negative sampling, as gensim trains it, for the i-DarkVec baseline
-//! (SPEC §2.6, §3.9, §4 B10).
+//! (docs/paper-b.md#i-darkvec, docs/choices.md#b10).
 //!
 //! A corpus is a list of sentences; a sentence is a list of tokens (`W`: strings such as IP
 //! addresses, or integer ids). [`Word2VecConfig::train`] builds the vocabulary and trains a
@@ -71,7 +71,7 @@ const FORMAT: &str = "darknet-nn.word2vec.v1";
 
 /// Hyper-parameters of skip-gram word2vec with negative sampling; trains into a [`Word2Vec`].
 ///
-/// Defaults (SPEC §3.9, gensim's where SPEC is silent): `dim` 128, `window` 5, `negative` 5,
+/// Defaults (docs/paper-b.md#i-darkvec, gensim's elsewhere): `dim` 128, `window` 5, `negative` 5,
 /// `epochs` 1, `min_count` 0, `sample` 0 (no down-sampling), `alpha` 0.025, `min_alpha` 0.0001,
 /// `ns_exponent` 0.75, `seed` 15, `workers` 1 (reproducible).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -747,12 +747,12 @@ impl<W: Hash + Eq + Clone + Sync + DeserializeOwned> Word2Vec<W> {
     }
 }
 
-/// The reference code's i-DarkVec corpus of one day (SPEC §3.9, the code option of B10):
-/// concatenates the per-port sender lists (given in descending packet-count order; the first,
-/// largest list, the code's `oth` group, is moved to the end), drops consecutive duplicates the
-/// way the code does (an element is kept when it differs from the next one, with wrap-around,
-/// so a last element equal to the first is dropped too), and cuts the sequence into sentences of
-/// `chunk` words (1,000 in the code; the last may be shorter).
+/// The reference code's i-DarkVec corpus of one day (docs/paper-b.md#i-darkvec, the code option of
+/// docs/choices.md#b10): concatenates the per-port sender lists (given in descending packet-count
+/// order; the first, largest list, the code's `oth` group, is moved to the end), drops consecutive
+/// duplicates the way the code does (an element is kept when it differs from the next one, with
+/// wrap-around, so a last element equal to the first is dropped too), and cuts the sequence into
+/// sentences of `chunk` words (1,000 in the code; the last may be shorter).
 ///
 /// Arguments: `port_lists`, one list of senders per port, each in time order. Returns the
 /// sentences. The paper's default is to train on `port_lists` directly (one sentence per port).

@@ -4,11 +4,11 @@
 //! | filter | function | config (defaults) | source |
 //! |---|---|---|---|
 //! | bogon sources | [`bogon_filter`] | [`BogonFilterConfig`] (enabled) | ours |
-//! | isolated packets | [`isolated_filter`] | [`IsolatedConfig`] (7 × 24 h, inclusive) | SPEC A1 |
-//! | vertical scans | [`vertical_scan_filter`] | [`VerticalScanConfig`] (7 days, ≥ 20 TCP / ≥ 15 UDP ports) | SPEC A2 |
-//! | periodic patterns | [`periodic_filter`] | [`PeriodicConfig`] (≥ 4, periods 2..=8, progressions) | SPEC A3 |
-//! | TCP only | [`tcp_only_filter`] | — | SPEC §2.1 |
-//! | packets per host and day | [`min_packets_filter`] | [`MinPacketsConfig`] (≥ 5; `MoreThan` for the code's > 5) | SPEC B1 |
+//! | isolated packets | [`isolated_filter`] | [`IsolatedConfig`] (7 × 24 h, inclusive) | docs/choices.md#a1 |
+//! | vertical scans | [`vertical_scan_filter`] | [`VerticalScanConfig`] (7 days, ≥ 20 TCP / ≥ 15 UDP ports) | docs/choices.md#a2 |
+//! | periodic patterns | [`periodic_filter`] | [`PeriodicConfig`] (≥ 4, periods 2..=8, progressions) | docs/choices.md#a3 |
+//! | TCP only | [`tcp_only_filter`] | — | docs/paper-b.md#daily-snapshots |
+//! | packets per host and day | [`min_packets_filter`] | [`MinPacketsConfig`] (≥ 5; `MoreThan` for the code's > 5) | docs/choices.md#b1 |
 //!
 //! [`PaperAFilters`] and [`PaperBFilters`] chain them in the papers' order. [`stream`] runs
 //! Paper A's chain over a stream in two passes with memory per host, not per packet, with the
@@ -106,7 +106,7 @@ impl Filtered {
 }
 
 /// Paper A's filter chain: bogon sources (when enabled), isolated packets, vertical scans,
-/// periodic patterns (SPEC §1.2 order).
+/// periodic patterns (in the order of docs/paper-a.md#filters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PaperAFilters {
     /// Bogon-source filter (on by default).

@@ -1,12 +1,12 @@
-//! Paper A's three filters (SPEC §1.2, resolutions §4 A1–A3), applied in this order:
-//! isolated packets, vertical scans, periodic patterns.
+//! Paper A's three filters (docs/paper-a.md#filters, docs/choices.md: A1–A3), applied in this
+//! order: isolated packets, vertical scans, periodic patterns.
 
 use super::Filtered;
 use crate::error::{CoreError, Result};
 use crate::packet::NANOS_PER_DAY;
 use crate::trace::Trace;
 
-/// Configuration of the isolated-packet filter (SPEC §4 A1).
+/// Configuration of the isolated-packet filter (docs/choices.md#a1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IsolatedConfig {
     /// Half-width of the window in ns (default 7 × 24 h). A packet is kept when another packet
@@ -41,7 +41,7 @@ impl IsolatedConfig {
 }
 
 /// Drops every packet whose host sent no other packet within `window_ns` before or after it
-/// (per host, all protocols; SPEC §4 A1).
+/// (per host, all protocols; docs/choices.md#a1).
 ///
 /// # Errors
 /// [`CoreError::InvalidConfig`] for an invalid config.
@@ -63,7 +63,7 @@ pub fn isolated_filter(trace: &Trace, config: &IsolatedConfig) -> Result<Filtere
     Ok(Filtered::from_mask("isolated-packets", trace, &keep))
 }
 
-/// Configuration of the vertical-scan filter (SPEC §4 A2).
+/// Configuration of the vertical-scan filter (docs/choices.md#a2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerticalScanConfig {
     /// Window length in ns (default 7 days). Windows are consecutive from `origin_ns` (the same
@@ -121,7 +121,7 @@ impl VerticalScanConfig {
 }
 
 /// Removes entirely every host that reaches `max_tcp_ports` distinct TCP or `max_udp_ports`
-/// distinct UDP destination ports in any window (SPEC §4 A2).
+/// distinct UDP destination ports in any window (docs/choices.md#a2).
 ///
 /// # Errors
 /// [`CoreError::InvalidConfig`] for an invalid config.
@@ -173,7 +173,7 @@ pub fn vertical_scan_filter(trace: &Trace, config: &VerticalScanConfig) -> Resul
     Ok(Filtered::from_mask("vertical-scans", trace, &keep))
 }
 
-/// Configuration of the periodic-pattern filter (SPEC §4 A3).
+/// Configuration of the periodic-pattern filter (docs/choices.md#a3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeriodicConfig {
     /// Shortest collapsed sequence that can be periodic (default 4).
@@ -219,8 +219,8 @@ impl PeriodicConfig {
 }
 
 /// True when the collapsed `(proto, port)` sequence `s` is periodic under `config`
-/// (SPEC §4 A3): `|s| ≥ min_len` and either a period `p` in `2..=min(max_period, |s|/2)` with
-/// `s[i] = s[i−p]` for all `i ≥ p`, or (one protocol) a constant non-zero port step.
+/// (docs/choices.md#a3): `|s| ≥ min_len` and either a period `p` in `2..=min(max_period, |s|/2)`
+/// with `s[i] = s[i−p]` for all `i ≥ p`, or (one protocol) a constant non-zero port step.
 pub fn is_periodic(s: &[(u8, u16)], config: &PeriodicConfig) -> bool {
     let n = s.len();
     if n < config.min_len {

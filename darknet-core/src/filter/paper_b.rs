@@ -1,5 +1,5 @@
-//! Paper B's filters (SPEC §2.1, §3.2, §4 B1): TCP only, then a minimum number of packets per
-//! host and day.
+//! Paper B's filters (docs/paper-b.md#host-threshold, docs/choices.md#b1): TCP only, then a minimum
+//! number of packets per host and day.
 
 use super::Filtered;
 use crate::error::{CoreError, Result};
@@ -13,7 +13,7 @@ pub fn tcp_only_filter(trace: &Trace) -> Filtered {
     Filtered::from_mask("tcp-only", trace, &keep)
 }
 
-/// How the per-day minimum is compared (SPEC §4 B1).
+/// How the per-day minimum is compared (docs/choices.md#b1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum MinPacketsRule {
     /// Keep a host's day when it has at least `min_packets` packets (the paper's wording;

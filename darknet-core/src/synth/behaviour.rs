@@ -216,8 +216,8 @@ pub(crate) fn emit_day<R: Rng>(
                 }
                 Order::Chain => {
                     // A fixed cycle with a rare skip (1 in 32), so the walk is not strictly
-                    // periodic (SPEC A3 would remove a pure cycle) yet its transitions stay on
-                    // the chain's edges.
+                    // periodic (the filter of docs/choices.md#a3 would remove a pure cycle) yet its
+                    // transitions stay on the chain's edges.
                     let p = c.ports[st.pos % np];
                     st.pos = (st.pos + 1 + usize::from((raw >> 59) == 0)) % np;
                     p

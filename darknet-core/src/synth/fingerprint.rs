@@ -1,7 +1,7 @@
 //! Per-tool packet fingerprints: what a scanner's or an operating system's probes look like in
 //! the IP and TCP headers (TTL, window, options, IP ID, sequence number, source port).
 //!
-//! Sources: SPEC.md §5.1 "Inferred fingerprints" (ZMap IP ID 54321; masscan window 1024 and no
+//! Sources: docs/synthetic.md#fingerprints (ZMap IP ID 54321; masscan window 1024 and no
 //! options; OS stacks send MSS/SACK/TS; stateless research scanners usually none) and the public
 //! Mirai source (TTL 64, no options, sequence number = destination address, one source port).
 

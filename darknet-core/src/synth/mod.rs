@@ -4,9 +4,10 @@
 //! # What it simulates
 //! A darknet prefix (default /24 for Paper B, /20 for Paper A, inside the benchmarking range
 //! 198.18.0.0/15 so captures are recognisably synthetic) over N days, with the source classes
-//! of SPEC.md §5:
+//! of docs/synthetic.md:
 //! - known scanner organisations (Censys, Shodan, Shadowserver, Driftnet, Rapid7, Onyphe, ...)
-//!   drawn from a few /24 prefixes each (SPEC §5.2); see [`SyntheticDarknet::known_scanners`];
+//!   drawn from a few /24 prefixes each (docs/synthetic.md#paper-b-classes); see
+//!   [`SyntheticDarknet::known_scanners`];
 //! - Mirai-like bots (TCP sequence = destination address, TTL 64, no options, 23/tcp with
 //!   2323 on about one probe in ten, short lives), brute-forcers (chains of login ports with
 //!   retries), spammers, exploiters, horizontal and vertical scanners, worms, backscatter
@@ -87,7 +88,7 @@
 //! embeddings can see and per-host statistics only through the port span.
 //!
 //! Chains skip a step now and then (1 in 32) so they are not the strictly periodic walks Paper A's third
-//! filter removes (SPEC §4 A3); the periodic walkers among unlabelled hosts are strict.
+//! filter removes (docs/choices.md#a3); the periodic walkers among unlabelled hosts are strict.
 //!
 //! # Determinism and speed
 //! Every host and every (host, day) draws from its own `ChaCha8Rng` seeded from the

@@ -1,5 +1,6 @@
-//! The host populations of the two presets: Paper B's 14 classes + Unknown (SPEC §2.7, §5.1,
-//! §5.2) and Paper A's AbuseIPDB-style multi-label hosts (SPEC §1.7, §5.3).
+//! The host populations of the two presets: Paper B's 14 classes + Unknown
+//! (docs/paper-b.md#classes, docs/synthetic.md#paper-b-classes) and Paper A's AbuseIPDB-style
+//! multi-label hosts (docs/paper-a.md#labels, docs/synthetic.md#paper-a-labels).
 
 use super::behaviour::{AddrOrder, Component, HostSpec, Kind, Order};
 use super::fingerprint::Tool;
@@ -14,7 +15,7 @@ pub(crate) const POPULAR_TCP: [u16; 40] = [
     8888, 5555, 6379, 9200, 27017, 5432, 2323, 7547, 37215, 52869, 81, 8081, 5060, 2000, 1723, 111,
     993, 995, 587, 465, 9000, 10000,
 ];
-/// Login services brute-forcers attack (SPEC §5.3, label 18).
+/// Login services brute-forcers attack (docs/synthetic.md#paper-a-labels, label 18).
 pub(crate) const LOGIN_TCP: [u16; 8] = [22, 23, 21, 25, 3389, 5900, 1433, 3306];
 /// IoT / Mirai-family ports (label 20, Mirai-like class).
 pub(crate) const IOT_TCP: [u16; 5] = [23, 2323, 5555, 37215, 52869];
@@ -72,9 +73,9 @@ pub(crate) struct ClassDef {
     pub prefixes: &'static [&'static str],
 }
 
-/// Paper B's classes (SPEC Table 2). Organisation prefixes are illustrative address blocks of
-/// the synthetic world, chosen in public unicast space; they are not the organisations' real
-/// allocations.
+/// Paper B's classes (docs/paper-b.md#classes). Organisation prefixes are illustrative address
+/// blocks of the synthetic world, chosen in public unicast space; they are not the organisations'
+/// real allocations.
 pub(crate) const PAPER_B_CLASSES: [ClassDef; 15] = [
     ClassDef {
         label: "mirai",
@@ -340,7 +341,7 @@ pub(crate) fn paper_b_host<R: Rng>(
     match def.behaviour {
         Behaviour::Mirai => {
             spec.tool = Tool::Mirai;
-            // Short lives: 16,147 hosts for 2,158 a day (SPEC §5.1).
+            // Short lives: 16,147 hosts for 2,158 a day (docs/synthetic.md#paper-b-classes).
             let len = rng.random_range(1..=8);
             (spec.first_day, spec.last_day) = window(rng, days, len);
             spec.p_active = 0.85;
@@ -572,7 +573,7 @@ pub(crate) fn paper_b_host<R: Rng>(
 }
 
 /// The Unknown mixture: every behaviour without an organisation, so labelled classes have
-/// look-alikes among the unlabelled majority (SPEC §5.1 "Unknown: mixture").
+/// look-alikes among the unlabelled majority (docs/synthetic.md#paper-b-classes).
 fn unknown_host<R: Rng>(rng: &mut R, spec: &mut HostSpec, days: u32, churn: f32) {
     let len = if rng.random::<f32>() < 0.7 {
         rng.random_range(1..=4)
@@ -769,11 +770,11 @@ struct Plan {
 
 /// Builds a Paper A host whose behaviour carries the labels of `mask` (0 = unlabelled host).
 ///
-/// Label behaviours (SPEC §5.3) and the ORDER design: Port Scan visits its ports in random
-/// order; Brute-Force walks login ports as a fixed chain (with rare skips); SSH and Bad Web Bot
-/// use a hub pattern (back to 22 / 80 between other ports); Web App Attack a fixed chain over
-/// web ports; Hacking a fixed chain of mixed services at increasing addresses; Exploited Host
-/// Mirai-family ports, UDP 5060/1900 and ICMP echo.
+/// Label behaviours (docs/synthetic.md#paper-a-labels) and the ORDER design: Port Scan visits its
+/// ports in random order; Brute-Force walks login ports as a fixed chain (with rare skips); SSH and
+/// Bad Web Bot use a hub pattern (back to 22 / 80 between other ports); Web App Attack a fixed
+/// chain over web ports; Hacking a fixed chain of mixed services at increasing addresses; Exploited
+/// Host Mirai-family ports, UDP 5060/1900 and ICMP echo.
 ///
 /// Aggregate matching: what an MLP on per-host statistics sees is drawn independently of the
 /// label set, so that labels differing only by order are separated by the transition structure

@@ -1,5 +1,5 @@
-//! Reference ports and shortest-path distances to them (SPEC §1.3, A5): the input of the port
-//! auto-encoder.
+//! Reference ports and shortest-path distances to them (docs/paper-a.md#reference-distances,
+//! docs/choices.md#a5): the input of the port auto-encoder.
 //!
 //! Every port is described by its directed shortest-path distance (Dijkstra on ω) **to** each of
 //! R reference ports. Unreachable pairs get `unreachable_factor` × the largest finite distance of
@@ -19,7 +19,7 @@ use sprs::CsMat;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ReferenceStrategy {
-    /// Uniformly at random without replacement, seeded (the paper's choice, SPEC A5).
+    /// Uniformly at random without replacement, seeded (the paper's choice, docs/choices.md#a5).
     #[default]
     Random,
     /// The R ports of highest degree (in + out edges), ties broken by lower index.
@@ -48,8 +48,8 @@ impl std::str::FromStr for ReferenceStrategy {
 
 /// Configuration of [`reference_distances`].
 ///
-/// Defaults: `n_references = 1024` (SPEC A7), `strategy = Random`, `seed = 0`, `scale = true`,
-/// `unreachable_factor = 1.1`.
+/// Defaults: `n_references = 1024` (docs/choices.md#a7), `strategy = Random`, `seed = 0`,
+/// `scale = true`, `unreachable_factor = 1.1`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DistanceConfig {
     /// Number of reference ports R (≥ 1); capped at the number of ports.
@@ -401,13 +401,14 @@ fn choose(
     }
 }
 
-/// Distances of every port of `graph` to R reference ports (SPEC §1.3, A5).
+/// Distances of every port of `graph` to R reference ports (docs/paper-a.md#reference-distances,
+/// docs/choices.md#a5).
 ///
 /// Runs one Dijkstra per reference on the reversed graph (so that column `r` holds each port's
 /// directed distance *to* reference `r`), in parallel over references with rayon, each worker
 /// reusing its buffers. Unreachable pairs get `unreachable_factor` × the largest finite distance
 /// of the matrix and `false` in the mask; then columns are min-max scaled to [0, 1] if
-/// `config.scale`. `R > n_ports` uses every port (documented fallback of SPEC A5).
+/// `config.scale`. `R > n_ports` uses every port (documented fallback of docs/choices.md#a5).
 ///
 /// Returns a [`ReferenceDistances`] whose `distances` has shape (n_ports, R); row `i` is
 /// `graph.ports()[i]`.

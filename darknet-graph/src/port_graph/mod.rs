@@ -1,6 +1,7 @@
-//! The port graph of Paper A (SPEC §1.3): nodes are `(protocol, destination port)` pairs of TCP
-//! and UDP traffic, directed edges count how often a source probed one port right after another
-//! (θ), and quartile weights turn counts into distances (ω: frequent transitions are short).
+//! The port graph of Paper A (docs/paper-a.md#port-graph): nodes are `(protocol, destination port)`
+//! pairs of TCP and UDP traffic, directed edges count how often a source probed one port right
+//! after another (θ), and quartile weights turn counts into distances (ω: frequent transitions are
+//! short).
 //!
 //! - [`transitions`]: mergeable, parallel counting of θ ([`TransitionCounts`],
 //!   [`count_transitions`](transitions::count_transitions)).
@@ -98,7 +99,7 @@ pub enum EdgeValue {
     W,
 }
 
-/// The weighted directed port graph Gp = (Np, Ep, ω) of SPEC §1.3.
+/// The weighted directed port graph Gp = (Np, Ep, ω) of docs/paper-a.md#port-graph.
 ///
 /// Built from [`TransitionCounts`]; nodes sorted by `(protocol, port)`, edges sorted by
 /// `(from, to)`. Exposed as an edge list ([`PortGraph::edges`]), CSR ([`PortGraph::to_csr`])
@@ -134,7 +135,7 @@ impl PortGraph {
     }
 
     /// Builds the graph from counts: ports sorted by `(protocol, port)`, quartile weights over
-    /// the θ of all edges (SPEC §1.3; see [`weights::quartile_weights`]).
+    /// the θ of all edges (docs/paper-a.md#port-graph; see [`weights::quartile_weights`]).
     ///
     /// # Errors
     /// [`GraphError::Empty`] when no port was seen.

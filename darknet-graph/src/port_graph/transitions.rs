@@ -1,4 +1,5 @@
-//! Port-transition counting θ (SPEC §1.3, A4): mergeable per-shard counters.
+//! Port-transition counting θ (docs/paper-a.md#port-graph, docs/choices.md#a4): mergeable per-shard
+//! counters.
 
 use super::PortKey;
 use darknet_core::filter::stream::HostMap;
@@ -10,7 +11,7 @@ use std::borrow::Cow;
 pub(crate) const N_PORT_CODES: usize = 2 * 65_536;
 
 /// Port code of a protocol number and port: `Some(port)` for TCP, `Some(65536 + port)` for UDP,
-/// `None` for every other protocol (ICMP packets are skipped, SPEC A4).
+/// `None` for every other protocol (ICMP packets are skipped, docs/choices.md#a4).
 #[inline]
 pub(crate) fn port_code(proto: u8, port: u16) -> Option<u32> {
     match proto {
@@ -23,11 +24,11 @@ pub(crate) fn port_code(proto: u8, port: u16) -> Option<u32> {
 /// Transition counts θ of a set of sources: how often destination port `p_j` directly followed
 /// `p_i` in a source's packet sequence, plus the set of ports seen.
 ///
-/// Semantics (SPEC §1.3 and A4): each source's TCP and UDP packets, in time order, form one
-/// sequence of `(protocol, destination port)` keys; ICMP (and other non-port) packets are skipped;
-/// a key directly followed by a different key adds one to θ of that ordered pair; a key followed
-/// by itself adds nothing (self transitions are ignored). Every TCP/UDP destination port seen is
-/// a node even without edges.
+/// Semantics (docs/paper-a.md#port-graph and docs/choices.md#a4): each source's TCP and UDP
+/// packets, in time order, form one sequence of `(protocol, destination port)` keys; ICMP (and
+/// other non-port) packets are skipped; a key directly followed by a different key adds one to θ of
+/// that ordered pair; a key followed by itself adds nothing (self transitions are ignored). Every
+/// TCP/UDP destination port seen is a node even without edges.
 ///
 /// Counting is **mergeable**: [`TransitionCounts::merge`] of counts over disjoint sets of
 /// sources equals the counts over their union (shard by source, count in parallel, merge).

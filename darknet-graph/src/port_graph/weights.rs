@@ -1,4 +1,4 @@
-//! Quartile weights ω′ and ω of the port graph (SPEC §1.3).
+//! Quartile weights ω′ and ω of the port graph (docs/paper-a.md#quartile-weights).
 
 /// The `q`-quantile (`0 ≤ q ≤ 1`) of ascending-sorted `sorted` with numpy's default "linear"
 /// interpolation (Hyndman–Fan type 7): `h = (n − 1)·q`, result
@@ -24,9 +24,10 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> f64 {
 /// Quartile weights of a list of edge counts θ (one per existing edge, any order).
 ///
 /// Returns `(q1, q3, w_prime, w)` with `w_prime[e] = (θ_e − Q1) / (Q3 − Q1)` and
-/// `w[e] = (max ω′ − min ω′) − (ω′_e − min ω′) = max ω′ − ω′_e ≥ 0` (SPEC §1.3): the most
-/// frequent transition gets weight 0, the rarest the largest weight. Quartiles use numpy's
-/// linear interpolation; when `Q3 == Q1` the denominator is 1 (SPEC, ours), so ω′ = θ − Q1.
+/// `w[e] = (max ω′ − min ω′) − (ω′_e − min ω′) = max ω′ − ω′_e ≥ 0`
+/// (docs/paper-a.md#quartile-weights): the most frequent transition gets weight 0, the rarest the
+/// largest weight. Quartiles use numpy's linear interpolation; when `Q3 == Q1` the denominator is 1
+/// (our choice, docs/choices.md#quartile-ties), so ω′ = θ − Q1.
 pub fn quartile_weights(theta: &[u64]) -> (f64, f64, Vec<f64>, Vec<f64>) {
     if theta.is_empty() {
         return (f64::NAN, f64::NAN, Vec::new(), Vec::new());

@@ -1,5 +1,5 @@
-//! Daily corpora of the i-DarkVec baseline (SPEC §2.6, §3.9, B10): per day, for every port
-//! node, the senders that reached it in time order.
+//! Daily corpora of the i-DarkVec baseline (docs/paper-b.md#i-darkvec, docs/choices.md#b10): per
+//! day, for every port node, the senders that reached it in time order.
 //!
 //! The corpora use exactly the hosts and port nodes of the daily snapshots built with the same
 //! [`SnapshotConfig`] (TCP only, the host threshold, top-K ports + [`PortNode::Other`]), so the

@@ -1,4 +1,5 @@
-//! Daily bipartite host–port snapshots of Paper B (SPEC §2.1–2.2, §3.2–3.5, B1–B4, B9, B11).
+//! Daily bipartite host–port snapshots of Paper B (docs/paper-b.md#daily-snapshots,
+//! docs/choices.md: B1–B4, B9, B11).
 //!
 //! Per day (UTC shifted by `utc_offset_secs`), TCP packets only:
 //! 1. keep the hosts with enough packets that day ([`HostThreshold`]; default ≥ 5, the paper's
@@ -9,9 +10,9 @@
 //! 3. edges host → port weighted by the number of packets ([`EdgeMode::Daily`], the paper's
 //!    semantics) or, as the reference code does, only the pairs first seen that day weighted by
 //!    their packets over the whole period ([`EdgeMode::FirstSeenTotal`], B2);
-//! 4. the 37 node features of SPEC §3.4 for hosts ([`SNAPSHOT_HOST_FEATURES`]) and ports
-//!    ([`SNAPSHOT_PORT_FEATURES`]), each column divided by its maximum over that day's nodes of
-//!    the same layer (0/0 → 0, B11). STATS use the sample std (n − 1), 0 for one value.
+//! 4. the 37 node features of docs/paper-b.md#node-features for hosts ([`SNAPSHOT_HOST_FEATURES`])
+//!    and ports ([`SNAPSHOT_PORT_FEATURES`]), each column divided by its maximum over that day's
+//!    nodes of the same layer (0/0 → 0, B11). STATS use the sample std (n − 1), 0 for one value.
 //!
 //! Node identity is global across days (B3): ids `0..n_hosts` are the hosts of the whole period
 //! in ascending address order, ids `n_hosts..n_hosts + n_ports` the ports in ascending order
@@ -84,10 +85,10 @@ const PACKET_FIELDS: [&str; 25] = join::<15, 10, 25>(
     ),
 );
 
-/// Names of the 37 host features in column order (SPEC §3.4, the reference code's order):
-/// distinct ports; per-port packet counts min, max, sum, mean, std; distinct destination
-/// addresses; per-address packet counts min, max, sum, mean, std; then sum, min, max, mean, std
-/// of packet length, TTL, MSS, TCP window and TCP timestamp.
+/// Names of the 37 host features in column order (docs/paper-b.md#node-features, the reference
+/// code's order): distinct ports; per-port packet counts min, max, sum, mean, std; distinct
+/// destination addresses; per-address packet counts min, max, sum, mean, std; then sum, min, max,
+/// mean, std of packet length, TTL, MSS, TCP window and TCP timestamp.
 pub const SNAPSHOT_HOST_FEATURES: [&str; 37] = join::<12, 25, 37>(
     join::<6, 6, 12>(
         join::<1, 5, 6>(
@@ -102,9 +103,9 @@ pub const SNAPSHOT_HOST_FEATURES: [&str; 37] = join::<12, 25, 37>(
     PACKET_FIELDS,
 );
 
-/// Names of the 37 port features in column order (SPEC §3.4): distinct source hosts; per-host
-/// packet counts min, max, sum, mean, std; six zero columns (alignment with the host layout);
-/// then the same 25 packet-field statistics as hosts, over the port's packets.
+/// Names of the 37 port features in column order (docs/paper-b.md#node-features): distinct source
+/// hosts; per-host packet counts min, max, sum, mean, std; six zero columns (alignment with the
+/// host layout); then the same 25 packet-field statistics as hosts, over the port's packets.
 pub const SNAPSHOT_PORT_FEATURES: [&str; 37] = join::<12, 25, 37>(
     join::<6, 6, 12>(
         join::<1, 5, 6>(
@@ -139,7 +140,7 @@ impl HostThreshold {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum PortRanking {
-    /// By packets of the day (SPEC §2.1, §3.2), the default.
+    /// By packets of the day (docs/paper-b.md#top-k-ports), the default.
     #[default]
     Daily,
     /// By packets over the whole trace (kept hosts of each day), one port set for every day.
@@ -722,7 +723,7 @@ fn scale_into(rows: &[[f64; SNAPSHOT_N_FEATURES]], out: &mut Array2<f32>, first_
     }
 }
 
-/// Builds the daily snapshots of `trace` (SPEC §2.1–2.2, §3.2–3.5), days in parallel.
+/// Builds the daily snapshots of `trace` (docs/paper-b.md#daily-snapshots), days in parallel.
 ///
 /// Returns every day with at least one kept host, ascending, with global node ids (module doc).
 ///

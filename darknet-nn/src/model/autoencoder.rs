@@ -1,4 +1,4 @@
-//! Paper A's port auto-encoder (SPEC §1.4, §4 A6–A7).
+//! Paper A's port auto-encoder (docs/paper-a.md#auto-encoder, docs/choices.md: A6–A7).
 //!
 //! Encoder: `K` hidden blocks Linear → BatchNorm1d → ReLU of sizes
 //! [`geometric_sizes`]`(input_dim, latent_dim, K)`, then a linear latent layer (no BatchNorm, no

@@ -1,4 +1,4 @@
-//! Paper A's multi-label graph classifier (SPEC §1.6, §4 A7).
+//! Paper A's multi-label graph classifier (docs/paper-a.md#classifier, docs/choices.md#a7).
 //!
 //! Architecture: `gcn_layers` GCN layers each followed by ReLU on the block-diagonal
 //! symmetric-normalized batch → mean pooling per graph → `fc_layers` blocks Linear → BatchNorm1d

@@ -1,11 +1,13 @@
 //! The papers' models, built from the crate's layers.
 //!
-//! - [`PortAutoencoder`] (Paper A, SPEC §1.4): port embeddings from reference distances.
-//! - [`GraphClassifier`] (Paper A, SPEC §1.6): multi-label classification of host graphs.
+//! - [`PortAutoencoder`] (Paper A, docs/paper-a.md#auto-encoder): port embeddings from reference
+//!   distances.
+//! - [`GraphClassifier`] (Paper A, docs/paper-a.md#classifier): multi-label classification of host
+//!   graphs.
 //! - [`HybridClassifier`] (beyond Paper A): the graph classifier's pooled host-graph vector
 //!   joined with per-host statistics before the fully connected block.
-//! - [`temporal`] (Paper B, SPEC §2.3–2.4): GCN, i-GCN, GCN-GRU and i-GCN-GRU host embeddings
-//!   trained by link prediction.
+//! - [`temporal`] (Paper B, docs/paper-b.md#encoders): GCN, i-GCN, GCN-GRU and i-GCN-GRU host
+//!   embeddings trained by link prediction.
 //!
 //! Each model has a `…Config` (builder, documented defaults, validated with errors naming the
 //! field) whose `fit` trains a model and returns it with its [`crate::train::LearningCurve`].
@@ -29,7 +31,7 @@ pub use hybrid::{
 pub use mlp::{Mlp, MlpConfig};
 pub use recalibrate::recalibrate_batchnorm;
 
-/// Layer sizes shrinking geometrically from `s0` towards `s_end` (SPEC §4 A7):
+/// Layer sizes shrinking geometrically from `s0` towards `s_end` (docs/paper-a.md#layer-sizes):
 /// `size_k = round(s0 · (s_end / s0)^(k / K))` for `k = 0..K` (so `size_0 = s0`), each at
 /// least 1. Returns `K` sizes.
 ///

@@ -1,6 +1,6 @@
-//! Paper A's filters (SPEC §1.2, A1–A3) from darknet-core, each of which can be switched off,
-//! applied in order (bogon sources, isolated packets, vertical scanners, periodic walkers),
-//! with what each removed.
+//! Paper A's filters (docs/paper-a.md#filters, docs/choices.md: A1–A3) from darknet-core, each of
+//! which can be switched off, applied in order (bogon sources, isolated packets, vertical scanners,
+//! periodic walkers), with what each removed.
 
 use super::error::{PaperAError, Result};
 use crate::progress::{Observer, Silent, Stage};
@@ -12,7 +12,7 @@ use darknet_core::{Trace, NANOS_PER_DAY};
 use serde::Serialize;
 
 /// Settings of the filters. Defaults: all on, 7-day windows, ≥ 20 TCP / ≥ 15 UDP distinct
-/// ports per week make a vertical scanner (SPEC A1–A3).
+/// ports per week make a vertical scanner (docs/choices.md: A1–A3).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FilterConfig {
     /// Drop packets from bogon (reserved, private) source addresses.

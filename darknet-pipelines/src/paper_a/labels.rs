@@ -1,6 +1,6 @@
-//! Paper A's labels (SPEC §1.7, A9) as rows for the pipeline: darknet-core turns
-//! AbuseIPDB-style reports into 7-category label masks under the ≥ 2 reports rule; this module
-//! reads label files of the three layouts users have and counts what was dropped.
+//! Paper A's labels (docs/paper-a.md#labels, docs/choices.md#a9) as rows for the pipeline:
+//! darknet-core turns AbuseIPDB-style reports into 7-category label masks under the ≥ 2 reports
+//! rule; this module reads label files of the three layouts users have and counts what was dropped.
 
 use super::error::{PaperAError, Result};
 use darknet_core::label::{read_abuse_reports, ReportCount};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-/// AbuseIPDB category ids of Paper A's 7 labels, in label-column order (SPEC A9).
+/// AbuseIPDB category ids of Paper A's 7 labels, in label-column order (docs/choices.md#a9).
 pub const CATEGORY_IDS: [u8; 7] = PAPER_A_CATEGORIES;
 
 /// Label names, in column order (the CSV headers of truth and score files).
@@ -28,7 +28,7 @@ pub const LABEL_NAMES: [&str; 7] = [
 /// Paper A's names of the labels (Table I), in column order.
 pub const LABEL_TITLES: [&str; 7] = darknet_core::label::PAPER_A_CATEGORY_NAMES;
 
-/// Paper A's minimum number of reports in a category for the label (SPEC A9).
+/// Paper A's minimum number of reports in a category for the label (docs/choices.md#a9).
 pub const MIN_REPORTS: usize = 2;
 
 /// The label names as owned strings.
@@ -103,8 +103,8 @@ impl LabelRows {
     }
 }
 
-/// Applies the ≥ `min_reports` rule (distinct reporters per host and category, SPEC A9) to
-/// reports.
+/// Applies the ≥ `min_reports` rule (distinct reporters per host and category, docs/choices.md#a9)
+/// to reports.
 pub fn rows_from_reports(reports: &[AbuseReport], min_reports: usize) -> LabelRows {
     let rule = LabelRule {
         min_reports,

@@ -1,4 +1,4 @@
-//! Paper A end to end: multi-label classification of darknet hosts (SPEC §1), the library
+//! Paper A end to end: multi-label classification of darknet hosts (docs/paper-a.md), the library
 //! behind the `multilabel` example, so a downstream program can call the same steps.
 //!
 //! ```text
@@ -193,7 +193,8 @@ impl Default for Input {
     }
 }
 
-/// Every setting of the pipeline. Defaults follow SPEC A7 and Paper A's training settings.
+/// Every setting of the pipeline. Defaults follow docs/choices.md#a7 and Paper A's training
+/// settings.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PaperAConfig {
     /// Seed of everything random (references, initialisation, shuffling, partitions, ML-ROS).
@@ -588,7 +589,7 @@ fn note(obs: &dyn Observer, msg: impl AsRef<str>) {
 }
 
 /// Port graph with quartile weights → distances to the reference ports → port auto-encoder →
-/// embedding table (SPEC §1.3–1.4).
+/// embedding table (docs/paper-a.md#port-graph, docs/paper-a.md#auto-encoder).
 ///
 /// # Errors
 /// [`PaperAError::EmptyAfter`] without any TCP/UDP port; model errors.
@@ -659,7 +660,7 @@ pub struct Dataset {
     pub stats: Array2<f32>,
 }
 
-/// Builds the dataset of the labelled hosts (SPEC §1.5, §1.7).
+/// Builds the dataset of the labelled hosts (docs/paper-a.md#host-graphs, docs/paper-a.md#labels).
 ///
 /// # Errors
 /// [`PaperAError::TooFewLabelled`] when fewer labelled hosts than `n_partitions` × 2 are in the
@@ -772,8 +773,9 @@ fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
 
 /// Trains and evaluates the GCN (and the baseline and the hybrid, see [`compare`]) on each
 /// random partition: part k is the test set; a validation slice of the training part is held
-/// out first when [`PaperAConfig::validation_fraction`] > 0; ML-ROS grows the other parts by `ros_percentage` % before training (SPEC §1.6,
-/// A10). Partition k's models are seeded with `seed + k`.
+/// out first when [`PaperAConfig::validation_fraction`] > 0; ML-ROS grows the other parts by
+/// `ros_percentage` % before training (docs/paper-a.md#partitions, docs/choices.md#a10). Partition
+/// k's models are seeded with `seed + k`.
 ///
 /// # Errors
 /// Split, oversampling, training and metric errors.

@@ -12,7 +12,7 @@
 //! | `classifier.safetensors` + `classifier.json` | the GCN classifier |
 //!
 //! Ports absent from the table (never seen at training) get a zero embedding in the host
-//! graphs of new traffic (SPEC A6), as ICMP nodes do.
+//! graphs of new traffic (docs/choices.md#a6), as ICMP nodes do.
 
 use super::error::{io_err, PaperAError, Result};
 use super::GraphSubset;

@@ -1,6 +1,6 @@
 //! The files of a run: `metrics.json`, per-partition truth / scores / metrics, the τ sweep
 //! (CSV + SVG), the training curves (SVG), the saved model and `report.md` beside Paper A's
-//! reported figures (SPEC §1.9).
+//! reported figures (docs/paper-a.md#published-results).
 
 use super::error::{io_err, Result};
 use super::labels::{CATEGORY_IDS, LABEL_TITLES};
@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-/// Paper A's reported sample-based precision, recall, F1 (SPEC §1.9).
+/// Paper A's reported sample-based precision, recall, F1 (docs/paper-a.md#published-results).
 pub const PAPER_SAMPLES: (f64, f64, f64) = (0.80, 0.81, 0.76);
 /// Paper A's Table III per label, in label-column order: precision, recall, F1, support share.
 pub const PAPER_TABLE_III: [(f64, f64, f64, f64); 7] = [

@@ -1,5 +1,5 @@
-//! Paper B end to end: temporal GNN embeddings of darknet hosts judged by kNN (SPEC §2, §3), the
-//! library behind the `temporal` example, so a downstream program can call the same steps.
+//! Paper B end to end: temporal GNN embeddings of darknet hosts judged by kNN (docs/paper-b.md),
+//! the library behind the `temporal` example, so a downstream program can call the same steps.
 //!
 //! ```text
 //! ingest (captures + ip,class ground truth, or the synthetic /24 month with its ground truth)
@@ -23,8 +23,8 @@
 //! remembered, and a day embeds only its active hosts: a host absent on day t has no embedding
 //! for day t.
 //!
-//! Where SPEC lists a difference between the paper and the reference code (B1, B2, B5, B6,
-//! B7, B10) the paper's reading is the default; [`CodeReadings`] switches each to the code's.
+//! Where docs/choices.md lists a difference between the paper and the reference code (B1, B2, B5,
+//! B6, B7, B10) the paper's reading is the default; [`CodeReadings`] switches each to the code's.
 //!
 //! Staged use: **fit** with [`run`] (every variant of the configuration; with an
 //! [`OutputDir`] each variant is saved under `models/<variant>/` with its node table),
@@ -97,9 +97,10 @@ pub use darknet_core::PaperBClass;
 pub const DEFAULT_DAYS: u32 = 31;
 
 /// Packet-rate scale of the pipeline's synthetic darknet. The preset's 0.1 leaves most hosts
-/// of the low-rate classes (Mirai-like ≈ 30 packets a day, Rapid7 ≈ 21, Onyphe ≈ 14, SPEC
-/// §5.1) under Paper B's 5-packet daily threshold, so whole classes would vanish from the
-/// evaluation; at 0.5 all 14 classes reach the snapshots (≈ 140 k packets a day).
+/// of the low-rate classes (Mirai-like ≈ 30 packets a day, Rapid7 ≈ 21, Onyphe ≈ 14,
+/// docs/synthetic.md#paper-b-classes) under Paper B's 5-packet daily threshold, so whole classes
+/// would vanish from the evaluation; at 0.5 all 14 classes reach the snapshots (≈ 140 k packets a
+/// day).
 pub const SYNTH_INTENSITY: f64 = 0.5;
 
 /// The default synthetic darknet: Paper B's preset (a /24, 31 days) at [`SYNTH_INTENSITY`]
@@ -280,7 +281,7 @@ pub fn variants(models: &[ModelKind], features: FeatureChoice) -> Vec<Variant> {
     out
 }
 
-/// The reference code's readings where it differs from the paper (SPEC §4); each `false` by
+/// The reference code's readings where it differs from the paper (docs/choices.md); each `false` by
 /// default (the paper's reading).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CodeReadings {
@@ -318,7 +319,7 @@ impl CodeReadings {
     }
 }
 
-/// Every setting of the pipeline. Defaults follow SPEC §2–3 (Paper B and its code).
+/// Every setting of the pipeline. Defaults follow docs/paper-b.md (Paper B and its code).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaperBConfig {
     /// The model variants to train, evaluated in this order.
@@ -1022,10 +1023,10 @@ pub struct VariantScores {
     pub macro_f1: MeanStd,
 }
 
-/// Judges `run` on the test days (SPEC §3.8, B8): per day, leave-one-out k-NN among the day's
-/// active hosts with cosine distance on standardised embeddings, Unknown hosts as neighbours
-/// only, classes with ≤ `rare_class_max_hosts` hosts that day as Unknown, ties to the smallest
-/// class name; then per-class F1 mean ± std over days and macro F1.
+/// Judges `run` on the test days (docs/paper-b.md#knn-protocol, docs/choices.md#b8): per day,
+/// leave-one-out k-NN among the day's active hosts with cosine distance on standardised embeddings,
+/// Unknown hosts as neighbours only, classes with ≤ `rare_class_max_hosts` hosts that day as
+/// Unknown, ties to the smallest class name; then per-class F1 mean ± std over days and macro F1.
 ///
 /// Returns `None` (and a warning) when no test day has a host of a known class; days without
 /// embeddings or without a known class are skipped with a warning.

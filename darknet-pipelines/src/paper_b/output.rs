@@ -29,9 +29,9 @@ use std::path::{Path, PathBuf};
 /// One class of Paper B's Table 3: code label, support, F1 (mean, std) per column.
 pub type PaperRow = (&'static str, usize, [(f64, f64); 8]);
 
-/// Paper B's Table 3 (SPEC §2.8): per class (code label, support) and F1 mean ± std for, in
-/// order, without node features GCN, i-GCN, GCN-GRU, i-GCN-GRU, then with node features the
-/// same four.
+/// Paper B's Table 3 (docs/paper-b.md#published-results): per class (code label, support) and F1
+/// mean ± std for, in order, without node features GCN, i-GCN, GCN-GRU, i-GCN-GRU, then with node
+/// features the same four.
 pub const PAPER_TABLE_3: [PaperRow; 14] = [
     (
         "mirai",
@@ -243,8 +243,8 @@ pub const PAPER_TABLE_3_MACRO: [(f64, f64); 8] = [
     (0.80, 0.02),
 ];
 
-/// i-DarkVec per class from the reference code's notebook output (SPEC §2.8), in
-/// [`PAPER_TABLE_3`] class order, and its macro F1.
+/// i-DarkVec per class from the reference code's notebook output
+/// (docs/paper-b.md#published-results), in [`PAPER_TABLE_3`] class order, and its macro F1.
 pub const PAPER_IDARKVEC: [(f64, f64); 14] = [
     (0.98, 0.00),
     (0.60, 0.04),

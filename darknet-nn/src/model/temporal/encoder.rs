@@ -26,8 +26,8 @@ pub enum NodeInput<'a, T> {
     Identity(&'a [u32]),
 }
 
-/// Stacked graph convolutions with ReLU between them and none after the last (SPEC §3.6):
-/// `in_dim → dims[0] → … → dims[last]` (Paper B: 37 → 1024 → 512).
+/// Stacked graph convolutions with ReLU between them and none after the last
+/// (docs/paper-b.md#encoders): `in_dim → dims[0] → … → dims[last]` (Paper B: 37 → 1024 → 512).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GcnStack<T: Float> {
     /// The layers, named `0.weight`, `0.bias`, `1.weight`, ... (weight (out, in)).
@@ -363,8 +363,8 @@ impl<T: Float> HasParams<T> for GcnStack<T> {
     }
 }
 
-/// The GCN / i-GCN encoder (SPEC §3.6 `SingleGCN`): `BN(ReLU(FC(GCN(x))))`, embeddings
-/// (n, emb_dim).
+/// The GCN / i-GCN encoder (docs/paper-b.md#encoders; the reference code's `SingleGCN`):
+/// `BN(ReLU(FC(GCN(x))))`, embeddings (n, emb_dim).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GcnEncoder<T: Float> {
     /// Graph convolutions (`gcn.*`).
@@ -503,9 +503,9 @@ pub struct WindowGraph<'a, T> {
     pub input: NodeInput<'a, T>,
 }
 
-/// The GCN-GRU / i-GCN-GRU encoder (SPEC §3.6 `GcnGruModule`): the GCN applied to each graph
-/// of a window (oldest first), a one-layer GRU over the S outputs from `h0 = 0`, BatchNorm on
-/// the last hidden state: embeddings (n, hidden).
+/// The GCN-GRU / i-GCN-GRU encoder (docs/paper-b.md#encoders; the reference code's `GcnGruModule`):
+/// the GCN applied to each graph of a window (oldest first), a one-layer GRU over the S outputs
+/// from `h0 = 0`, BatchNorm on the last hidden state: embeddings (n, hidden).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GcnGruEncoder<T: Float> {
     /// Graph convolutions shared by all steps (`gcn.*`).
@@ -735,8 +735,8 @@ impl<T: Float> HasParams<T> for GcnGruEncoder<T> {
     }
 }
 
-/// The link-prediction head (SPEC §3.6): `concat(emb_src, emb_dst)` (2·emb) → Linear(hidden)
-/// → ReLU → Linear(2) → log-softmax; class 1 = the edge exists.
+/// The link-prediction head (docs/paper-b.md#encoders): `concat(emb_src, emb_dst)` (2·emb) →
+/// Linear(hidden) → ReLU → Linear(2) → log-softmax; class 1 = the edge exists.
 ///
 /// The first layer is evaluated without building the (m, 2·emb) concatenation: with
 /// `W1 = [W_src | W_dst]`, `concat(e_s, e_d) W1ᵀ = (E W_srcᵀ)[s] + (E W_dstᵀ)[d]`, so the two

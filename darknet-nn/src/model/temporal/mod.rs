@@ -1,6 +1,6 @@
-//! Paper B's temporal host embeddings (SPEC §2.3–2.4, §3.6–3.7, B5–B7, B9): GCN, i-GCN,
-//! GCN-GRU and i-GCN-GRU encoders trained by link prediction on daily bipartite host–port
-//! graphs.
+//! Paper B's temporal host embeddings (docs/paper-b.md#encoders, docs/paper-b.md#schedules,
+//! docs/choices.md: B5–B7, B9): GCN, i-GCN, GCN-GRU and i-GCN-GRU encoders trained by link
+//! prediction on daily bipartite host–port graphs.
 //!
 //! - Input: one [`DaySnapshot`] per day (active nodes with global ids, row-normalized
 //!   adjacency and its transpose, 37 node features, positive and negative host–port pairs).

@@ -1,4 +1,5 @@
-//! Link-prediction training and Paper B's four training schedules (SPEC §2.4, §3.7, B5–B7).
+//! Link-prediction training and Paper B's four training schedules (docs/paper-b.md#schedules,
+//! docs/choices.md: B5–B7).
 
 use super::encoder::{
     EdgePredictor, EdgePredictorCache, GcnEncoder, GcnEncoderCache, GcnGruEncoder, NodeInput,
@@ -17,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Which of Paper B's encoders and training schedules (SPEC §2.4).
+/// Which of Paper B's encoders and training schedules (docs/paper-b.md#schedules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum TemporalKind {
@@ -70,11 +71,11 @@ pub enum Monitor {
 
 /// Hyper-parameters of Paper B's encoders and schedules; [`TemporalConfig::fit`] trains.
 ///
-/// Defaults (SPEC §2.3–2.4, §3.6–3.7): GCN dims `[1024, 512]`, embeddings 128, predictor
-/// hidden 64, Adam lr 1e-3 and weight decay 5e-3, up to 50 epochs with patience 3 on the
-/// training loss, incremental epochs 1 with features / 5 without, history H = 5, 20 training
-/// days, with node features, BatchNorm in eval mode at inference, GCN-GRU test windows that
-/// include the day, seed 0.
+/// Defaults (docs/paper-b.md#encoders, docs/paper-b.md#schedules): GCN dims `[1024, 512]`,
+/// embeddings 128, predictor hidden 64, Adam lr 1e-3 and weight decay 5e-3, up to 50 epochs with
+/// patience 3 on the training loss, incremental epochs 1 with features / 5 without, history H = 5,
+/// 20 training days, with node features, BatchNorm in eval mode at inference, GCN-GRU test windows
+/// that include the day, seed 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemporalConfig {
     /// Encoder and schedule.

@@ -11,8 +11,7 @@ use sprs::CsMat;
 /// Local row `i` is the node with global id `node_ids[i]`; ids are strictly ascending and
 /// below the model's node universe size, the first `n_hosts` rows are hosts (the nodes whose
 /// embeddings are returned). Keeping ids global lets the GRU windows of GCN-GRU align nodes
-/// across days while each day stores only its active rows (DESIGN.md, "Paper B's node
-/// universe").
+/// across days while each day stores only its active rows (docs/paper-b.md#node-ids).
 ///
 /// Shapes: `adj` and `adj_t` (n_nodes, n_nodes) CSR, `features` (n_nodes, n_features),
 /// `positives` and `negatives` pairs of local rows `(src, dst)` (class 1 and 0 of the link
@@ -28,7 +27,8 @@ pub struct DaySnapshot<T: Float = f32> {
     pub node_ids: Vec<u32>,
     /// Number of host rows (the first rows).
     pub n_hosts: usize,
-    /// Row-normalized adjacency `D⁻¹ (A + Aᵀ + I)` (SPEC §3.5, B4), (n_nodes, n_nodes) CSR.
+    /// Row-normalized adjacency `D⁻¹ (A + Aᵀ + I)` (docs/paper-b.md#normalization,
+    /// docs/choices.md#b4), (n_nodes, n_nodes) CSR.
     pub adj: CsMat<T>,
     /// Its transpose, precomputed, (n_nodes, n_nodes) CSR.
     pub adj_t: CsMat<T>,
