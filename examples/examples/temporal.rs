@@ -336,20 +336,27 @@ fn sweeps(a: &Args) -> Result<Vec<(SweepParam, Vec<usize>)>, CliError> {
 /// training. Hosts and ports never seen in training are handled as the pipeline documents
 /// (`darknet_pipelines::paper_b::reload`), each case reported as a warning.
 fn embed_saved(args: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
+    // The output directory is checked before any work, and never holds an input (the model
+    // directory included); its files appear whole, with manifest.json last.
+    let mut protected = all_inputs(args);
+    protected.push(dir.to_path_buf());
+    let run_dir = RunDir::prepare(out, args.force, &protected)?;
     let mut model = PaperBModel::load(dir)?;
     let bars = Bars::new("temporal", false);
     let files = args.inputs.resolve_paths("temporal")?;
     let trace = paper_b::load_input(&input(args, &files))?.trace;
     let embedded = model.embed(&trace, &bars)?;
-    let files = embedded.write_csv(out)?;
+    embedded.write_csv(run_dir.staging())?;
     let hosts: usize = embedded.days.iter().map(|d| d.hosts.len()).sum();
-    println!(
-        "{}: embedded {hosts} host-days over {} day(s); wrote {} embedding files under {}",
+    let settings = serde_json::json!({ "arguments": args, "model": dir });
+    let manifest = run_dir.finish(RunInfo::from_env(Some(args.seed), settings))?;
+    outln!(
+        "{}: embedded {hosts} host-days over {} day(s); wrote {} files and manifest.json under {}",
         model.variant.name(),
         embedded.days.len(),
-        files.len(),
+        manifest.files.len(),
         out.display()
-    );
+    )?;
     Ok(())
 }
 
