@@ -6,15 +6,17 @@ use darknet_pipelines::paper_b::PaperBError;
 use std::error::Error as _;
 
 #[test]
-fn a_batch_error_of_the_graph_crate_is_the_source_of_the_nn_error() {
+fn batching_errors_of_the_host_graph_subset_are_typed() {
+    // Host graphs are stacked by darknet-nn's allocation-free batch path: an empty batch and an
+    // index past the subset are typed errors, not panics.
     let graphs: Vec<darknet_graph::PreparedGraph> = Vec::new();
     let set = GraphSubset::new(&graphs, &[]);
     let e = darknet_nn::GraphDataset::<f32>::batch(&set, &[]).unwrap_err();
-    assert!(matches!(e, darknet_nn::NnError::Batch { .. }), "{e}");
-    let src = e.source().expect("a source");
+    assert!(matches!(e, darknet_nn::NnError::EmptyBatch { .. }), "{e}");
+    let e = darknet_nn::GraphDataset::<f32>::batch(&set, &[3]).unwrap_err();
     assert!(
-        src.downcast_ref::<darknet_graph::GraphError>().is_some(),
-        "{src}"
+        matches!(e, darknet_nn::NnError::TargetOutOfRange { value: 3, .. }),
+        "{e}"
     );
 }
 
