@@ -29,7 +29,7 @@ pub use hybrid::{
     HybridCache, HybridClassifier, HybridClassifierConfig, HybridClassifierMeta, HybridInputGrads,
 };
 pub use mlp::{Mlp, MlpConfig};
-pub use recalibrate::recalibrate_batchnorm;
+pub use recalibrate::{recalibrate_batchnorm, recalibrate_hybrid_batchnorm};
 
 /// Layer sizes shrinking geometrically from `s0` towards `s_end` (docs/paper-a.md#layer-sizes):
 /// `size_k = round(s0 · (s_end / s0)^(k / K))` for `k = 0..K` (so `size_0 = s0`), each at

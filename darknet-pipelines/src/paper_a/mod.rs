@@ -885,11 +885,19 @@ pub fn evaluate_partitions(
                 let hc = h.clone().seed(cfg.seed.wrapping_add(k as u64));
                 let bar = Stage::start(obs, &format!("hybrid {k}"), hc.train.max_epochs as u64);
                 let stats_train = data.stats.select(Axis(0), &train);
-                let (model, curve) =
+                let (mut model, curve) =
                     hc.fit(&train_set, stats_train.view(), y_train.view(), &mut |_| {
                         bar.advance(1)
                     })?;
                 drop(bar);
+                if cfg.bn_recalibration {
+                    darknet_nn::model::recalibrate_hybrid_batchnorm(
+                        &mut model,
+                        &train_set,
+                        stats_train.view(),
+                        hc.train.batch_size,
+                    )?;
+                }
                 let stats_test = data.stats.select(Axis(0), &fold.test);
                 let s = model
                     .scores_graphs(&test, stats_test.view(), 256)?
@@ -996,7 +1004,16 @@ pub fn train_final_hybrid(
     let hc = cfg.hybrid.clone().unwrap_or_default().seed(cfg.seed);
     let bar = Stage::start(obs, "final hybrid", hc.train.max_epochs as u64);
     let set = GraphSubset::new(&ds.graphs, &train);
-    let (model, _) = hc.fit(&set, stats.view(), y.view(), &mut |_| bar.advance(1))?;
+    let (mut model, _) = hc.fit(&set, stats.view(), y.view(), &mut |_| bar.advance(1))?;
+    drop(bar);
+    if cfg.bn_recalibration {
+        darknet_nn::model::recalibrate_hybrid_batchnorm(
+            &mut model,
+            &set,
+            stats.view(),
+            hc.train.batch_size,
+        )?;
+    }
     Ok(model)
 }
 
