@@ -20,8 +20,8 @@
 
 use super::error::Result;
 use darknet_eval::threshold::{apply_thresholds, choose_thresholds_near, default_grid};
-use darknet_eval::{precision_recall_f1, Average, MeanStd, MultiLabelReport};
-use ndarray::{ArrayView2, Axis};
+use darknet_eval::{precision_recall_f1, Average, MeanStd};
+use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -234,26 +234,6 @@ pub fn select(
         saved,
         thresholds,
     })
-}
-
-/// Test metrics of one model at τ, and its scores, from a partition.
-pub(crate) fn report(
-    label_names: &[String],
-    truth: ArrayView2<'_, u8>,
-    scores: ArrayView2<'_, f64>,
-    tau: f64,
-) -> Result<MultiLabelReport> {
-    Ok(MultiLabelReport::from_scores(
-        label_names,
-        truth,
-        scores,
-        tau,
-    )?)
-}
-
-/// Rows `idx` of a label matrix.
-pub(crate) fn rows_u8(y: &ndarray::Array2<u8>, idx: &[usize]) -> ndarray::Array2<u8> {
-    y.select(Axis(0), idx)
 }
 
 #[cfg(test)]

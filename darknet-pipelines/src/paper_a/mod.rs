@@ -831,7 +831,7 @@ pub fn evaluate_partitions(
         let val_set = GraphSubset::new(&ds.graphs, &val);
         let gcn_scores = classifier.scores_graphs(&test, 256)?.mapv(f64::from);
         let truth = ds.labels.select(Axis(0), &fold.test);
-        let val_truth = compare::rows_u8(&ds.labels, &val);
+        let val_truth = ds.labels.select(Axis(0), &val);
         let tau = cfg.classifier.threshold;
         let mut validated = Vec::new();
         let mut check = |kind, val_scores: Array2<f64>, test_scores: &Array2<f64>| -> Result<()> {
@@ -875,7 +875,8 @@ pub fn evaluate_partitions(
                         .mapv(f64::from);
                     check(ModelKind::Mlp, v, &s)?;
                 }
-                let r = compare::report(&ds.label_names, truth.view(), s.view(), tau)?;
+                let r =
+                    MultiLabelReport::from_scores(&ds.label_names, truth.view(), s.view(), tau)?;
                 Some((s, r, curve))
             }
         };
@@ -909,7 +910,8 @@ pub fn evaluate_partitions(
                         .mapv(f64::from);
                     check(ModelKind::Hybrid, v, &s)?;
                 }
-                let r = compare::report(&ds.label_names, truth.view(), s.view(), tau)?;
+                let r =
+                    MultiLabelReport::from_scores(&ds.label_names, truth.view(), s.view(), tau)?;
                 (Some((s, r, curve)), Some(model))
             }
         };
