@@ -152,7 +152,7 @@ pub enum GraphError {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: ndarray_npy::WriteNpyError,
+        source: std::io::Error,
     },
 }
 
