@@ -513,6 +513,27 @@ impl HostTruth {
     pub fn label_vector(&self) -> [f32; 7] {
         std::array::from_fn(|k| f32::from(self.labels >> k & 1))
     }
+
+    /// The host's Paper B class as a type: `Some` for the hosts of the Paper B preset (a
+    /// Paper B class or [`PaperBClass::Unknown`]), `None` for the multi-label presets, whose
+    /// hosts are described by [`HostTruth::categories`] instead.
+    pub fn paper_b_class(&self) -> Option<crate::class::PaperBClass> {
+        PAPER_B_CLASSES_NAMES
+            .contains(&self.class)
+            .then(|| crate::class::PaperBClass::parse(self.class))
+    }
+
+    /// The Paper A categories recovered from the host's reports (bit `k` of
+    /// [`HostTruth::labels`] is `categories()` containing the `k`-th of
+    /// [`crate::label::Category::PAPER_A`]), in that order.
+    pub fn categories(&self) -> Vec<crate::label::Category> {
+        crate::label::Category::PAPER_A
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| self.labels >> k & 1 == 1)
+            .map(|(_, c)| c)
+            .collect()
+    }
 }
 
 /// A seeded synthetic darknet: hosts with ground truth, packets generated one day at a time.
