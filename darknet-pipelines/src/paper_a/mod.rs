@@ -221,7 +221,7 @@ pub struct PaperAConfig {
     /// Default 0.2; 0 is the paper's protocol (train on the whole part, τ for every label, the
     /// GCN saved).
     pub validation_fraction: f64,
-    /// The graph model to save for prediction (GCN or hybrid) instead of the one validation
+    /// The model to save for prediction (GCN, hybrid or MLP) instead of the one validation
     /// data prefers; `None` (default) lets validation choose.
     pub saved_model: Option<ModelKind>,
     /// Hyper-parameter search of the GCN classifier by cross-validation on each partition's
@@ -353,11 +353,11 @@ impl PaperAConfig {
             h.validate()?;
         }
         match self.saved_model {
-            Some(ModelKind::Mlp) => {
+            Some(ModelKind::Mlp) if self.baseline.is_none() => {
                 return Err(bad(
                     "saved_model",
                     "mlp".into(),
-                    "only a graph model (gcn or hybrid) can be saved for prediction",
+                    "the MLP baseline is switched off",
                 ))
             }
             Some(ModelKind::Hybrid) if self.hybrid.is_none() => {
@@ -695,6 +695,8 @@ pub struct PartitionResult {
     pub classifier: GraphClassifier<f32>,
     /// The partition's hybrid classifier (when it runs).
     pub hybrid_classifier: Option<HybridClassifier<f32>>,
+    /// The partition's MLP baseline (when it runs).
+    pub mlp: Option<Mlp>,
     /// The hyper-parameter search of this partition, when one ran: every evaluated point with
     /// its cross-validation scores, and the chosen one (the GCN trained with it).
     pub search: Option<darknet_eval::selection::Selection>,
@@ -793,8 +795,8 @@ pub fn evaluate_partitions(
             gcn_scores.view(),
             cfg.classifier.threshold,
         )?;
-        let baseline = match &cfg.baseline {
-            None => None,
+        let (baseline, mlp) = match &cfg.baseline {
+            None => (None, None),
             Some(b) => {
                 let mut bc = b.clone();
                 bc.train.seed = cfg.seed.wrapping_add(k as u64);
@@ -813,7 +815,7 @@ pub fn evaluate_partitions(
                 }
                 let r =
                     MultiLabelReport::from_scores(&ds.label_names, truth.view(), s.view(), tau)?;
-                Some((s, r, curve))
+                (Some((s, r, curve)), Some(mlp))
             }
         };
         let (hybrid, hybrid_classifier) = match &cfg.hybrid {
@@ -888,6 +890,7 @@ pub fn evaluate_partitions(
             validated,
             classifier,
             hybrid_classifier,
+            mlp,
             search,
         });
     }
@@ -952,6 +955,24 @@ pub fn train_final_hybrid(
             hc.train.batch_size,
         )?;
     }
+    Ok(model)
+}
+
+/// Trains the MLP baseline on every labelled host's statistics (ML-ROS as [`train_final`]),
+/// when validation chose it for prediction.
+///
+/// # Errors
+/// Oversampling and training errors.
+pub fn train_final_mlp(data: &Dataset, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Mlp> {
+    let ds = &data.graphs;
+    let all: Vec<usize> = (0..ds.len()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1000));
+    let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
+    let y = f32_labels(&ds.labels);
+    let mut bc = cfg.baseline.clone().unwrap_or_default();
+    bc.train.seed = cfg.seed;
+    let bar = Stage::start(obs, "final MLP", bc.train.max_epochs as u64);
+    let (model, _) = bc.fit(data.stats.view(), y.view(), &train, &mut |_| bar.advance(1))?;
     Ok(model)
 }
 
@@ -1276,11 +1297,17 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         (ModelKind::Hybrid, false) => partitions[0].hybrid_classifier.clone(),
         _ => None,
     };
+    let final_mlp = match (saved, cfg.final_model) {
+        (ModelKind::Mlp, true) => Some(train_final_mlp(&data, cfg, obs)?),
+        (ModelKind::Mlp, false) => partitions[0].mlp.clone(),
+        _ => None,
+    };
     lap("final model", &mut timings);
     // Partition classifiers are not needed past this point.
     for p in &mut partitions {
         p.classifier = classifier.clone();
         p.hybrid_classifier = None;
+        p.mlp = None;
     }
     let e = ports.embeddings.dim();
     let model = PaperAModel {
@@ -1294,6 +1321,8 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             threshold: cfg.classifier.threshold,
             classifier_kind: if final_hybrid.is_some() {
                 ModelKind::Hybrid
+            } else if final_mlp.is_some() {
+                ModelKind::Mlp
             } else {
                 ModelKind::Gcn
             },
@@ -1303,6 +1332,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         embeddings: ports.embeddings,
         classifier,
         hybrid: final_hybrid,
+        mlp: final_mlp,
     };
     Ok(PaperAResult {
         config: cfg.clone(),
