@@ -63,7 +63,8 @@ pub mod split;
 pub mod threshold;
 
 pub use calibration::{
-    Calibration, CalibrationMethod, IsotonicCalibration, LabelCalibration, PlattScaling,
+    calibration_quality, expected_calibration_error, Calibration, CalibrationMethod,
+    CalibrationQuality, IsotonicCalibration, LabelCalibration, PlattScaling,
 };
 pub use error::{EvalError, Result};
 pub use io::{align, read_scores_csv, read_truth_csv, Aligned, ScoreTable, TruthTable};
