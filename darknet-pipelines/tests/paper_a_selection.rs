@@ -60,9 +60,27 @@ fn three_models_reported_and_the_choice_is_seeded_and_saved() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert!(m["hybrid"]["f1_samples"]["mean"].as_f64().is_some());
     assert!(m["selection"]["saved"].as_str().is_some());
-    assert!(std::fs::read_to_string(out.join("report.md"))
-        .unwrap()
-        .contains("Chosen on validation data"));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Chosen on validation data"));
+
+    // Calibrated scores: fitted on validation data, reported with their own sweep.
+    let c = r
+        .calibration
+        .as_ref()
+        .expect("calibration with validation data");
+    assert_eq!(c.calibrated.brier.len(), r.label_names.len());
+    assert!(c.raw.brier_mean.is_finite() && c.calibrated.brier_mean.is_finite());
+    assert_eq!(c.sweep.len(), r.sweep.len());
+    for p in &r.partitions {
+        let cal = p.gcn_calibrated.as_ref().unwrap();
+        assert_eq!(cal.dim(), p.gcn_scores.dim());
+        assert!(cal.iter().all(|s| (0.0..=1.0).contains(s)));
+    }
+    assert!(m["calibration"]["calibrated"]["ece_mean"]
+        .as_f64()
+        .is_some());
+    assert!(out.join("threshold_sweep_calibrated.csv").is_file());
+    assert!(report.contains("Calibrated scores"));
 }
 
 #[test]
@@ -145,6 +163,7 @@ fn fraction_zero_is_the_papers_protocol() {
     assert!(a.selection.is_none() && a.partitions[0].n_validation == 0);
     assert_eq!(a.model.meta.classifier_kind, ModelKind::Gcn);
     assert!(a.model.meta.thresholds.is_none() && a.model.hybrid.is_none());
+    assert!(a.calibration.is_none() && a.partitions[0].gcn_calibrated.is_none());
 }
 
 #[test]

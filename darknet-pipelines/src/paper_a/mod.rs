@@ -88,6 +88,9 @@ pub use stream::{stream_input, Streamed};
 use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
+use darknet_eval::calibration::{
+    calibration_quality, Calibration, CalibrationMethod, CalibrationQuality,
+};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
 use darknet_graph::{
     reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
@@ -679,6 +682,9 @@ pub struct PartitionResult {
     pub truth: Array2<u8>,
     /// GCN scores on the test hosts. Shape (n_test, n_labels).
     pub gcn_scores: Array2<f64>,
+    /// The same scores after Platt scaling fitted per label on the validation slice (with
+    /// validation data only). Shape (n_test, n_labels).
+    pub gcn_calibrated: Option<Array2<f64>>,
     /// GCN metrics.
     pub gcn_report: MultiLabelReport,
     /// GCN learning curve.
@@ -785,8 +791,13 @@ pub fn evaluate_partitions(
             }
             Ok(())
         };
+        let mut gcn_calibrated = None;
         if !val.is_empty() {
             let s = classifier.scores_graphs(&val_set, 256)?.mapv(f64::from);
+            // Platt scaling per label, fitted on the validation slice only (isotonic
+            // regression over-fits slices of a few hundred hosts).
+            let cal = Calibration::fit(CalibrationMethod::Platt, val_truth.view(), s.view())?;
+            gcn_calibrated = Some(cal.transform(gcn_scores.view())?);
             check(ModelKind::Gcn, s, &gcn_scores)?;
         }
         let gcn_report = MultiLabelReport::from_scores(
@@ -882,6 +893,7 @@ pub fn evaluate_partitions(
             test_hosts: fold.test.iter().map(|&i| ds.hosts[i]).collect(),
             truth,
             gcn_scores,
+            gcn_calibrated,
             gcn_report,
             gcn_curve,
             baseline,
@@ -976,6 +988,21 @@ pub fn train_final_mlp(data: &Dataset, cfg: &PaperAConfig, obs: &dyn Observer) -
     Ok(model)
 }
 
+/// The GCN's test scores before and after per-label Platt scaling fitted on each partition's
+/// validation slice, pooled over partitions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalibrationSummary {
+    /// Always `"platt"`.
+    pub method: &'static str,
+    /// Brier score and expected calibration error of the raw scores.
+    pub raw: CalibrationQuality,
+    /// The same of the calibrated scores.
+    pub calibrated: CalibrationQuality,
+    /// τ sweep of the calibrated scores (`threshold_sweep_calibrated.csv`).
+    #[serde(skip)]
+    pub sweep: Vec<SweepPoint>,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug)]
 pub struct PaperAResult {
@@ -1013,6 +1040,9 @@ pub struct PaperAResult {
     pub selection: Option<Selection>,
     /// τ sweep of the GCN on the pooled test predictions of all partitions.
     pub sweep: Vec<SweepPoint>,
+    /// The GCN's scores as probabilities, with validation data: how well raw and calibrated
+    /// test scores read as probabilities, and the τ sweep of the calibrated scores.
+    pub calibration: Option<CalibrationSummary>,
     /// The model kept for prediction.
     pub model: PaperAModel,
     /// Learning curve of the final model (when trained).
@@ -1285,6 +1315,30 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         scores_all.view(),
         &darknet_eval::default_grid(),
     )?;
+    let calibrated: Option<Vec<_>> = partitions
+        .iter()
+        .map(|p| p.gcn_calibrated.as_ref().map(|c| c.view()))
+        .collect();
+    let calibration = match calibrated {
+        Some(views) if !views.is_empty() => {
+            let cal_all =
+                ndarray::concatenate(Axis(0), &views).map_err(|source| PaperAError::Shape {
+                    stage: "pooling the partitions' calibrated predictions",
+                    source,
+                })?;
+            Some(CalibrationSummary {
+                method: "platt",
+                raw: calibration_quality(truth_all.view(), scores_all.view())?,
+                calibrated: calibration_quality(truth_all.view(), cal_all.view())?,
+                sweep: darknet_eval::sweep(
+                    truth_all.view(),
+                    cal_all.view(),
+                    &darknet_eval::default_grid(),
+                )?,
+            })
+        }
+        _ => None,
+    };
     let (classifier, final_curve) = if cfg.final_model {
         let (c, curve) = train_final(&data, cfg, obs)?;
         (c, Some(curve))
@@ -1352,6 +1406,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         hybrid,
         selection,
         sweep,
+        calibration,
         model,
         final_curve,
         timings,
