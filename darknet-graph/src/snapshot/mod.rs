@@ -771,6 +771,127 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
             Some(build_day(trace, *day, &idx, &groups, top))
         })
         .collect();
+    assemble(raws, config.edge_mode)
+}
+
+/// One day of snapshots as computed elsewhere (an SQL engine's aggregates, say): the day's kept
+/// hosts and port nodes with their raw (unscaled) features, and the day's edges.
+/// [`SnapshotSet::from_days`] turns a list of them into the snapshots [`build_snapshots`] gives
+/// for the packets they summarise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSnapshotDay {
+    /// Day number (days since 1970-01-01 after the UTC offset).
+    pub day: u32,
+    /// Kept hosts, strictly ascending. Shape (n_hosts,).
+    pub hosts: Vec<Ipv4Addr>,
+    /// Raw features of each host, [`SNAPSHOT_HOST_FEATURES`] order. Shape (n_hosts, 37).
+    pub host_features: Vec<[f64; SNAPSHOT_N_FEATURES]>,
+    /// Port nodes, strictly ascending ([`PortNode::Other`] last). Shape (n_ports,).
+    pub ports: Vec<PortNode>,
+    /// Raw features of each port node, [`SNAPSHOT_PORT_FEATURES`] order. Shape (n_ports, 37).
+    pub port_features: Vec<[f64; SNAPSHOT_N_FEATURES]>,
+    /// `(host row, port row, packets)` of the day: rows index `hosts` and `ports`, each pair
+    /// once. Shape (n_edges,).
+    pub edges: Vec<(u32, u32, u64)>,
+}
+
+impl SnapshotSet {
+    /// The snapshots of days computed elsewhere (see [`RawSnapshotDay`]): global node ids,
+    /// scaled features and edges exactly as [`build_snapshots`] makes them from the same days,
+    /// with `edge_mode` applied across the days (the other settings are the days' own).
+    ///
+    /// # Errors
+    /// [`GraphError::Empty`] without a day; [`GraphError::InvalidTable`] for days out of order,
+    /// a day without hosts, hosts or ports not strictly ascending, feature rows not one per
+    /// node, a non-finite feature, or an edge past the day's nodes or repeated.
+    pub fn from_days(days: Vec<RawSnapshotDay>, edge_mode: EdgeMode) -> Result<SnapshotSet> {
+        let bad = |row: usize, reason: String| GraphError::InvalidTable {
+            what: "snapshot days",
+            row,
+            reason,
+        };
+        let mut raws = Vec::with_capacity(days.len());
+        for (row, d) in days.into_iter().enumerate() {
+            let day = d.day;
+            if let Some(prev) = raws.last().map(|r: &DayRaw| r.day) {
+                if prev >= day {
+                    return Err(bad(row, format!("day {day} after day {prev}")));
+                }
+            }
+            if d.hosts.is_empty() {
+                return Err(bad(row, format!("day {day} has no host")));
+            }
+            if !d.hosts.windows(2).all(|w| w[0] < w[1]) || !d.ports.windows(2).all(|w| w[0] < w[1])
+            {
+                return Err(bad(
+                    row,
+                    format!("day {day}: hosts and ports must be strictly ascending"),
+                ));
+            }
+            if d.host_features.len() != d.hosts.len() || d.port_features.len() != d.ports.len() {
+                return Err(bad(
+                    row,
+                    format!(
+                        "day {day}: {} host and {} port feature rows for {} hosts and {} ports",
+                        d.host_features.len(),
+                        d.port_features.len(),
+                        d.hosts.len(),
+                        d.ports.len()
+                    ),
+                ));
+            }
+            if let Some(v) = d
+                .host_features
+                .iter()
+                .chain(&d.port_features)
+                .flatten()
+                .find(|v| !v.is_finite())
+            {
+                return Err(bad(row, format!("day {day}: feature value {v}")));
+            }
+            let (nh, np) = (d.hosts.len() as u32, d.ports.len() as u32);
+            let mut edges = d.edges;
+            edges.sort_unstable();
+            if let Some(e) = edges.iter().find(|e| e.0 >= nh || e.1 >= np) {
+                return Err(bad(
+                    row,
+                    format!(
+                        "day {day}: edge ({}, {}) past {nh} hosts and {np} ports",
+                        e.0, e.1
+                    ),
+                ));
+            }
+            if let Some(w) = edges
+                .windows(2)
+                .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+            {
+                return Err(bad(
+                    row,
+                    format!("day {day}: edge ({}, {}) repeated", w[1].0, w[1].1),
+                ));
+            }
+            raws.push(DayRaw {
+                day,
+                hosts: d.hosts.iter().map(|&a| u32::from(a)).collect(),
+                host_feats: d.host_features,
+                ports: d
+                    .ports
+                    .iter()
+                    .map(|p| match p {
+                        PortNode::Port(p) => u32::from(*p),
+                        PortNode::Other => OTHER,
+                    })
+                    .collect(),
+                port_feats: d.port_features,
+                edges,
+            });
+        }
+        assemble(raws, edge_mode)
+    }
+}
+
+/// Global ids, scaled features and edges of the days' raw results (ascending days).
+fn assemble(raws: Vec<DayRaw>, edge_mode: EdgeMode) -> Result<SnapshotSet> {
     if raws.is_empty() {
         return Err(GraphError::Empty {
             what: "snapshots: no day keeps any TCP host".into(),
@@ -788,7 +909,7 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
 
     // FirstSeenTotal: (addr, code) -> (first day index, total packets).
     let first_seen: Option<BTreeMap<(u32, u32), (usize, u64)>> =
-        (config.edge_mode == EdgeMode::FirstSeenTotal).then(|| {
+        (edge_mode == EdgeMode::FirstSeenTotal).then(|| {
             let mut m = BTreeMap::new();
             for (t, d) in raws.iter().enumerate() {
                 for &(h, p, n) in &d.edges {
