@@ -164,7 +164,7 @@ pub enum GraphError {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        source: ndarray_npy::WriteNpyError,
+        source: std::io::Error,
     },
 }
 

@@ -13,7 +13,6 @@ use crate::error::{GraphError, Result};
 use crate::port_graph::PortGraph;
 use crate::snapshot::{SnapshotSet, SNAPSHOT_N_FEATURES};
 use ndarray::{ArrayBase, Data, Dimension};
-use ndarray_npy::WritableElement;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -93,19 +92,111 @@ pub fn write_port_index_csv(graph: &PortGraph, path: impl AsRef<Path>) -> Result
     flush(w, path)
 }
 
+/// An element type `.npy` files can hold, with numpy's little-endian type string.
+pub trait NpyElement: Copy {
+    /// numpy's `descr` of the type (`<f4`, `|b1`, ...).
+    const DESCR: &'static str;
+    /// Appends the value's little-endian bytes.
+    fn put(self, out: &mut Vec<u8>);
+}
+
+macro_rules! npy_element {
+    ($($t:ty => $d:literal),* $(,)?) => {$(
+        impl NpyElement for $t {
+            const DESCR: &'static str = $d;
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+npy_element!(f32 => "<f4", f64 => "<f8", i32 => "<i4", i64 => "<i8", u8 => "|u1", u16 => "<u2",
+    u32 => "<u4", u64 => "<u8");
+
+impl NpyElement for bool {
+    const DESCR: &'static str = "|b1";
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+}
+
+/// The `.npy` version 1.0 header of an array of `shape` holding `A`s in C order, padded with
+/// spaces so that the data starts at a multiple of 64 bytes, byte for byte as `numpy.save`.
+fn npy_header<A: NpyElement>(shape: &[usize]) -> Vec<u8> {
+    let dims = match shape {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {dims}, }}",
+        A::DESCR
+    );
+    // numpy leaves room for the first axis to grow to 21 digits, so that a file can be appended
+    // to in place; doing the same gives numpy's bytes exactly.
+    if let Some(first) = shape.first() {
+        dict.extend(std::iter::repeat_n(
+            ' ',
+            21usize.saturating_sub(first.to_string().len()),
+        ));
+    }
+    // magic (6) + version (2) + header length (2) + dict + '\n', to a multiple of 64.
+    let unpadded = 10 + dict.len() + 1;
+    dict.extend(std::iter::repeat_n(
+        ' ',
+        unpadded.next_multiple_of(64) - unpadded,
+    ));
+    dict.push('\n');
+    let mut out = Vec::with_capacity(10 + dict.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// An array as the bytes of a `.npy` file (format 1.0, C order, little-endian), what
+/// `numpy.save` writes for the same array; any memory layout of `array` is accepted.
+///
+/// ```
+/// let a = ndarray::array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let bytes = darknet_graph::npy_bytes(&a);
+/// assert_eq!(&bytes[..6], b"\x93NUMPY");
+/// assert_eq!(bytes.len(), 128 + 4 * 4); // numpy's header, padded to 128 bytes, then 4 f32
+/// ```
+pub fn npy_bytes<A, S, D>(array: &ArrayBase<S, D>) -> Vec<u8>
+where
+    A: NpyElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let mut out = npy_header::<A>(array.shape());
+    out.reserve(array.len() * std::mem::size_of::<A>());
+    // `iter` walks the logical (C) order whatever the strides are.
+    for &x in array.iter() {
+        x.put(&mut out);
+    }
+    out
+}
+
 /// Writes an array as `.npy` (for example `ReferenceDistances::distances`, shape
-/// (n_ports, R), or its `reachable` mask).
+/// (n_ports, R), or its `reachable` mask), readable with `numpy.load`.
 ///
 /// # Errors
 /// [`GraphError::Npy`] when the file cannot be written.
 pub fn write_npy<A, S, D>(array: &ArrayBase<S, D>, path: impl AsRef<Path>) -> Result<()>
 where
-    A: WritableElement,
+    A: NpyElement,
     S: Data<Elem = A>,
     D: Dimension,
 {
     let path = path.as_ref();
-    ndarray_npy::write_npy(path, array).map_err(|source| GraphError::Npy {
+    std::fs::write(path, npy_bytes(array)).map_err(|source| GraphError::Npy {
         path: path.to_path_buf(),
         source,
     })

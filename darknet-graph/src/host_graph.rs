@@ -390,6 +390,40 @@ impl HostGraph {
         }
         tri.to_csr()
     }
+
+    /// The graph as a petgraph `UnGraph`, for a user's own graph algorithms (components,
+    /// centralities, matching, ...): node `i` (`NodeIndex::new(i)`) carries `nodes()[i]`, every
+    /// edge of [`HostGraph::edges`] carries its weight. The node features stay in
+    /// [`HostGraph::features`], row `i` for node `i`.
+    ///
+    /// ```
+    /// use darknet_core::{Packet, Trace};
+    /// use darknet_graph::{build_host_graph, PortEmbeddings};
+    /// let p = |ts, port| Packet { ts_ns: ts, dst_port: port, tcp_flags: 2, ..Packet::default() };
+    /// let trace = Trace::from_packets([p(1, 22), p(2, 23), p(3, 22), p(4, 80)]);
+    /// let g = build_host_graph(&trace, trace.src()[0].into(), &[0, 1, 2, 3], &PortEmbeddings::empty(4)).unwrap();
+    /// let pg = g.to_petgraph();
+    /// assert_eq!((pg.node_count(), pg.edge_count()), (3, 2));
+    /// // The port the host returns to most is the node of highest weighted degree.
+    /// let degree = |n| pg.edges(n).map(|e| *e.weight()).sum::<f32>();
+    /// let hub = pg.node_indices().max_by(|&a, &b| degree(a).total_cmp(&degree(b))).unwrap();
+    /// assert_eq!(pg[hub].dst_port, 22);
+    /// assert_eq!(petgraph::algo::connected_components(&pg), 1);
+    /// ```
+    pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<HostNodeKey, f32> {
+        let mut g = petgraph::graph::UnGraph::with_capacity(self.n_nodes(), self.edges.len());
+        for &key in &self.nodes {
+            g.add_node(key);
+        }
+        for &(i, j, w) in &self.edges {
+            g.add_edge(
+                petgraph::graph::NodeIndex::new(i as usize),
+                petgraph::graph::NodeIndex::new(j as usize),
+                w,
+            );
+        }
+        g
+    }
 }
 
 /// The columns a host graph reads, gathered per packet into one local record.

@@ -15,6 +15,11 @@
 //! - Both papers: [normalization](normalize) of weighted adjacency matrices, computed once with
 //!   the transpose, and [exports](export) (CSV in the reference code's layouts, `.npy`).
 //!
+//! - Your own algorithms: the port graph, every host graph and every daily snapshot convert to
+//!   petgraph graphs ([`PortGraph::to_petgraph`], [`HostGraph::to_petgraph`],
+//!   [`Snapshot::to_petgraph`]) whose node indices are the rows of the feature arrays, so
+//!   petgraph's components, shortest paths or centralities line up with what the models see.
+//!
 //! Where the papers leave a choice open (docs/choices.md: A4, A5, A8, B1–B4, B9, B11) the item docs
 //! say which resolution is implemented and which option reproduces the other reading.
 //!
@@ -65,8 +70,8 @@ pub use batch::{prepare_host_graphs, PreparedGraph};
 pub use dataset::{prepare_sources, DatasetReport, HostDataset};
 pub use error::{GraphError, Result};
 pub use export::{
-    write_node_lookup_csv, write_npy, write_port_graph_csv, write_port_index_csv,
-    write_snapshot_edges_csv, write_snapshot_features_csv,
+    npy_bytes, write_node_lookup_csv, write_npy, write_port_graph_csv, write_port_index_csv,
+    write_snapshot_edges_csv, write_snapshot_features_csv, NpyElement,
 };
 pub use host_graph::{
     build_host_graph, build_host_graphs, host_feature_names, n_host_features, HostGraph,
@@ -76,6 +81,9 @@ pub use host_graph::{
 pub use normalize::{
     normalize_row_undirected, normalize_sym_self_loops, EdgeDirections, NormalizedAdjacency,
 };
+/// The petgraph release the graph views are built with, so a program's algorithms use the
+/// same types without declaring the dependency itself.
+pub use petgraph;
 pub use port_graph::distances::{
     choose_references, dijkstra_csr, reference_distances, DistanceConfig, ReferenceDistances,
     ReferenceStrategy,

@@ -96,6 +96,73 @@ fn snapshot_files() {
     std::fs::remove_dir_all(d).unwrap();
 }
 
+/// `.npy` bytes equal what `numpy.save` (numpy 2.4) writes for the same arrays, header padding
+/// included; a transposed view is written in its logical (C) order.
+#[test]
+fn npy_bytes_are_numpys() {
+    use darknet_graph::npy_bytes;
+    fn file(dict: &str, data: &str) -> Vec<u8> {
+        let mut header = dict.to_string();
+        while !(10 + header.len() + 1).is_multiple_of(64) {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend(
+            (0..data.len() / 2).map(|i| u8::from_str_radix(&data[2 * i..2 * i + 2], 16).unwrap()),
+        );
+        out
+    }
+    let pad = |n: usize| " ".repeat(n);
+    let f32s = ndarray::Array::from_iter((0..6).map(|i| i as f32))
+        .into_shape_with_order((2, 3))
+        .unwrap();
+    assert_eq!(
+        npy_bytes(&f32s),
+        file(
+            &format!(
+                "{{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }}{}",
+                pad(20)
+            ),
+            "000000000000803f0000004000004040000080400000a040"
+        )
+    );
+    assert_eq!(
+        npy_bytes(&ndarray::array![true, false, true]),
+        file(
+            &format!(
+                "{{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }}{}",
+                pad(20)
+            ),
+            "010001"
+        )
+    );
+    assert_eq!(
+        npy_bytes(&ndarray::arr0(2.5f64)),
+        file(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
+            "0000000000000440"
+        )
+    );
+    assert_eq!(
+        npy_bytes(&ndarray::Array2::<u32>::zeros((0, 4))),
+        file(
+            &format!(
+                "{{'descr': '<u4', 'fortran_order': False, 'shape': (0, 4), }}{}",
+                pad(20)
+            ),
+            ""
+        )
+    );
+    let t = ndarray::Array::from_iter((0..6).map(|i| i as f32))
+        .into_shape_with_order((3, 2))
+        .unwrap();
+    let want = ndarray::array![[0.0f32, 2.0, 4.0], [1.0, 3.0, 5.0]];
+    assert_eq!(npy_bytes(&t.t()), npy_bytes(&want));
+}
+
 #[test]
 fn write_errors_name_the_file() {
     let g = PortGraph::from_trace(&trace()).unwrap();

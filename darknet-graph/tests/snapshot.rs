@@ -233,6 +233,29 @@ fn features_match_a_direct_computation() {
     }
 }
 
+/// The petgraph view has the snapshot's nodes in row order, its edges with their packet
+/// counts, and no edge between two hosts or two ports (the graph is bipartite).
+#[test]
+fn petgraph_view_is_the_bipartite_day_graph() {
+    let trace = random_trace(2);
+    let set = build_snapshots(&trace, &SnapshotConfig::default()).unwrap();
+    for snap in set.snapshots() {
+        let g = snap.to_petgraph();
+        assert_eq!(g.node_count(), snap.n_nodes());
+        assert_eq!(g.edge_count(), snap.edges().len());
+        for (r, &id) in snap.node_ids().iter().enumerate() {
+            assert_eq!(g[darknet_graph::petgraph::graph::NodeIndex::new(r)], id);
+        }
+        let mut packets = 0;
+        for e in g.edge_indices() {
+            let (a, b) = g.edge_endpoints(e).unwrap();
+            assert_ne!(a.index() < snap.n_hosts(), b.index() < snap.n_hosts());
+            packets += g[e];
+        }
+        assert_eq!(packets, snap.edges().iter().map(|e| e.packets).sum::<u64>());
+    }
+}
+
 #[test]
 fn thresholds_top_k_and_global_ids() {
     // Day 0: host .1 sends 5 packets (22, 22, 23, 80, 80), host .2 sends 6 (443 ×6), .3 sends 2.

@@ -322,6 +322,59 @@ fn captures_in_any_file_order_give_the_sorted_trace() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The library resolves directories as the command-line programs do: captures are recognised
+/// by their first bytes (a gzip-compressed pcap with any name is read), other files are skipped
+/// with an input warning, and a file named twice is read once.
+#[test]
+fn load_input_resolves_directories_by_content_and_warns_about_the_rest() {
+    use darknet_core::{PcapWriter, PcapWriterOptions};
+    use darknet_pipelines::progress::{Event, WarningKind};
+    use std::io::Write;
+    let darknet = tiny_synth(3).build().unwrap();
+    let dir = tmp("resolve");
+    let day0 = darknet.day(0);
+    let mut w = PcapWriter::new(Vec::new(), PcapWriterOptions::default()).unwrap();
+    for p in &day0 {
+        w.write_packet(p).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&w.finish().unwrap()).unwrap();
+    std::fs::write(dir.join("day0.capture"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a capture\n").unwrap();
+    let warnings = std::sync::Mutex::new(Vec::new());
+    let obs = |e: &Event<'_>| {
+        if let Event::Warning(w) = e {
+            warnings.lock().unwrap().push((w.kind, w.message.clone()));
+        }
+    };
+    let input = Input::Files {
+        paths: vec![dir.clone(), dir.join("day0.capture")],
+        labels: None,
+    };
+    let got = paper_a::load_input(&input, 2, &obs).unwrap();
+    assert_eq!(got.trace.len(), day0.len());
+    let warnings = warnings.into_inner().unwrap();
+    assert!(
+        warnings.iter().all(|(k, _)| *k == WarningKind::Input),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|(_, m)| m.contains("notes.txt")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|(_, m)| m.contains("given twice")),
+        "{warnings:?}"
+    );
+    // A directory without any capture is an error naming what was skipped.
+    let empty = tmp("resolve-empty");
+    std::fs::write(empty.join("labels.csv"), "ip,14\n192.0.2.1,1\n").unwrap();
+    let err = paper_a::read_captures(std::slice::from_ref(&empty)).unwrap_err();
+    assert!(err.to_string().contains("labels.csv"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&empty).ok();
+}
+
 /// The fields of a run that must not depend on how the input was read.
 fn assert_same_run(a: &paper_a::PaperAResult, b: &paper_a::PaperAResult) {
     assert_eq!(a.n_packets_in, b.n_packets_in);

@@ -336,6 +336,25 @@ impl Snapshot {
         self.node_ids.len() - self.n_hosts
     }
 
+    /// The day's bipartite graph as a petgraph `UnGraph`, for a user's own graph algorithms:
+    /// node `i` (`NodeIndex::new(i)`) carries its global node id `node_ids()[i]` (hosts are the
+    /// first [`Snapshot::n_hosts`] nodes, then ports), every host–port edge carries its packet
+    /// count. The node features stay in [`Snapshot::features`], row `i` for node `i`.
+    pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<u32, u64> {
+        let mut g = petgraph::graph::UnGraph::with_capacity(self.n_nodes(), self.edges.len());
+        for &id in &self.node_ids {
+            g.add_node(id);
+        }
+        for e in &self.edges {
+            g.add_edge(
+                petgraph::graph::NodeIndex::new(e.host as usize),
+                petgraph::graph::NodeIndex::new(e.port as usize),
+                e.packets,
+            );
+        }
+        g
+    }
+
     /// The one-directional weighted adjacency (host row → port row, weight = packets), CSR of
     /// shape (n_nodes, n_nodes). Feed it to [`normalize_row_undirected`] with
     /// [`EdgeDirections::OneWay`], which adds the reverse direction.

@@ -438,115 +438,51 @@ pub fn load_input(input: &Input, min_reports: usize, obs: &dyn Observer) -> Resu
     Ok(Ingested { trace, labels })
 }
 
-/// Reads capture files (pcap, pcapng or CSV, detected from their first bytes), or the captures
-/// of directories (in name order: the `.pcap` / `.pcapng` / `.cap` files, or the `.csv` files
-/// when there is none, so label files beside pcaps are not read as traffic), into one
-/// time-sorted trace. Frames a reader cannot use are
-/// skipped and counted by darknet-core's readers.
+/// Reads captures (pcap, pcapng or CSV, plain or gzip, recognised by their first bytes, not
+/// their names) into one time-sorted trace. `paths` may name files and directories; they are
+/// resolved as the command-line programs resolve them ([`darknet_core::io::inputs::resolve`]):
+/// a directory gives the captures directly inside it (its CSV tables are skipped when it holds
+/// pcap or pcapng captures, so conversions are not read twice), a file given twice is read
+/// once. Frames a reader cannot use are skipped and counted by darknet-core's readers.
 ///
 /// Memory: packets go into the columnar trace in chunks of 2^20 as they are read, so files in
 /// time order (a file per day, say) are never held twice; the first packet earlier than the
 /// trace so far switches to collecting every packet and sorting once at the end.
 ///
 /// # Errors
-/// [`PaperAError::Io`] for an unreadable directory, darknet-core's reader errors (file and
-/// record), [`PaperAError::InvalidConfig`] for no file.
+/// darknet-core's errors: a path that does not exist, an unreadable directory, no capture at
+/// all ([`darknet_core::CoreError::NoCaptures`]), a corrupt record (file and record).
 pub fn read_captures(paths: &[PathBuf]) -> Result<Trace> {
     read_captures_into_stage(paths, &Stage::start(&Silent, "ingest", 0))
 }
 
-/// Packets per chunk appended to the trace while reading captures.
-pub(crate) const READ_CHUNK: usize = 1 << 20;
-
-/// The capture files of `paths`: files as given, directories expanded in name order to their
-/// `.pcap` / `.pcapng` / `.cap` files, or their `.csv` files when there is none.
+/// The captures of `paths` (see [`read_captures`]), each once and sorted by path; files
+/// skipped in directories and files given twice are reported to `bar` as input warnings.
 ///
 /// # Errors
-/// [`PaperAError::Io`] for an unreadable directory, [`PaperAError::InvalidConfig`] for no file.
-pub(crate) fn capture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(error::io_err(p))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file())
-                .collect();
-            entries.sort();
-            let ext = |f: &PathBuf, list: &[&str]| {
-                f.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| list.iter().any(|x| e.eq_ignore_ascii_case(x)))
-            };
-            let captures: Vec<PathBuf> = entries
-                .iter()
-                .filter(|f| ext(f, &["pcap", "pcapng", "cap"]))
-                .cloned()
-                .collect();
-            if captures.is_empty() {
-                files.extend(entries.into_iter().filter(|f| ext(f, &["csv"])));
-            } else {
-                files.extend(captures);
-            }
-        } else {
-            files.push(p.clone());
-        }
+/// As [`darknet_core::io::inputs::resolve`].
+pub(crate) fn capture_files(paths: &[PathBuf], bar: &Stage<'_>) -> Result<Vec<PathBuf>> {
+    let inputs = darknet_core::io::inputs::resolve(paths)?;
+    for w in &inputs.warnings {
+        bar.warn(&Warning::new(WarningKind::Input, w.to_string()));
     }
-    if files.is_empty() {
-        return Err(PaperAError::InvalidConfig {
-            field: "input",
-            value: format!("{paths:?}"),
-            reason: "no capture file found",
-        });
-    }
-    Ok(files)
+    Ok(inputs.paths())
 }
 
 fn read_captures_into_stage(paths: &[PathBuf], bar: &Stage<'_>) -> Result<Trace> {
-    let files = capture_files(paths)?;
-    bar.set_total(files.len() as u64);
-    let mut trace = Trace::default();
-    // Set once a packet arrives earlier than the trace so far: from then on collect, sort once.
-    let mut unsorted: Option<Vec<darknet_core::Packet>> = None;
-    let mut chunk = Vec::new();
-    let flush = |chunk: &mut Vec<darknet_core::Packet>,
-                 trace: &mut Trace,
-                 unsorted: &mut Option<Vec<darknet_core::Packet>>| {
-        if unsorted.is_none() {
-            let last = trace.ts_ns().last().copied().unwrap_or(0);
-            let in_order = chunk.first().is_none_or(|p| p.ts_ns >= last)
-                && chunk.windows(2).all(|w| w[0].ts_ns <= w[1].ts_ns);
-            if in_order {
-                trace.extend_packets(chunk);
-            } else {
-                *unsorted = Some(std::mem::take(trace).iter().collect());
-            }
-        }
-        if let Some(all) = unsorted {
-            all.append(chunk);
-        }
-        chunk.clear();
-    };
-    for f in &files {
-        let mut reader = darknet_core::open(f)?;
-        for p in reader.by_ref() {
-            chunk.push(p?);
-            if chunk.len() == READ_CHUNK {
-                flush(&mut chunk, &mut trace, &mut unsorted);
-            }
-        }
-        // A capture whose every frame was skipped (a wrong link type, say) is not an error
-        // among other captures, but the user must hear of it.
-        if let Some(e) = reader.nothing_decoded() {
-            bar.warn(&Warning::new(WarningKind::Input, e.to_string()));
-        }
-        bar.advance(1);
+    let inputs = darknet_core::io::inputs::resolve(paths)?;
+    for w in &inputs.warnings {
+        bar.warn(&Warning::new(WarningKind::Input, w.to_string()));
     }
-    flush(&mut chunk, &mut trace, &mut unsorted);
-    Ok(match unsorted {
-        Some(all) => Trace::from_packets(all),
-        None => trace,
-    })
+    bar.set_total(inputs.files.len() as u64);
+    let mut stream = darknet_core::io::inputs::CaptureStream::new(inputs.files);
+    let trace = stream.read_trace(|_, _| bar.advance(1))?;
+    // A capture whose every frame was skipped (a wrong link type, say) is not an error among
+    // other captures, but the user must hear of it.
+    for e in stream.nothing_decoded() {
+        bar.warn(&Warning::new(WarningKind::Input, e.to_string()));
+    }
+    Ok(trace)
 }
 
 /// Summary of the port stage.

@@ -19,7 +19,10 @@
 use super::error::{PaperAError, Result};
 use super::filters::FilterReport;
 use super::labels::{read_label_file, rows_from_reports, LabelRows};
-use super::{capture_files, Input, PaperAConfig, READ_CHUNK};
+use super::{capture_files, Input, PaperAConfig};
+
+/// Packets per chunk handed to the passes while reading captures.
+const READ_CHUNK: usize = 1 << 20;
 use crate::progress::{Observer, Stage};
 use darknet_core::filter::stream::HostMap;
 use darknet_core::filter::PaperAStream;
@@ -122,7 +125,7 @@ pub fn stream_input(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Re
                 Some(p) => read_label_file(p, cfg.min_reports)?,
                 None => LabelRows::empty(),
             };
-            (Source::Files(capture_files(paths)?), rows)
+            (Source::Files(capture_files(paths, &bar)?), rows)
         }
     };
     let wrap = |name: &str| {
