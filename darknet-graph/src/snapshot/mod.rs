@@ -989,3 +989,90 @@ fn assemble(raws: Vec<DayRaw>, edge_mode: EdgeMode) -> Result<SnapshotSet> {
         snapshots,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use darknet_core::SynthConfig;
+
+    /// The raw days of `build_snapshots` (daily ranking), as another engine would hand them over.
+    fn raw_days(trace: &Trace, config: &SnapshotConfig) -> Vec<RawSnapshotDay> {
+        trace
+            .days(config.utc_offset_secs)
+            .iter()
+            .filter_map(|(day, r)| {
+                let (idx, groups) = kept_hosts(trace, r.clone(), config.host_threshold);
+                if groups.is_empty() {
+                    return None;
+                }
+                let top = top_ports(&port_counts(trace, &idx, &groups), config.top_k_ports);
+                let d = build_day(trace, *day, &idx, &groups, &top);
+                Some(RawSnapshotDay {
+                    day: d.day,
+                    hosts: d.hosts.iter().map(|&a| Ipv4Addr::from(a)).collect(),
+                    host_features: d.host_feats,
+                    ports: d.ports.iter().map(|&c| PortNode::from_code(c)).collect(),
+                    port_features: d.port_feats,
+                    edges: d.edges,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn from_days_equals_build_snapshots() {
+        let trace = SynthConfig::paper_b()
+            .hosts(150)
+            .days(4)
+            .intensity(0.5)
+            .seed(3)
+            .build()
+            .unwrap()
+            .trace();
+        for mode in [EdgeMode::Daily, EdgeMode::FirstSeenTotal] {
+            let config = SnapshotConfig::default().top_k_ports(8).edge_mode(mode);
+            let want = build_snapshots(&trace, &config).unwrap();
+            let days = raw_days(&trace, &config);
+            assert!(days.len() >= 3);
+            assert!(days[0].ports.contains(&PortNode::Other));
+            assert_eq!(SnapshotSet::from_days(days, mode).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn from_days_checks_the_days() {
+        let day = |d: u32| RawSnapshotDay {
+            day: d,
+            hosts: vec![Ipv4Addr::new(192, 0, 2, 1)],
+            host_features: vec![[1.0; SNAPSHOT_N_FEATURES]],
+            ports: vec![PortNode::Port(22), PortNode::Other],
+            port_features: vec![[1.0; SNAPSHOT_N_FEATURES]; 2],
+            edges: vec![(0, 0, 3), (0, 1, 2)],
+        };
+        assert!(SnapshotSet::from_days(vec![day(1), day(2)], EdgeMode::Daily).is_ok());
+        let e = SnapshotSet::from_days(vec![], EdgeMode::Daily).unwrap_err();
+        assert!(matches!(e, GraphError::Empty { .. }));
+        let mut bad_edge = day(1);
+        bad_edge.edges.push((0, 2, 1));
+        let mut repeated = day(1);
+        repeated.edges.push((0, 1, 4));
+        let mut unsorted = day(1);
+        unsorted.ports.reverse();
+        let mut short = day(1);
+        short.port_features.pop();
+        let mut nan = day(1);
+        nan.host_features[0][3] = f64::NAN;
+        for (days, what) in [
+            (vec![day(2), day(1)], "after"),
+            (vec![bad_edge], "past"),
+            (vec![repeated], "repeated"),
+            (vec![unsorted], "ascending"),
+            (vec![short], "feature rows"),
+            (vec![nan], "NaN"),
+        ] {
+            let e = SnapshotSet::from_days(days, EdgeMode::Daily).unwrap_err();
+            assert!(matches!(e, GraphError::InvalidTable { .. }), "{e}");
+            assert!(e.to_string().contains(what), "{what}: {e}");
+        }
+    }
+}
