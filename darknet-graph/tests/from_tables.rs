@@ -20,8 +20,11 @@ fn trace() -> Trace {
         .trace()
 }
 
+/// Edges `(from, to, θ)` and ports `(code, packets)`.
+type Table = (Vec<(u32, u32, u64)>, Vec<(u32, u64)>);
+
 /// The port-transition table of a trace, computed here without darknet-graph.
-fn transition_table(t: &Trace) -> (Vec<(u32, u32, u64)>, Vec<(u32, u64)>) {
+fn transition_table(t: &Trace) -> Table {
     let mut edges: BTreeMap<(u32, u32), u64> = BTreeMap::new();
     let mut ports: BTreeMap<u32, u64> = BTreeMap::new();
     let s = t.by_source();
