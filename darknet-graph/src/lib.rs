@@ -92,7 +92,7 @@ pub use port_graph::transitions::{count_transitions, TransitionCounts, Transitio
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
 pub use snapshot::{
-    build_corpora, build_snapshots, DayCorpus, EdgeMode, HostThreshold, Moments, PortNode,
-    PortRanking, RawSnapshotDay, Snapshot, SnapshotConfig, SnapshotEdge, SnapshotSet,
+    build_corpora, build_raw_days, build_snapshots, DayCorpus, EdgeMode, HostThreshold, Moments,
+    PortNode, PortRanking, RawSnapshotDay, Snapshot, SnapshotConfig, SnapshotEdge, SnapshotSet,
     SNAPSHOT_HOST_FEATURES, SNAPSHOT_N_FEATURES, SNAPSHOT_PORT_FEATURES,
 };

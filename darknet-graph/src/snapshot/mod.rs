@@ -752,6 +752,11 @@ fn scale_into(rows: &[[f64; SNAPSHOT_N_FEATURES]], out: &mut Array2<f32>, first_
 ///
 /// Complexity: O(n log n) per day for the grouping, O(n) for features.
 pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<SnapshotSet> {
+    assemble(raw_days(trace, config)?, config.edge_mode)
+}
+
+/// The days' raw results of `trace`, ascending days with at least one kept host.
+fn raw_days(trace: &Trace, config: &SnapshotConfig) -> Result<Vec<DayRaw>> {
     config.validate()?;
     let days = trace.days(config.utc_offset_secs);
     let global_top = if config.port_ranking == PortRanking::WholePeriod {
@@ -772,7 +777,7 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
     } else {
         None
     };
-    let raws: Vec<DayRaw> = days
+    Ok(days
         .par_iter()
         .filter_map(|(day, r)| {
             let (idx, groups) = kept_hosts(trace, r.clone(), config.host_threshold);
@@ -789,8 +794,28 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
             };
             Some(build_day(trace, *day, &idx, &groups, top))
         })
-        .collect();
-    assemble(raws, config.edge_mode)
+        .collect())
+}
+
+/// The raw daily results of [`build_snapshots`] before global ids and scaling: per day with at
+/// least one kept host, its hosts and port nodes with unscaled features and its daily edges
+/// (packets of the day, whatever the edge mode). These are the numbers an SQL engine's Paper B
+/// aggregates hold; [`SnapshotSet::from_days`] of them equals [`build_snapshots`].
+///
+/// # Errors
+/// [`GraphError::InvalidConfig`] for a bad config.
+pub fn build_raw_days(trace: &Trace, config: &SnapshotConfig) -> Result<Vec<RawSnapshotDay>> {
+    Ok(raw_days(trace, config)?
+        .into_iter()
+        .map(|d| RawSnapshotDay {
+            day: d.day,
+            hosts: d.hosts.iter().map(|&a| Ipv4Addr::from(a)).collect(),
+            host_features: d.host_feats,
+            ports: d.ports.iter().map(|&c| PortNode::from_code(c)).collect(),
+            port_features: d.port_feats,
+            edges: d.edges,
+        })
+        .collect())
 }
 
 /// One day of snapshots as computed elsewhere (an SQL engine's aggregates, say): the day's kept
@@ -995,30 +1020,6 @@ mod tests {
     use super::*;
     use darknet_core::SynthConfig;
 
-    /// The raw days of `build_snapshots` (daily ranking), as another engine would hand them over.
-    fn raw_days(trace: &Trace, config: &SnapshotConfig) -> Vec<RawSnapshotDay> {
-        trace
-            .days(config.utc_offset_secs)
-            .iter()
-            .filter_map(|(day, r)| {
-                let (idx, groups) = kept_hosts(trace, r.clone(), config.host_threshold);
-                if groups.is_empty() {
-                    return None;
-                }
-                let top = top_ports(&port_counts(trace, &idx, &groups), config.top_k_ports);
-                let d = build_day(trace, *day, &idx, &groups, &top);
-                Some(RawSnapshotDay {
-                    day: d.day,
-                    hosts: d.hosts.iter().map(|&a| Ipv4Addr::from(a)).collect(),
-                    host_features: d.host_feats,
-                    ports: d.ports.iter().map(|&c| PortNode::from_code(c)).collect(),
-                    port_features: d.port_feats,
-                    edges: d.edges,
-                })
-            })
-            .collect()
-    }
-
     #[test]
     fn from_days_equals_build_snapshots() {
         let trace = SynthConfig::paper_b()
@@ -1029,10 +1030,16 @@ mod tests {
             .build()
             .unwrap()
             .trace();
-        for mode in [EdgeMode::Daily, EdgeMode::FirstSeenTotal] {
-            let config = SnapshotConfig::default().top_k_ports(8).edge_mode(mode);
+        for (mode, ranking) in [
+            (EdgeMode::Daily, PortRanking::Daily),
+            (EdgeMode::FirstSeenTotal, PortRanking::WholePeriod),
+        ] {
+            let config = SnapshotConfig::default()
+                .top_k_ports(8)
+                .edge_mode(mode)
+                .port_ranking(ranking);
             let want = build_snapshots(&trace, &config).unwrap();
-            let days = raw_days(&trace, &config);
+            let days = build_raw_days(&trace, &config).unwrap();
             assert!(days.len() >= 3);
             assert!(days[0].ports.contains(&PortNode::Other));
             assert_eq!(SnapshotSet::from_days(days, mode).unwrap(), want);
