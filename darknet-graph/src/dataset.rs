@@ -119,6 +119,67 @@ impl HostDataset {
         label_hosts: &[Ipv4Addr],
         labels: ArrayView2<'_, u8>,
     ) -> Result<Self> {
+        Self::assemble(
+            sources.len(),
+            &|host| sources.position(host),
+            &|k| sources.source(k),
+            &|positions| prepare_sources(trace, sources, positions, embeddings),
+            label_names,
+            label_hosts,
+            labels,
+        )
+    }
+
+    /// [`HostDataset::build`] from host graphs made elsewhere (from aggregates, say):
+    /// `traffic_hosts` are the distinct sources of the traffic, ascending; `graph_of(k)` gives
+    /// the graph of `traffic_hosts[k]` (`None` for a host without TCP, UDP or ICMP packet) and
+    /// is called, in parallel, for the labelled hosts only. The dataset and its report are
+    /// those [`HostDataset::build`] gives for a trace whose sources and graphs these are.
+    ///
+    /// # Errors
+    /// As [`HostDataset::build`]; [`GraphError::InvalidTable`] when `traffic_hosts` is not
+    /// strictly ascending.
+    pub fn from_graphs(
+        traffic_hosts: &[Ipv4Addr],
+        graph_of: &(dyn Fn(usize) -> Option<PreparedGraph> + Sync),
+        label_names: &[String],
+        label_hosts: &[Ipv4Addr],
+        labels: ArrayView2<'_, u8>,
+    ) -> Result<Self> {
+        if let Some(k) = traffic_hosts.windows(2).position(|w| w[0] >= w[1]) {
+            return Err(GraphError::InvalidTable {
+                what: "hosts of the traffic",
+                row: k + 1,
+                reason: format!(
+                    "{} after {}: expected ascending distinct addresses",
+                    traffic_hosts[k + 1],
+                    traffic_hosts[k]
+                ),
+            });
+        }
+        Self::assemble(
+            traffic_hosts.len(),
+            &|host| traffic_hosts.binary_search(&host).ok(),
+            &|k| traffic_hosts[k],
+            &|positions| positions.par_iter().map(|&k| graph_of(k)).collect(),
+            label_names,
+            label_hosts,
+            labels,
+        )
+    }
+
+    /// The shared part of [`HostDataset::build`] and [`HostDataset::from_graphs`]: `n_hosts`
+    /// sources, `position` of a host among them, `source` of a position, and `prepare` the
+    /// graphs of a list of positions.
+    fn assemble(
+        n_hosts: usize,
+        position: &dyn Fn(Ipv4Addr) -> Option<usize>,
+        source: &dyn Fn(usize) -> Ipv4Addr,
+        prepare: &dyn Fn(&[usize]) -> Vec<Option<PreparedGraph>>,
+        label_names: &[String],
+        label_hosts: &[Ipv4Addr],
+        labels: ArrayView2<'_, u8>,
+    ) -> Result<Self> {
         if label_names.is_empty() {
             return Err(GraphError::InvalidConfig {
                 field: "label_names",
@@ -153,7 +214,7 @@ impl HostDataset {
                 report.n_empty_label_sets += 1;
                 continue;
             }
-            match sources.position(host) {
+            match position(host) {
                 Some(k) => chosen.push((k, row)),
                 None => {
                     report.n_labels_absent += 1;
@@ -163,16 +224,16 @@ impl HostDataset {
                 }
             }
         }
-        report.n_hosts = sources.len();
+        report.n_hosts = n_hosts;
         let positions: Vec<usize> = chosen.iter().map(|(k, _)| *k).collect();
-        let graphs = prepare_sources(trace, sources, &positions, embeddings);
+        let graphs = prepare(&positions);
         let mut hosts = Vec::with_capacity(graphs.len());
         let mut kept_graphs = Vec::with_capacity(graphs.len());
         let mut rows: Vec<u8> = Vec::with_capacity(graphs.len() * n_labels);
         for ((k, row), g) in chosen.into_iter().zip(graphs) {
             match g {
                 Some(g) => {
-                    hosts.push(sources.source(k));
+                    hosts.push(source(k));
                     kept_graphs.push(g);
                     rows.extend_from_slice(&row);
                 }

@@ -137,6 +137,18 @@ pub enum GraphError {
         len: usize,
     },
 
+    /// A table given as plain rows (aggregates computed elsewhere, such as by an SQL engine)
+    /// breaks a rule the in-memory builders guarantee by construction.
+    #[error("{what}, row {row}: {reason}")]
+    InvalidTable {
+        /// Which table.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+        /// The rule broken.
+        reason: String,
+    },
+
     /// Writing a CSV file failed.
     #[error("cannot write CSV {path}: {source}")]
     Csv {

@@ -205,6 +205,32 @@ impl HostNodeKey {
     }
 }
 
+/// What a host-graph node's features are computed from (besides its key and the port
+/// embeddings): counts over the node's packets. [`HostGraph::from_parts`] builds a graph from
+/// these, so that the graphs of a host can come from aggregates computed elsewhere (an SQL
+/// engine, say) rather than from its packets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostNodeSummary {
+    /// Packets of the node (at least 1).
+    pub packets: u64,
+    /// Distinct destination addresses (at least 1).
+    pub n_dsts: u64,
+    /// Lowest destination address, as `u32::from(Ipv4Addr)`.
+    pub dst_min: u32,
+    /// Highest destination address.
+    pub dst_max: u32,
+    /// Consecutive pairs of the node's packets (time order) whose second destination address
+    /// is higher than the first.
+    pub dst_up: u64,
+    /// The same, lower.
+    pub dst_down: u64,
+    /// Distinct source ports (TCP and UDP nodes; 0 for ICMP).
+    pub n_src_ports: u64,
+    /// Packets with a source port in 0–1023, 1024–49151 and 49152–65535 (TCP and UDP nodes;
+    /// zeros for ICMP).
+    pub src_port_classes: [u64; 3],
+}
+
 /// One host's graph: nodes with features and weighted undirected edges
 /// (docs/paper-a.md#host-graphs).
 #[derive(Clone, Debug, PartialEq)]
@@ -241,6 +267,117 @@ impl HostGraph {
     /// Number of the host's packets used (TCP, UDP and ICMP).
     pub fn n_packets(&self) -> usize {
         self.n_packets
+    }
+
+    /// A host graph from its parts, the same graph [`build_host_graph`] gives for the packets
+    /// the parts summarise.
+    ///
+    /// Arguments: `nodes` in order of first appearance, each with its [`HostNodeSummary`];
+    /// `edges` as `(i, j, transitions)`: node rows `i != j` (either order) and the number of
+    /// consecutive packet pairs of the host joining them in either order, each pair once.
+    /// Weights are stored as `f32` counts (saturating at 2^24, as counting in `f32` does).
+    ///
+    /// # Errors
+    /// [`GraphError::EmptyHost`] without nodes; [`GraphError::InvalidTable`] for a repeated
+    /// key, a node without packets or addresses (or `dst_min > dst_max`), an edge naming a
+    /// node past the end or the same node twice, a repeated edge, or no transition.
+    ///
+    /// ```
+    /// use darknet_core::{Packet, Trace};
+    /// use darknet_graph::{build_host_graph, HostGraph, HostNodeSummary, PortEmbeddings};
+    /// let p = |ts, port| Packet { ts_ns: ts, dst_port: port, tcp_flags: 2, ..Packet::default() };
+    /// let trace = Trace::from_packets([p(1, 22), p(2, 23), p(3, 22)]);
+    /// let emb = PortEmbeddings::empty(4);
+    /// let g = build_host_graph(&trace, trace.src()[0].into(), &[0, 1, 2], &emb).unwrap();
+    /// let dst = u32::from(trace.dst()[0]);
+    /// let one = |n| HostNodeSummary {
+    ///     packets: n, n_dsts: 1, dst_min: dst, dst_max: dst, n_src_ports: 1,
+    ///     src_port_classes: [n, 0, 0], ..HostNodeSummary::default()
+    /// };
+    /// let nodes = vec![(g.nodes()[0], one(2)), (g.nodes()[1], one(1))];
+    /// let h = HostGraph::from_parts(g.source(), nodes, &[(1, 0, 2)], &emb).unwrap();
+    /// assert_eq!(h, g);
+    /// ```
+    pub fn from_parts(
+        source: Ipv4Addr,
+        nodes: Vec<(HostNodeKey, HostNodeSummary)>,
+        edges: &[(u32, u32, u64)],
+        embeddings: &PortEmbeddings,
+    ) -> Result<Self> {
+        if nodes.is_empty() {
+            return Err(GraphError::EmptyHost {
+                source_addr: source,
+            });
+        }
+        let bad = |what, row, reason: String| GraphError::InvalidTable { what, row, reason };
+        let mut keys: Vec<(u64, usize)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.pack(), i))
+            .collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(bad(
+                "host graph nodes",
+                w[1].1,
+                format!("host {source}: node {:?} repeated", nodes[w[1].1].0),
+            ));
+        }
+        for (row, (_, s)) in nodes.iter().enumerate() {
+            if s.packets == 0 || s.n_dsts == 0 || s.dst_min > s.dst_max {
+                return Err(bad(
+                    "host graph nodes",
+                    row,
+                    format!(
+                        "host {source}: a node needs packets and destination addresses \
+                         ({} packets, {} addresses, lowest {} highest {})",
+                        s.packets, s.n_dsts, s.dst_min, s.dst_max
+                    ),
+                ));
+            }
+        }
+        let n = nodes.len() as u32;
+        let mut out: Vec<(u32, u32, u64)> = Vec::with_capacity(edges.len());
+        for (row, &(i, j, w)) in edges.iter().enumerate() {
+            if i >= n || j >= n || i == j || w == 0 {
+                return Err(bad(
+                    "host graph edges",
+                    row,
+                    format!(
+                        "host {source}: edge ({i}, {j}) with {w} transitions over {n} nodes \
+                         (expected two different nodes and at least one transition)"
+                    ),
+                ));
+            }
+            out.push((i.min(j), i.max(j), w));
+        }
+        out.sort_unstable();
+        if let Some(w) = out
+            .windows(2)
+            .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+        {
+            return Err(bad(
+                "host graph edges",
+                0,
+                format!("host {source}: edge ({}, {}) repeated", w[1].0, w[1].1),
+            ));
+        }
+        let mut features = Array2::<f32>::zeros((nodes.len(), n_host_features(embeddings.dim())));
+        for (j, (key, sum)) in nodes.iter().enumerate() {
+            node_features(features.row_mut(j), key, sum, embeddings);
+        }
+        // Counting transitions one by one in f32 stops at 2^24.
+        let edges = out
+            .into_iter()
+            .map(|(i, j, w)| (i, j, w.min(1 << 24) as f32))
+            .collect();
+        Ok(HostGraph {
+            source,
+            n_packets: nodes.iter().map(|(_, s)| s.packets as usize).sum(),
+            nodes: nodes.into_iter().map(|(k, _)| k).collect(),
+            features,
+            edges,
+        })
     }
 
     /// The weighted symmetric adjacency without self loops, CSR of shape (n_nodes, n_nodes).
@@ -463,78 +600,38 @@ fn build_with(
         grouped[fill[id as usize]] = s.pkts[k];
         fill[id as usize] += 1;
     }
-    let e = emb.dim();
-    let mut feats = Array2::<f32>::zeros((n, n_host_features(e)));
+    let mut feats = Array2::<f32>::zeros((n, n_host_features(emb.dim())));
     let lite = &s.lite;
     for (j, key) in nodes.iter().enumerate() {
         let pk = &grouped[s.offsets[j]..s.offsets[j + 1]];
-        let mut row = feats.row_mut(j);
+        let mut sum = HostNodeSummary {
+            packets: pk.len() as u64,
+            ..HostNodeSummary::default()
+        };
         // Destination addresses.
         s.vals.clear();
         s.vals.extend(pk.iter().map(|&i| lite[i as usize].dst));
+        for w in s.vals.windows(2) {
+            sum.dst_up += u64::from(w[1] > w[0]);
+            sum.dst_down += u64::from(w[1] < w[0]);
+        }
         s.vals.sort_unstable();
         s.vals.dedup();
-        let n_addr = s.vals.len();
-        row[0] = (n_addr as f32).ln_1p();
-        let (lo, hi) = (s.vals[0], s.vals[n_addr - 1]);
-        row[2] = if u64::from(hi - lo) + 1 == n_addr as u64 {
-            1.0
-        } else {
-            0.0
-        };
-        row[1] = address_order(pk.iter().map(|&i| lite[i as usize].dst));
-        // Source ports and protocol-specific columns.
-        let tail = HOST_FEATURE_EMBEDDING_OFFSET + e;
-        match key.proto {
-            Protocol::Tcp | Protocol::Udp => {
-                s.vals.clear();
-                s.vals
-                    .extend(pk.iter().map(|&i| u32::from(lite[i as usize].sport)));
-                let mut classes = [0usize; 3];
-                for &p in &s.vals {
-                    classes[if p < 1024 {
-                        0
-                    } else if p < 49152 {
-                        1
-                    } else {
-                        2
-                    }] += 1;
-                }
-                s.vals.sort_unstable();
-                s.vals.dedup();
-                row[3] = (s.vals.len() as f32).ln_1p();
-                for (c, &k) in classes.iter().enumerate() {
-                    row[4 + c] = k as f32 / pk.len() as f32;
-                }
-                let pkey = PortKey {
-                    proto: key.proto,
-                    port: key.dst_port,
-                };
-                if let Some(v) = emb.get(pkey) {
-                    for (k, &x) in v.iter().enumerate() {
-                        row[HOST_FEATURE_EMBEDDING_OFFSET + k] = x;
-                    }
-                }
-                row[tail + if key.proto == Protocol::Tcp { 0 } else { 1 }] = 1.0;
-                for b in 0..8 {
-                    row[tail + 3 + b] = if key.proto == Protocol::Tcp {
-                        f32::from((key.tcp_flags >> b) & 1)
-                    } else {
-                        -1.0
-                    };
-                }
-                row[tail + 11] = -1.0;
-                row[tail + 12] = -1.0;
+        sum.n_dsts = s.vals.len() as u64;
+        (sum.dst_min, sum.dst_max) = (s.vals[0], s.vals[s.vals.len() - 1]);
+        // Source ports.
+        if matches!(key.proto, Protocol::Tcp | Protocol::Udp) {
+            s.vals.clear();
+            s.vals
+                .extend(pk.iter().map(|&i| u32::from(lite[i as usize].sport)));
+            for &p in &s.vals {
+                sum.src_port_classes[src_port_class(p)] += 1;
             }
-            _ => {
-                row[tail + 2] = 1.0;
-                for b in 0..8 {
-                    row[tail + 3 + b] = -1.0;
-                }
-                row[tail + 11] = f32::from(key.icmp_type) / 255.0;
-                row[tail + 12] = f32::from(key.icmp_code) / 255.0;
-            }
+            s.vals.sort_unstable();
+            s.vals.dedup();
+            sum.n_src_ports = s.vals.len() as u64;
         }
+        node_features(feats.row_mut(j), key, &sum, emb);
     }
     Ok(HostGraph {
         source,
@@ -545,29 +642,77 @@ fn build_with(
     })
 }
 
-/// Address order of a time-ordered address sequence (docs/choices.md#a8): consecutive repeats
-/// collapsed; +1 strictly increasing, −1 strictly decreasing, 0 otherwise or for a single address.
-fn address_order(seq: impl Iterator<Item = u32>) -> f32 {
-    let mut prev: Option<u32> = None;
-    let (mut inc, mut dec, mut steps) = (true, true, 0usize);
-    for a in seq {
-        if let Some(p) = prev {
-            if a == p {
-                continue;
-            }
-            steps += 1;
-            inc &= a > p;
-            dec &= a < p;
-        }
-        prev = Some(a);
+/// Class of a source port: 0 well-known (0–1023), 1 registered (1024–49151), 2 dynamic.
+fn src_port_class(p: u32) -> usize {
+    if p < 1024 {
+        0
+    } else if p < 49152 {
+        1
+    } else {
+        2
     }
-    if steps == 0 {
-        0.0
-    } else if inc {
+}
+
+/// Address order (docs/choices.md#a8) from the steps between consecutive distinct addresses:
+/// +1 strictly increasing, −1 strictly decreasing, 0 otherwise or for a single address.
+fn address_order(up: u64, down: u64) -> f32 {
+    match (up, down) {
+        (0, 0) => 0.0,
+        (_, 0) => 1.0,
+        (0, _) => -1.0,
+        _ => 0.0,
+    }
+}
+
+/// Fills one node's feature row (the module table) from its key and summary.
+fn node_features(
+    mut row: ndarray::ArrayViewMut1<'_, f32>,
+    key: &HostNodeKey,
+    sum: &HostNodeSummary,
+    emb: &PortEmbeddings,
+) {
+    let e = emb.dim();
+    row[0] = (sum.n_dsts as f32).ln_1p();
+    row[2] = if u64::from(sum.dst_max - sum.dst_min) + 1 == sum.n_dsts {
         1.0
-    } else if dec {
-        -1.0
     } else {
         0.0
+    };
+    row[1] = address_order(sum.dst_up, sum.dst_down);
+    let tail = HOST_FEATURE_EMBEDDING_OFFSET + e;
+    match key.proto {
+        Protocol::Tcp | Protocol::Udp => {
+            row[3] = (sum.n_src_ports as f32).ln_1p();
+            for (c, &k) in sum.src_port_classes.iter().enumerate() {
+                row[4 + c] = k as f32 / sum.packets as f32;
+            }
+            let pkey = PortKey {
+                proto: key.proto,
+                port: key.dst_port,
+            };
+            if let Some(v) = emb.get(pkey) {
+                for (k, &x) in v.iter().enumerate() {
+                    row[HOST_FEATURE_EMBEDDING_OFFSET + k] = x;
+                }
+            }
+            row[tail + if key.proto == Protocol::Tcp { 0 } else { 1 }] = 1.0;
+            for b in 0..8 {
+                row[tail + 3 + b] = if key.proto == Protocol::Tcp {
+                    f32::from((key.tcp_flags >> b) & 1)
+                } else {
+                    -1.0
+                };
+            }
+            row[tail + 11] = -1.0;
+            row[tail + 12] = -1.0;
+        }
+        _ => {
+            row[tail + 2] = 1.0;
+            for b in 0..8 {
+                row[tail + 3 + b] = -1.0;
+            }
+            row[tail + 11] = f32::from(key.icmp_type) / 255.0;
+            row[tail + 12] = f32::from(key.icmp_code) / 255.0;
+        }
     }
 }

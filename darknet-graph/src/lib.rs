@@ -75,7 +75,7 @@ pub use export::{
 };
 pub use host_graph::{
     build_host_graph, build_host_graphs, host_feature_names, n_host_features, HostGraph,
-    HostNodeKey, PortEmbeddings, HOST_FEATURES_HEAD, HOST_FEATURES_TAIL,
+    HostNodeKey, HostNodeSummary, PortEmbeddings, HOST_FEATURES_HEAD, HOST_FEATURES_TAIL,
     HOST_FEATURE_EMBEDDING_OFFSET,
 };
 pub use normalize::{
@@ -92,7 +92,7 @@ pub use port_graph::transitions::{count_transitions, TransitionCounts, Transitio
 pub use port_graph::weights::{quantile_linear, quartile_weights};
 pub use port_graph::{EdgeValue, PortEdge, PortGraph, PortKey};
 pub use snapshot::{
-    build_corpora, build_snapshots, DayCorpus, EdgeMode, HostThreshold, Moments, PortNode,
-    PortRanking, Snapshot, SnapshotConfig, SnapshotEdge, SnapshotSet, SNAPSHOT_HOST_FEATURES,
-    SNAPSHOT_N_FEATURES, SNAPSHOT_PORT_FEATURES,
+    build_corpora, build_raw_days, build_snapshots, DayCorpus, EdgeMode, HostThreshold, Moments,
+    PortNode, PortRanking, RawSnapshotDay, Snapshot, SnapshotConfig, SnapshotEdge, SnapshotSet,
+    SNAPSHOT_HOST_FEATURES, SNAPSHOT_N_FEATURES, SNAPSHOT_PORT_FEATURES,
 };

@@ -20,7 +20,10 @@
 //! model without retraining (ports never seen at training get zero embeddings); `--predict -`
 //! writes them to standard output. With
 //! `--stream` the input is read twice instead of being held in memory, for inputs larger than
-//! memory (a month at Paper A's rate); the results are the same.
+//! memory (a month at Paper A's rate); the results are the same. With `--aggregates DIR`
+//! (built with `--features parquet`) it trains on the tables of the SQL aggregation stage
+//! (the `aggregate` example or the Spark script) instead of packets, with the same results as
+//! the packets they were computed from.
 use clap::Parser;
 use darknet_core::io::output::RunInfo;
 use darknet_examples::cli::{self, default_text, OutputFile, RunDir};
@@ -161,6 +164,12 @@ struct Args {
     /// for a month of captures); the same results. Captures must be in time order.
     #[arg(long)]
     stream: bool,
+    /// Train on an aggregates directory instead of captures: the tables the SQL aggregation
+    /// stage wrote (`aggregate` example, or the Spark script) from a packet dataset, with the
+    /// same filter settings as this run; the same results as those packets. Needs the example
+    /// built with `--features parquet`.
+    #[arg(long, value_name = "DIR")]
+    aggregates: Option<PathBuf>,
     /// Disable the bogon-source filter (reserved, private and loopback sources are kept: for
     /// captures made on such ranges).
     #[arg(long, alias = "keep-bogons")]
@@ -330,6 +339,12 @@ fn defaults() -> Vec<(&'static str, String)> {
 }
 
 fn input(a: &Args, files: &[PathBuf]) -> Input {
+    if let Some(dir) = &a.aggregates {
+        return Input::Aggregates {
+            dir: dir.clone(),
+            labels: a.labels.clone(),
+        };
+    }
     if files.is_empty() {
         let mut t = if a.quick {
             paper_a::tiny_synth(a.seed)
@@ -362,7 +377,28 @@ fn all_inputs(a: &Args) -> Vec<PathBuf> {
     let mut v = a.inputs.all();
     v.extend(a.labels.iter().cloned());
     v.extend(a.load.iter().cloned());
+    v.extend(a.aggregates.iter().cloned());
     v
+}
+
+/// The checks of `--aggregates` against the other flags and the build.
+fn check_aggregates(a: &Args) -> Result<(), CliError> {
+    if a.aggregates.is_none() {
+        return Ok(());
+    }
+    if !cfg!(feature = "parquet") {
+        return Err("--aggregates needs the example built with `--features parquet`".into());
+    }
+    if !a.inputs.is_empty() {
+        return Err("--aggregates replaces the captures: give one or the other".into());
+    }
+    if a.load.is_some() {
+        return Err("--aggregates trains; --load --predict labels captures".into());
+    }
+    if a.stream {
+        errln!("multilabel: warning: --stream has no effect with --aggregates (no packet is read)");
+    }
+    Ok(())
 }
 
 fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
@@ -397,6 +433,7 @@ fn predict(a: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
 fn main() -> ExitCode {
     run("multilabel", || {
         let args: Args = cli::parse_with_defaults(&defaults());
+        check_aggregates(&args)?;
         match (&args.load, &args.predict) {
             (Some(dir), Some(out)) => return predict(&args, dir, out),
             (Some(_), None) => return Err("--load needs --predict OUT.csv".into()),

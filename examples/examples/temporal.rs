@@ -14,6 +14,11 @@
 //! With `--load` nothing is trained: the saved variant embeds every day of the input into
 //! `EMB_DIR/<YYYYMMDD>.csv`.
 //!
+//! With `--aggregates DIR` (built with `--features parquet`) the snapshots come from the tables
+//! of the SQL aggregation stage (the `aggregate` example or the Spark script) instead of
+//! packets, with the same results as the packets they were computed from; i-DarkVec, which
+//! reads every port's senders in time order, is skipped.
+//!
 //! Without `--input` the built-in synthetic darknet is used (a /24 over 31 days with `ip,class`
 //! ground truth and an Unknown majority). Outputs in `--out` (default `out/temporal`):
 //! `embeddings/<variant>/<YYYYMMDD>.csv` (`src_ip,e0,e1,...`), `models/<variant>/`,
@@ -168,6 +173,12 @@ struct Args {
     /// (`src_ip,e0,e1,...`, as training writes them).
     #[arg(long, requires = "load")]
     embed: Option<PathBuf>,
+    /// Train on an aggregates directory instead of captures: the tables the SQL aggregation
+    /// stage wrote (`aggregate` example, or the Spark script) from a packet dataset, with the
+    /// same threshold and top K as this run; the same results as those packets (i-DarkVec is
+    /// skipped: it needs the packets). Needs the example built with `--features parquet`.
+    #[arg(long, value_name = "DIR")]
+    aggregates: Option<PathBuf>,
 }
 
 /// GCN layer sizes of the default run: the full protocol of all nine variants then fits in
@@ -189,6 +200,15 @@ fn config(a: &Args) -> Result<PaperBConfig, CliError> {
     }
     let features = FeatureChoice::parse(&a.features)
         .ok_or_else(|| format!("--features: `{}` is not on, off or both", a.features))?;
+    if a.aggregates.is_some() && models.contains(&ModelKind::IDarkVec) {
+        models.retain(|&m| m != ModelKind::IDarkVec);
+        errln!("temporal: warning: --aggregates: i-DarkVec skipped (it needs the packets)");
+        if models.is_empty() {
+            return Err(
+                "--aggregates: give a GNN model in --models (gcn, igcn, gcngru, igcngru)".into(),
+            );
+        }
+    }
     c.variants = variants(&models, features);
     macro_rules! set {
         ($flag:expr, $dst:expr) => {
@@ -283,6 +303,12 @@ fn defaults() -> Vec<(&'static str, String)> {
 }
 
 fn input(a: &Args, files: &[PathBuf]) -> Input {
+    if let Some(dir) = &a.aggregates {
+        return Input::Aggregates {
+            dir: dir.clone(),
+            ground_truth: a.labels.clone(),
+        };
+    }
     if files.is_empty() {
         let mut t = if a.quick {
             paper_b::tiny_synth(a.seed)
@@ -311,6 +337,7 @@ fn input(a: &Args, files: &[PathBuf]) -> Input {
 fn all_inputs(a: &Args) -> Vec<PathBuf> {
     let mut v = a.inputs.all();
     v.extend(a.labels.iter().cloned());
+    v.extend(a.aggregates.iter().cloned());
     v
 }
 
@@ -363,6 +390,18 @@ fn embed_saved(args: &Args, dir: &Path, out: &Path) -> Result<(), CliError> {
 fn main() -> ExitCode {
     run("temporal", || {
         let args: Args = cli::parse_with_defaults(&defaults());
+        if args.aggregates.is_some() {
+            if !cfg!(feature = "parquet") {
+                return Err(
+                    "--aggregates needs the example built with `--features parquet`".into(),
+                );
+            }
+            if !args.inputs.is_empty() || args.load.is_some() {
+                return Err(
+                    "--aggregates replaces the captures: give no input and no --load".into(),
+                );
+            }
+        }
         if let (Some(dir), Some(out)) = (&args.load, &args.embed) {
             return embed_saved(&args, dir, out);
         }

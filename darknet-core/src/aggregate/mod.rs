@@ -10,8 +10,12 @@
 //! | `port_transitions`, `port_nodes` | Paper A's port-transition counts θ and port nodes, over the kept packets | `read::port_transitions` |
 //! | `host_stats` | per source: counts, distinct counts and mergeable moments of every packet field | `read::host_stats` |
 //! | `paper_b_edges`, `paper_b_host_features`, `paper_b_port_features` | Paper B's daily host–port edges (top-K ports plus "other") and raw node features | `read::paper_b_days` |
+//! | `paper_a_host_stats` | per kept source: the `host_stats` columns over its kept packets (Paper A's baseline and hybrid statistics) | `read::paper_a_host_stats` |
+//! | `host_graph_nodes`, `host_graph_edges` | Paper A's host graphs: per kept source, its nodes with what their features are computed from, and its weighted edges | `read::host_graphs` |
+//! | `packet_days` | the UTC days of the dataset with their packets | `read::packet_days` |
 //!
-//! The views `paper_a_packets` and `paper_b_packets` are shared steps that are not written.
+//! The views `paper_a_packets`, `paper_b_packets` and `paper_a_kept_packets` are shared steps
+//! that are not written.
 //!
 //! Each aggregate equals what the in-memory path computes from the same packets: counts exactly,
 //! floating-point statistics up to rounding (the engines sum in another order). Two choices are
@@ -64,6 +68,11 @@ fn text_of(name: &str) -> Option<&'static str> {
         "paper_b_edges" => include_str!("../../sql/paper_b_edges.sql"),
         "paper_b_host_features" => include_str!("../../sql/paper_b_host_features.sql"),
         "paper_b_port_features" => include_str!("../../sql/paper_b_port_features.sql"),
+        "paper_a_kept_packets" => include_str!("../../sql/paper_a_kept_packets.sql"),
+        "paper_a_host_stats" => include_str!("../../sql/paper_a_host_stats.sql"),
+        "host_graph_nodes" => include_str!("../../sql/host_graph_nodes.sql"),
+        "host_graph_edges" => include_str!("../../sql/host_graph_edges.sql"),
+        "packet_days" => include_str!("../../sql/packet_days.sql"),
         _ => return None,
     })
 }
@@ -242,7 +251,7 @@ mod tests {
     fn every_query_renders_with_the_defaults() {
         let p = AggregateParams::default();
         let qs = queries();
-        assert_eq!(qs.len(), 9);
+        assert_eq!(qs.len(), 14);
         for q in qs {
             let sql = p.render(q.sql).unwrap();
             assert!(!sql.contains("${"), "{}", q.name);

@@ -484,7 +484,12 @@ impl HostSummary {
 /// # Errors
 /// As [`paper_a_filters`].
 pub fn host_stats(dir: impl AsRef<Path>) -> Result<Vec<HostSummary>> {
-    let t = read_table(dir.as_ref(), "host_stats")?;
+    host_summaries(dir.as_ref(), "host_stats")
+}
+
+/// The rows of a table with `host_stats`'s columns, sorted by address.
+fn host_summaries(dir: &Path, name: &str) -> Result<Vec<HostSummary>> {
+    let t = read_table(dir, name)?;
     let src = t.addr("src")?;
     let u = |c: &str| t.uint(c);
     let (packets, tcp, udp, icmp, other) =
@@ -712,4 +717,211 @@ pub fn paper_b_days(dir: impl AsRef<Path>) -> Result<Vec<PaperBDay>> {
         days.push(d);
     }
     Ok(days)
+}
+
+/// Reads `paper_a_host_stats`: for each source Paper A's filter chain keeps, the statistics of
+/// its kept packets (the `host_stats` columns), sorted by address. [`HostSummary::features`]
+/// of a row is the baseline's feature vector of that host.
+///
+/// # Errors
+/// As [`paper_a_filters`].
+pub fn paper_a_host_stats(dir: impl AsRef<Path>) -> Result<Vec<HostSummary>> {
+    host_summaries(dir.as_ref(), "paper_a_host_stats")
+}
+
+/// Reads `packet_days`: `(day, packets)` of every UTC day of the dataset, ascending.
+///
+/// # Errors
+/// As [`paper_a_filters`]; a day past `u32` is [`CoreError::Parquet`].
+pub fn packet_days(dir: impl AsRef<Path>) -> Result<Vec<(u32, u64)>> {
+    let t = read_table(dir.as_ref(), "packet_days")?;
+    let mut out: Vec<(u32, u64)> = t.addr("day")?.into_iter().zip(t.uint("packets")?).collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// One node of a Paper A host graph as `host_graph_nodes` holds it: its key and what its
+/// features are computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostGraphNode {
+    /// IP protocol number: 6 (TCP), 17 (UDP) or 1 (ICMP).
+    pub proto: u8,
+    /// Destination port (0 for ICMP).
+    pub dst_port: u16,
+    /// TCP flags byte (0 for UDP and ICMP).
+    pub tcp_flags: u8,
+    /// ICMP type (0 for TCP and UDP).
+    pub icmp_type: u8,
+    /// ICMP code (0 for TCP and UDP).
+    pub icmp_code: u8,
+    /// Packets of the node.
+    pub packets: u64,
+    /// Distinct destination addresses.
+    pub n_dsts: u64,
+    /// Lowest destination address, as a number.
+    pub dst_min: u32,
+    /// Highest destination address.
+    pub dst_max: u32,
+    /// Consecutive packets of the node whose destination address is higher than the previous.
+    pub dst_up: u64,
+    /// The same, lower.
+    pub dst_down: u64,
+    /// Distinct source ports (0 for ICMP).
+    pub n_src_ports: u64,
+    /// Packets with a source port in 0–1023, 1024–49151 and 49152–65535.
+    pub src_port_classes: [u64; 3],
+}
+
+/// One source's host graph as `host_graph_nodes` and `host_graph_edges` hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostGraphRows {
+    /// Source address.
+    pub addr: Ipv4Addr,
+    /// Nodes in order of first appearance. Shape (n_nodes,).
+    pub nodes: Vec<HostGraphNode>,
+    /// `(i, j, transitions)` with node rows `i < j`, sorted. Shape (n_edges,).
+    pub edges: Vec<(u32, u32, u64)>,
+}
+
+/// Splits a node key (`proto * 2^40 + port * 2^24 + flags * 2^16 + type * 2^8 + code`).
+fn node_key(key: u64) -> Option<(u8, u16, u8, u8, u8)> {
+    let proto = key >> 40;
+    if !matches!(proto, 1 | 6 | 17) {
+        return None;
+    }
+    Some((
+        proto as u8,
+        (key >> 24) as u16,
+        (key >> 16) as u8,
+        (key >> 8) as u8,
+        key as u8,
+    ))
+}
+
+/// Reads `host_graph_nodes` and `host_graph_edges`: the host graphs of the sources `wanted`
+/// accepts (the labelled hosts, say), sorted by address.
+///
+/// # Errors
+/// As [`paper_a_filters`]; a node key that is not a TCP, UDP or ICMP key, a repeated node, a
+/// node position repeated within its source, or an edge naming a node its source does not have
+/// are [`CoreError::Parquet`].
+pub fn host_graphs(
+    dir: impl AsRef<Path>,
+    wanted: impl Fn(Ipv4Addr) -> bool,
+) -> Result<Vec<HostGraphRows>> {
+    let dir = dir.as_ref();
+    let t = read_table(dir, "host_graph_nodes")?;
+    let src = t.addr("src")?;
+    let key = t.uint("node")?;
+    let first = t.uint("first_pos")?;
+    let u = |c: &str| t.uint(c);
+    let (packets, n_dsts, dst_up, dst_down, n_sports) = (
+        u("packets")?,
+        u("n_dsts")?,
+        u("dst_up")?,
+        u("dst_down")?,
+        u("n_src_ports")?,
+    );
+    let (dst_min, dst_max) = (t.addr("dst_min")?, t.addr("dst_max")?);
+    let (wk, reg, dyn_) = (
+        u("sport_well_known")?,
+        u("sport_registered")?,
+        u("sport_dynamic")?,
+    );
+    // (source, first position, row) of the wanted rows, in node order.
+    let mut rows: Vec<(u32, u64, usize)> = (0..src.len())
+        .filter(|&i| wanted(Ipv4Addr::from(src[i])))
+        .map(|i| (src[i], first[i], i))
+        .collect();
+    rows.sort_unstable();
+    let mut out: Vec<HostGraphRows> = Vec::new();
+    // Per output host: node key -> node row.
+    let mut keys: Vec<Vec<(u64, u32)>> = Vec::new();
+    for (k, &(s, pos, i)) in rows.iter().enumerate() {
+        let (proto, dst_port, tcp_flags, icmp_type, icmp_code) =
+            node_key(key[i]).ok_or_else(|| {
+                t.err(
+                    "node",
+                    format!("row {i}: {} is not a TCP, UDP or ICMP node key", key[i]),
+                )
+            })?;
+        if k > 0 && rows[k - 1].0 == s && rows[k - 1].1 == pos {
+            return Err(t.err(
+                "first_pos",
+                format!("source {}: two nodes at position {pos}", Ipv4Addr::from(s)),
+            ));
+        }
+        if out.last().is_none_or(|h| h.addr != Ipv4Addr::from(s)) {
+            out.push(HostGraphRows {
+                addr: Ipv4Addr::from(s),
+                nodes: Vec::new(),
+                edges: Vec::new(),
+            });
+            keys.push(Vec::new());
+        }
+        let h = out.last_mut().expect("pushed above");
+        keys.last_mut()
+            .expect("pushed above")
+            .push((key[i], h.nodes.len() as u32));
+        h.nodes.push(HostGraphNode {
+            proto,
+            dst_port,
+            tcp_flags,
+            icmp_type,
+            icmp_code,
+            packets: packets[i],
+            n_dsts: n_dsts[i],
+            dst_min: dst_min[i],
+            dst_max: dst_max[i],
+            dst_up: dst_up[i],
+            dst_down: dst_down[i],
+            n_src_ports: n_sports[i],
+            src_port_classes: [wk[i], reg[i], dyn_[i]],
+        });
+    }
+    for (h, k) in out.iter().zip(keys.iter_mut()) {
+        k.sort_unstable();
+        if let Some(w) = k.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(t.err(
+                "node",
+                format!("source {}: node {} repeated", h.addr, w[0].0),
+            ));
+        }
+    }
+    let e = read_table(dir, "host_graph_edges")?;
+    let (esrc, ea, eb, ew) = (
+        e.addr("src")?,
+        e.uint("node_a")?,
+        e.uint("node_b")?,
+        e.uint("weight")?,
+    );
+    for i in 0..esrc.len() {
+        let addr = Ipv4Addr::from(esrc[i]);
+        if !wanted(addr) {
+            continue;
+        }
+        let Ok(h) = out.binary_search_by_key(&addr, |h| h.addr) else {
+            return Err(e.err(
+                "src",
+                format!("row {i}: source {addr} has edges but no node"),
+            ));
+        };
+        let row = |key: u64| {
+            keys[h]
+                .binary_search_by_key(&key, |x| x.0)
+                .map(|p| keys[h][p].1)
+                .map_err(|_| {
+                    e.err(
+                        "node_a",
+                        format!("row {i}: source {addr} has no node {key}"),
+                    )
+                })
+        };
+        let (a, b) = (row(ea[i])?, row(eb[i])?);
+        out[h].edges.push((a.min(b), a.max(b), ew[i]));
+    }
+    for h in &mut out {
+        h.edges.sort_unstable();
+    }
+    Ok(out)
 }

@@ -275,6 +275,9 @@ impl<'a> PacketReader<'a> {
             Inner::Pcap(r) => r.byte_offset(),
             Inner::Pcapng(r) => r.byte_offset(),
             Inner::Csv(r) => r.byte_offset(),
+            // A dataset is read by row groups, not as one byte stream.
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(_) => 0,
         }
     }
 
@@ -401,7 +404,11 @@ pub fn open(path: impl AsRef<Path>) -> Result<PacketReader<'static>> {
     #[cfg(feature = "parquet")]
     if parquet::is_dataset_dir(path) || path.extension().is_some_and(|e| e == "parquet") {
         let inner = Inner::Parquet(Box::new(parquet::ParquetDatasetReader::open(path)?));
-        return Ok(PacketReader { inner, gzip: false });
+        return Ok(PacketReader {
+            inner,
+            gzip: false,
+            input: path.display().to_string(),
+        });
     }
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| io_err(&name, e))?;

@@ -2,6 +2,7 @@
 //! counters.
 
 use super::PortKey;
+use crate::error::{GraphError, Result};
 use darknet_core::filter::stream::HostMap;
 use darknet_core::{Packet, SourceIndex, Trace};
 use rayon::prelude::*;
@@ -146,6 +147,79 @@ impl TransitionCounts {
             seen: vec![0; N_PORT_CODES / 64],
             n_packets: 0,
         }
+    }
+
+    /// Counts given as a table, such as the port-transition aggregates an SQL engine computed:
+    /// `edges` are `(from_code, to_code, θ)` and `ports` are `(code, packets)` of every TCP/UDP
+    /// destination port seen, with port codes as [`PortKey::code`] gives them (TCP port `p` is
+    /// `p`, UDP port `p` is `65536 + p`). Row order does not matter. The result equals the
+    /// counts of the packets the table summarises: [`Self::n_packets`] is the sum of the ports'
+    /// packets.
+    ///
+    /// # Errors
+    /// [`GraphError::InvalidTable`] for a code of 131,072 or more, a repeated port or edge, an
+    /// edge from a port to itself, θ = 0, or an edge whose ports are not in `ports`.
+    ///
+    /// ```
+    /// use darknet_graph::{PortKey, TransitionCounts};
+    /// let c = TransitionCounts::from_table(&[(22, 23, 4)], &[(22, 5), (23, 4), (65_589, 1)]).unwrap();
+    /// assert_eq!(c.theta(PortKey::tcp(22), PortKey::tcp(23)), 4);
+    /// assert_eq!((c.n_ports(), c.n_edges(), c.n_packets()), (3, 1, 10));
+    /// ```
+    pub fn from_table(edges: &[(u32, u32, u64)], ports: &[(u32, u64)]) -> Result<Self> {
+        let bad = |what, row, reason: String| GraphError::InvalidTable { what, row, reason };
+        let mut c = Self::new();
+        let limit = N_PORT_CODES as u32;
+        for (row, &(code, packets)) in ports.iter().enumerate() {
+            if code >= limit {
+                return Err(bad(
+                    "port nodes",
+                    row,
+                    format!("port code {code} is not below {limit}"),
+                ));
+            }
+            let (w, bit) = ((code >> 6) as usize, 1u64 << (code & 63));
+            if c.seen[w] & bit != 0 {
+                return Err(bad("port nodes", row, format!("port code {code} repeated")));
+            }
+            c.seen[w] |= bit;
+            c.n_packets += packets;
+        }
+        let mut keyed: Vec<(u64, u64, usize)> = Vec::with_capacity(edges.len());
+        for (row, &(a, b, theta)) in edges.iter().enumerate() {
+            let reason = if a >= limit || b >= limit {
+                Some(format!("port code {} is not below {limit}", a.max(b)))
+            } else if a == b {
+                Some(format!("an edge from port code {a} to itself"))
+            } else if theta == 0 {
+                Some("θ = 0".to_string())
+            } else if !c.is_seen(a) || !c.is_seen(b) {
+                Some(format!(
+                    "edge {a} -> {b} joins a port that is not a port node"
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(bad("port transitions", row, reason));
+            }
+            keyed.push((edge_key(a, b), theta, row));
+        }
+        keyed.sort_unstable();
+        if let Some(k) = keyed.windows(2).position(|w| w[0].0 == w[1].0) {
+            let (key, _, row) = keyed[k + 1];
+            return Err(bad(
+                "port transitions",
+                row,
+                format!("edge {} -> {} repeated", key >> 17, key & 0x1_FFFF),
+            ));
+        }
+        c.sorted = keyed.into_iter().map(|(k, t, _)| (k, t)).collect();
+        Ok(c)
+    }
+
+    fn is_seen(&self, code: u32) -> bool {
+        self.seen[(code >> 6) as usize] & (1u64 << (code & 63)) != 0
     }
 
     /// Counts every source of `trace` (sequential). Equivalent to [`count_transitions`] with one

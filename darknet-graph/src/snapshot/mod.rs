@@ -752,6 +752,11 @@ fn scale_into(rows: &[[f64; SNAPSHOT_N_FEATURES]], out: &mut Array2<f32>, first_
 ///
 /// Complexity: O(n log n) per day for the grouping, O(n) for features.
 pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<SnapshotSet> {
+    assemble(raw_days(trace, config)?, config.edge_mode)
+}
+
+/// The days' raw results of `trace`, ascending days with at least one kept host.
+fn raw_days(trace: &Trace, config: &SnapshotConfig) -> Result<Vec<DayRaw>> {
     config.validate()?;
     let days = trace.days(config.utc_offset_secs);
     let global_top = if config.port_ranking == PortRanking::WholePeriod {
@@ -772,7 +777,7 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
     } else {
         None
     };
-    let raws: Vec<DayRaw> = days
+    Ok(days
         .par_iter()
         .filter_map(|(day, r)| {
             let (idx, groups) = kept_hosts(trace, r.clone(), config.host_threshold);
@@ -789,7 +794,148 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
             };
             Some(build_day(trace, *day, &idx, &groups, top))
         })
-        .collect();
+        .collect())
+}
+
+/// The raw daily results of [`build_snapshots`] before global ids and scaling: per day with at
+/// least one kept host, its hosts and port nodes with unscaled features and its daily edges
+/// (packets of the day, whatever the edge mode). These are the numbers an SQL engine's Paper B
+/// aggregates hold; [`SnapshotSet::from_days`] of them equals [`build_snapshots`].
+///
+/// # Errors
+/// [`GraphError::InvalidConfig`] for a bad config.
+pub fn build_raw_days(trace: &Trace, config: &SnapshotConfig) -> Result<Vec<RawSnapshotDay>> {
+    Ok(raw_days(trace, config)?
+        .into_iter()
+        .map(|d| RawSnapshotDay {
+            day: d.day,
+            hosts: d.hosts.iter().map(|&a| Ipv4Addr::from(a)).collect(),
+            host_features: d.host_feats,
+            ports: d.ports.iter().map(|&c| PortNode::from_code(c)).collect(),
+            port_features: d.port_feats,
+            edges: d.edges,
+        })
+        .collect())
+}
+
+/// One day of snapshots as computed elsewhere (an SQL engine's aggregates, say): the day's kept
+/// hosts and port nodes with their raw (unscaled) features, and the day's edges.
+/// [`SnapshotSet::from_days`] turns a list of them into the snapshots [`build_snapshots`] gives
+/// for the packets they summarise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSnapshotDay {
+    /// Day number (days since 1970-01-01 after the UTC offset).
+    pub day: u32,
+    /// Kept hosts, strictly ascending. Shape (n_hosts,).
+    pub hosts: Vec<Ipv4Addr>,
+    /// Raw features of each host, [`SNAPSHOT_HOST_FEATURES`] order. Shape (n_hosts, 37).
+    pub host_features: Vec<[f64; SNAPSHOT_N_FEATURES]>,
+    /// Port nodes, strictly ascending ([`PortNode::Other`] last). Shape (n_ports,).
+    pub ports: Vec<PortNode>,
+    /// Raw features of each port node, [`SNAPSHOT_PORT_FEATURES`] order. Shape (n_ports, 37).
+    pub port_features: Vec<[f64; SNAPSHOT_N_FEATURES]>,
+    /// `(host row, port row, packets)` of the day: rows index `hosts` and `ports`, each pair
+    /// once. Shape (n_edges,).
+    pub edges: Vec<(u32, u32, u64)>,
+}
+
+impl SnapshotSet {
+    /// The snapshots of days computed elsewhere (see [`RawSnapshotDay`]): global node ids,
+    /// scaled features and edges exactly as [`build_snapshots`] makes them from the same days,
+    /// with `edge_mode` applied across the days (the other settings are the days' own).
+    ///
+    /// # Errors
+    /// [`GraphError::Empty`] without a day; [`GraphError::InvalidTable`] for days out of order,
+    /// a day without hosts, hosts or ports not strictly ascending, feature rows not one per
+    /// node, a non-finite feature, or an edge past the day's nodes or repeated.
+    pub fn from_days(days: Vec<RawSnapshotDay>, edge_mode: EdgeMode) -> Result<SnapshotSet> {
+        let bad = |row: usize, reason: String| GraphError::InvalidTable {
+            what: "snapshot days",
+            row,
+            reason,
+        };
+        let mut raws = Vec::with_capacity(days.len());
+        for (row, d) in days.into_iter().enumerate() {
+            let day = d.day;
+            if let Some(prev) = raws.last().map(|r: &DayRaw| r.day) {
+                if prev >= day {
+                    return Err(bad(row, format!("day {day} after day {prev}")));
+                }
+            }
+            if d.hosts.is_empty() {
+                return Err(bad(row, format!("day {day} has no host")));
+            }
+            if !d.hosts.windows(2).all(|w| w[0] < w[1]) || !d.ports.windows(2).all(|w| w[0] < w[1])
+            {
+                return Err(bad(
+                    row,
+                    format!("day {day}: hosts and ports must be strictly ascending"),
+                ));
+            }
+            if d.host_features.len() != d.hosts.len() || d.port_features.len() != d.ports.len() {
+                return Err(bad(
+                    row,
+                    format!(
+                        "day {day}: {} host and {} port feature rows for {} hosts and {} ports",
+                        d.host_features.len(),
+                        d.port_features.len(),
+                        d.hosts.len(),
+                        d.ports.len()
+                    ),
+                ));
+            }
+            if let Some(v) = d
+                .host_features
+                .iter()
+                .chain(&d.port_features)
+                .flatten()
+                .find(|v| !v.is_finite())
+            {
+                return Err(bad(row, format!("day {day}: feature value {v}")));
+            }
+            let (nh, np) = (d.hosts.len() as u32, d.ports.len() as u32);
+            let mut edges = d.edges;
+            edges.sort_unstable();
+            if let Some(e) = edges.iter().find(|e| e.0 >= nh || e.1 >= np) {
+                return Err(bad(
+                    row,
+                    format!(
+                        "day {day}: edge ({}, {}) past {nh} hosts and {np} ports",
+                        e.0, e.1
+                    ),
+                ));
+            }
+            if let Some(w) = edges
+                .windows(2)
+                .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+            {
+                return Err(bad(
+                    row,
+                    format!("day {day}: edge ({}, {}) repeated", w[1].0, w[1].1),
+                ));
+            }
+            raws.push(DayRaw {
+                day,
+                hosts: d.hosts.iter().map(|&a| u32::from(a)).collect(),
+                host_feats: d.host_features,
+                ports: d
+                    .ports
+                    .iter()
+                    .map(|p| match p {
+                        PortNode::Port(p) => u32::from(*p),
+                        PortNode::Other => OTHER,
+                    })
+                    .collect(),
+                port_feats: d.port_features,
+                edges,
+            });
+        }
+        assemble(raws, edge_mode)
+    }
+}
+
+/// Global ids, scaled features and edges of the days' raw results (ascending days).
+fn assemble(raws: Vec<DayRaw>, edge_mode: EdgeMode) -> Result<SnapshotSet> {
     if raws.is_empty() {
         return Err(GraphError::Empty {
             what: "snapshots: no day keeps any TCP host".into(),
@@ -807,7 +953,7 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
 
     // FirstSeenTotal: (addr, code) -> (first day index, total packets).
     let first_seen: Option<BTreeMap<(u32, u32), (usize, u64)>> =
-        (config.edge_mode == EdgeMode::FirstSeenTotal).then(|| {
+        (edge_mode == EdgeMode::FirstSeenTotal).then(|| {
             let mut m = BTreeMap::new();
             for (t, d) in raws.iter().enumerate() {
                 for &(h, p, n) in &d.edges {
@@ -867,4 +1013,73 @@ pub fn build_snapshots(trace: &Trace, config: &SnapshotConfig) -> Result<Snapsho
         ports: port_codes.iter().map(|&c| PortNode::from_code(c)).collect(),
         snapshots,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use darknet_core::SynthConfig;
+
+    #[test]
+    fn from_days_equals_build_snapshots() {
+        let trace = SynthConfig::paper_b()
+            .hosts(150)
+            .days(4)
+            .intensity(0.5)
+            .seed(3)
+            .build()
+            .unwrap()
+            .trace();
+        for (mode, ranking) in [
+            (EdgeMode::Daily, PortRanking::Daily),
+            (EdgeMode::FirstSeenTotal, PortRanking::WholePeriod),
+        ] {
+            let config = SnapshotConfig::default()
+                .top_k_ports(8)
+                .edge_mode(mode)
+                .port_ranking(ranking);
+            let want = build_snapshots(&trace, &config).unwrap();
+            let days = build_raw_days(&trace, &config).unwrap();
+            assert!(days.len() >= 3);
+            assert!(days[0].ports.contains(&PortNode::Other));
+            assert_eq!(SnapshotSet::from_days(days, mode).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn from_days_checks_the_days() {
+        let day = |d: u32| RawSnapshotDay {
+            day: d,
+            hosts: vec![Ipv4Addr::new(192, 0, 2, 1)],
+            host_features: vec![[1.0; SNAPSHOT_N_FEATURES]],
+            ports: vec![PortNode::Port(22), PortNode::Other],
+            port_features: vec![[1.0; SNAPSHOT_N_FEATURES]; 2],
+            edges: vec![(0, 0, 3), (0, 1, 2)],
+        };
+        assert!(SnapshotSet::from_days(vec![day(1), day(2)], EdgeMode::Daily).is_ok());
+        let e = SnapshotSet::from_days(vec![], EdgeMode::Daily).unwrap_err();
+        assert!(matches!(e, GraphError::Empty { .. }));
+        let mut bad_edge = day(1);
+        bad_edge.edges.push((0, 2, 1));
+        let mut repeated = day(1);
+        repeated.edges.push((0, 1, 4));
+        let mut unsorted = day(1);
+        unsorted.ports.reverse();
+        let mut short = day(1);
+        short.port_features.pop();
+        let mut nan = day(1);
+        nan.host_features[0][3] = f64::NAN;
+        for (days, what) in [
+            (vec![day(2), day(1)], "after"),
+            (vec![bad_edge], "past"),
+            (vec![repeated], "repeated"),
+            (vec![unsorted], "ascending"),
+            (vec![short], "feature rows"),
+            (vec![nan], "NaN"),
+        ] {
+            let e = SnapshotSet::from_days(days, EdgeMode::Daily).unwrap_err();
+            assert!(matches!(e, GraphError::InvalidTable { .. }), "{e}");
+            assert!(e.to_string().contains(what), "{what}: {e}");
+        }
+    }
 }

@@ -64,6 +64,15 @@ pub enum PaperAError {
         /// Counts that explain why.
         detail: String,
     },
+    /// An aggregates directory disagrees with itself or with the pipeline's settings (tables
+    /// computed with other filter settings, a host graph without statistics, ...).
+    #[error("aggregates {dir}: {reason}")]
+    Aggregates {
+        /// The aggregates directory.
+        dir: PathBuf,
+        /// What disagrees.
+        reason: String,
+    },
     /// The port graph could not be built from the filtered traffic (no TCP or UDP port left,
     /// for instance).
     #[error("nothing left after building the port graph: {source}")]

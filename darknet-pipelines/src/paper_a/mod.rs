@@ -65,6 +65,8 @@
 //! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
+#[cfg(feature = "parquet")]
+pub mod aggregates;
 pub mod compare;
 pub mod error;
 pub mod filters;
@@ -175,6 +177,27 @@ pub enum Input {
         /// Label file; without one, nothing can be trained (prediction only).
         labels: Option<PathBuf>,
     },
+    /// An aggregates directory: the tables darknet-core's SQL aggregation stage writes
+    /// (DataFusion or Spark) from a packet dataset, read instead of the packets by [`run`]
+    /// ([`aggregates`]; needs the crate feature `parquet`), with an optional label file as for
+    /// [`Input::Files`]. Training only: [`load_input`], [`stream_input`] and prediction need
+    /// packets.
+    Aggregates {
+        /// The directory (one sub-directory of Parquet files per table).
+        dir: PathBuf,
+        /// Label file.
+        labels: Option<PathBuf>,
+    },
+}
+
+/// The error for an aggregates directory where packets are needed, or in a build without the
+/// `parquet` feature.
+fn aggregates_unsupported(dir: &std::path::Path, reason: &'static str) -> PaperAError {
+    PaperAError::InvalidConfig {
+        field: "input",
+        value: dir.display().to_string(),
+        reason,
+    }
 }
 
 /// Days of the default synthetic darknet.
@@ -430,6 +453,12 @@ pub fn load_input(input: &Input, min_reports: usize, obs: &dyn Observer) -> Resu
             };
             (read_captures_into_stage(paths, &bar)?, rows)
         }
+        Input::Aggregates { dir, .. } => {
+            return Err(aggregates_unsupported(
+                dir,
+                "an aggregates directory holds no packets: give captures, or train with run",
+            ))
+        }
     };
     drop(bar);
     if trace.is_empty() {
@@ -619,14 +648,7 @@ pub fn build_dataset(
         &labels.hosts,
         labels.y.view(),
     )?;
-    let needed = 2 * n_partitions.max(1);
-    if graphs.len() < needed {
-        return Err(PaperAError::TooFewLabelled {
-            n_labelled: graphs.len(),
-            needed,
-            detail: describe_dataset(&graphs.report),
-        });
-    }
+    check_enough_labelled(&graphs, n_partitions)?;
     let positions: Vec<usize> = graphs
         .hosts
         .iter()
@@ -643,6 +665,19 @@ pub fn build_dataset(
         r.iter_mut().zip(v).for_each(|(a, b)| *a = *b);
     }
     Ok(Dataset { graphs, stats })
+}
+
+/// [`PaperAError::TooFewLabelled`] when `graphs` has fewer than `n_partitions` × 2 hosts.
+fn check_enough_labelled(graphs: &HostDataset, n_partitions: usize) -> Result<()> {
+    let needed = 2 * n_partitions.max(1);
+    if graphs.len() < needed {
+        return Err(PaperAError::TooFewLabelled {
+            n_labelled: graphs.len(),
+            needed,
+            detail: describe_dataset(&graphs.report),
+        });
+    }
+    Ok(())
 }
 
 /// One line describing a dataset report.
@@ -1196,10 +1231,30 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     cfg.validate()?;
     let mut timings = Vec::new();
     let mut warnings = Warnings::new(obs);
-    let staged = if cfg.stream {
-        stage_streaming(input, cfg, &mut timings, &mut warnings, obs)?
-    } else {
-        stage_in_memory(input, cfg, &mut timings, &mut warnings, obs)?
+    // With an aggregates directory, the sources the filters keep: the host graphs come from
+    // its tables.
+    let (staged, from_tables): (Staged, Option<(&std::path::Path, Vec<Ipv4Addr>)>) = match input {
+        #[cfg(feature = "parquet")]
+        Input::Aggregates { dir, labels } => {
+            let (staged, kept) =
+                aggregates::stage(dir, labels.as_ref(), cfg, &mut timings, &mut warnings, obs)?;
+            (staged, Some((dir.as_path(), kept)))
+        }
+        #[cfg(not(feature = "parquet"))]
+        Input::Aggregates { dir, .. } => {
+            return Err(aggregates_unsupported(
+                dir,
+                "reading aggregates needs darknet-pipelines built with the `parquet` feature",
+            ))
+        }
+        _ if cfg.stream => (
+            stage_streaming(input, cfg, &mut timings, &mut warnings, obs)?,
+            None,
+        ),
+        _ => (
+            stage_in_memory(input, cfg, &mut timings, &mut warnings, obs)?,
+            None,
+        ),
     };
     let Staged {
         trace,
@@ -1228,13 +1283,23 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
-    let mut data = build_dataset(
-        &trace,
-        &ports.embeddings,
-        &ingested_labels,
-        cfg.n_partitions,
-    )?;
-    if cfg.stream {
+    let mut data = match &from_tables {
+        #[cfg(feature = "parquet")]
+        Some((dir, kept)) => aggregates::build_dataset(
+            dir,
+            kept,
+            &ports.embeddings,
+            &ingested_labels,
+            cfg.n_partitions,
+        )?,
+        _ => build_dataset(
+            &trace,
+            &ports.embeddings,
+            &ingested_labels,
+            cfg.n_partitions,
+        )?,
+    };
+    if cfg.stream && from_tables.is_none() {
         // `trace` holds the labelled hosts only: count the hosts of all the kept traffic.
         let r = &mut data.graphs.report;
         let labelled_present = r.n_hosts - r.n_hosts_unlabelled;

@@ -127,6 +127,12 @@ pub fn stream_input(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Re
             };
             (Source::Files(capture_files(paths, &bar)?), rows)
         }
+        Input::Aggregates { dir, .. } => {
+            return Err(super::aggregates_unsupported(
+                dir,
+                "an aggregates directory holds no packets to stream: give captures",
+            ))
+        }
     };
     let wrap = |name: &str| {
         let input = name.to_string();

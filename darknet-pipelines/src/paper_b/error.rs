@@ -46,6 +46,15 @@ pub enum PaperBError {
         /// Counts that explain why.
         detail: String,
     },
+    /// An aggregates directory disagrees with itself or with the pipeline's settings (tables
+    /// computed with another host threshold or top K, ...).
+    #[error("aggregates {dir}: {reason}")]
+    Aggregates {
+        /// The aggregates directory.
+        dir: PathBuf,
+        /// What disagrees.
+        reason: String,
+    },
     /// The traffic has too few days with snapshots for what was asked.
     #[error("{found} day(s) available, {needed} needed: {reason}")]
     TooFewDays {

@@ -66,6 +66,8 @@
 //! # std::fs::remove_dir_all(&dir)?; Ok(()) }
 //! ```
 
+#[cfg(feature = "parquet")]
+pub mod aggregates;
 pub mod error;
 pub mod output;
 pub mod reload;
@@ -131,6 +133,16 @@ pub enum Input {
     Files {
         /// Capture files or directories (pcap, pcapng, CSV).
         paths: Vec<PathBuf>,
+        /// Ground truth `ip,class`.
+        ground_truth: Option<PathBuf>,
+    },
+    /// An aggregates directory: the tables darknet-core's SQL aggregation stage writes
+    /// (DataFusion or Spark) from a packet dataset, read instead of the packets by [`run`]
+    /// ([`aggregates`]; needs the crate feature `parquet`), with an optional ground truth as for
+    /// [`Input::Files`]. The GNN variants only: i-DarkVec reads per-packet sender sequences.
+    Aggregates {
+        /// The directory (one sub-directory of Parquet files per table).
+        dir: PathBuf,
         /// Ground truth `ip,class`.
         ground_truth: Option<PathBuf>,
     },
@@ -505,17 +517,16 @@ pub fn load_input(input: &Input) -> Result<Ingested> {
             paths,
             ground_truth,
         } => {
-            let truth = match ground_truth {
-                Some(p) => {
-                    let f = std::fs::File::open(p).map_err(error::io_err(p))?;
-                    darknet_core::label::read_ground_truth(
-                        std::io::BufReader::new(f),
-                        &p.display().to_string(),
-                    )?
-                }
-                None => GroundTruth::from_pairs(Vec::new()),
-            };
+            let truth = read_truth(ground_truth.as_deref())?;
             (crate::paper_a::read_captures(paths)?, truth)
+        }
+        Input::Aggregates { dir, .. } => {
+            return Err(PaperBError::InvalidConfig {
+                field: "input",
+                value: dir.display().to_string(),
+                reason: "an aggregates directory holds no packets: give captures, or train with \
+                         run",
+            })
         }
     };
     if trace.is_empty() {
@@ -525,6 +536,20 @@ pub fn load_input(input: &Input) -> Result<Ingested> {
         });
     }
     Ok(Ingested { trace, truth })
+}
+
+/// The `ip,class` ground truth of a file, or none.
+fn read_truth(path: Option<&Path>) -> Result<GroundTruth> {
+    Ok(match path {
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(error::io_err(p))?;
+            darknet_core::label::read_ground_truth(
+                std::io::BufReader::new(f),
+                &p.display().to_string(),
+            )?
+        }
+        None => GroundTruth::from_pairs(Vec::new()),
+    })
 }
 
 /// One day's snapshot figures.
@@ -627,9 +652,24 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig, obs: &dyn Observer) -> Result
         },
         other => other.into(),
     })?;
+    let all_days: Vec<u32> = ing.trace.days(0).iter().map(|(d, _)| *d).collect();
+    prepare_set(set, &all_days, &ing.truth, cfg, obs, &|| {
+        build_corpora(&ing.trace, &scfg)
+    })
+}
+
+/// The part of [`prepare`] after the snapshots: `all_days` are the UTC days of the input with
+/// packets, `corpora` builds the i-DarkVec corpora (called only when a variant needs them).
+pub(crate) fn prepare_set(
+    set: SnapshotSet,
+    all_days: &[u32],
+    truth: &GroundTruth,
+    cfg: &PaperBConfig,
+    obs: &dyn Observer,
+    corpora: &dyn Fn() -> darknet_graph::Result<Vec<DayCorpus>>,
+) -> Result<Prepared> {
     let mut w = Warnings::new(obs);
     // Days of the input without a snapshot.
-    let all_days: Vec<u32> = ing.trace.days(0).iter().map(|(d, _)| *d).collect();
     let skipped: Vec<String> = all_days
         .iter()
         .filter(|&&d| set.snapshots.binary_search_by_key(&d, |s| s.day).is_err())
@@ -728,7 +768,7 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig, obs: &dyn Observer) -> Result
         }
     }
     let corpora = if cfg.variants.iter().any(|v| v.model == ModelKind::IDarkVec) {
-        build_corpora(&ing.trace, &scfg)?
+        corpora()?
     } else {
         Vec::new()
     };
@@ -737,14 +777,14 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig, obs: &dyn Observer) -> Result
         .hosts
         .iter()
         .map(|&a| {
-            ing.truth
+            truth
                 .class_of(a)
                 .map_or(PaperBClass::Unknown, PaperBClass::parse)
         })
         .collect();
     let mut outside: std::collections::BTreeMap<String, usize> = Default::default();
     let mut absent = 0usize;
-    for (ip, c) in ing.truth.rows() {
+    for (ip, c) in truth.rows() {
         if let PaperBClass::Other(c) = PaperBClass::parse(c) {
             *outside.entry(c).or_default() += 1;
         }
@@ -769,11 +809,11 @@ pub fn prepare(ing: &Ingested, cfg: &PaperBConfig, obs: &dyn Observer) -> Result
             format!(
                 "ground truth: {absent} of {} address(es) never above the threshold on any day \
              (not evaluated)",
-                ing.truth.len()
+                truth.len()
             ),
         );
     }
-    if ing.truth.is_empty() {
+    if truth.is_empty() {
         w.push(
             WarningKind::Labels,
             "no ground truth: every host is unknown, only embeddings are produced".into(),
@@ -1261,16 +1301,39 @@ pub fn run(
     cfg.validate()?;
     let mut stage_secs = Vec::new();
     let t0 = Instant::now();
-    let stage = Stage::start(obs, "ingest", 0);
-    let ing = load_input(input)?;
-    drop(stage);
-    stage_secs.push(("ingest".to_string(), t0.elapsed().as_secs_f64()));
-    let t1 = Instant::now();
-    let stage = Stage::start(obs, "snapshots", 0);
-    let prep = prepare(&ing, cfg, obs)?;
-    drop(stage);
-    drop(ing);
-    stage_secs.push(("snapshots".to_string(), t1.elapsed().as_secs_f64()));
+    let prep = match input {
+        #[cfg(feature = "parquet")]
+        Input::Aggregates { dir, ground_truth } => {
+            let stage = Stage::start(obs, "snapshots", 0);
+            let truth = read_truth(ground_truth.as_deref())?;
+            let prep = aggregates::prepare(dir, &truth, cfg, obs)?;
+            drop(stage);
+            stage_secs.push(("snapshots".to_string(), t0.elapsed().as_secs_f64()));
+            prep
+        }
+        #[cfg(not(feature = "parquet"))]
+        Input::Aggregates { dir, .. } => {
+            return Err(PaperBError::InvalidConfig {
+                field: "input",
+                value: dir.display().to_string(),
+                reason: "reading aggregates needs darknet-pipelines built with the `parquet` \
+                         feature",
+            })
+        }
+        _ => {
+            let stage = Stage::start(obs, "ingest", 0);
+            let ing = load_input(input)?;
+            drop(stage);
+            stage_secs.push(("ingest".to_string(), t0.elapsed().as_secs_f64()));
+            let t1 = Instant::now();
+            let stage = Stage::start(obs, "snapshots", 0);
+            let prep = prepare(&ing, cfg, obs)?;
+            drop(stage);
+            drop(ing);
+            stage_secs.push(("snapshots".to_string(), t1.elapsed().as_secs_f64()));
+            prep
+        }
+    };
     let mut warnings = Warnings::new(obs);
     warnings.list.clone_from(&prep.warnings);
     if let Some(o) = out {
