@@ -48,10 +48,19 @@ fn scaling_standardizes_each_layer_and_keeps_the_paper_default() {
     assert_eq!(
         (d.feature_scaling, d.negatives, d.knn_input, d.head),
         (
+            FeatureScaling::LogStandardize,
+            Negatives::Uniform,
+            KnnInput::EmbeddingsAndFeatures,
+            HeadChoice::None
+        )
+    );
+    let p = PaperBConfig::paper();
+    assert_eq!(
+        (p.feature_scaling, p.negatives, p.knn_input),
+        (
             FeatureScaling::DailyMax,
             Negatives::Uniform,
-            KnnInput::Embeddings,
-            HeadChoice::None
+            KnnInput::Embeddings
         )
     );
     for s in FeatureScaling::ALL {
@@ -154,6 +163,7 @@ fn head_trains_on_earlier_days_only_and_is_seeded() {
     // that day is perfect; a head that never saw it cannot be.
     let last = *prep.test_days.last().unwrap();
     prep.test_days = vec![last];
+    cfg.knn_input = KnnInput::Embeddings;
     let mut classes: Vec<String> = prep.labels.iter().map(|c| c.name().to_string()).collect();
     classes.sort();
     classes.dedup();

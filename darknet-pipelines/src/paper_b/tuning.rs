@@ -260,14 +260,22 @@ pub enum KnnInput {
     /// ([`FeatureScaling::LogStandardize`]), for the variants with node features; variants
     /// without node features (i-DarkVec included) keep their embeddings alone.
     EmbeddingsAndFeatures,
+    /// The same join for every variant, i-DarkVec and the variants without node features
+    /// included (to compare embeddings on equal terms).
+    JoinedAll,
+    /// The host's standardised node features alone, no embedding (a reference: what the
+    /// features say without any model).
+    FeaturesOnly,
 }
 
 impl KnnInput {
-    /// `embeddings` or `joined`.
+    /// `embeddings`, `joined`, `joined-all` or `features`.
     pub fn name(self) -> &'static str {
         match self {
             KnnInput::Embeddings => "embeddings",
             KnnInput::EmbeddingsAndFeatures => "joined",
+            KnnInput::JoinedAll => "joined-all",
+            KnnInput::FeaturesOnly => "features",
         }
     }
 
@@ -275,7 +283,9 @@ impl KnnInput {
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "embeddings" | "paper" => Some(KnnInput::Embeddings),
-            "joined" | "embeddings+features" | "features" => Some(KnnInput::EmbeddingsAndFeatures),
+            "joined" | "embeddings+features" => Some(KnnInput::EmbeddingsAndFeatures),
+            "joined-all" => Some(KnnInput::JoinedAll),
+            "features" | "features-only" => Some(KnnInput::FeaturesOnly),
             _ => None,
         }
     }
@@ -291,7 +301,12 @@ pub fn judge_rows(
     input: KnnInput,
 ) -> Result<Array2<f32>> {
     let e = run.day(prep, t)?;
-    if input == KnnInput::Embeddings || !run.variant.features {
+    let join = match input {
+        KnnInput::Embeddings => false,
+        KnnInput::EmbeddingsAndFeatures => run.variant.features,
+        KnnInput::JoinedAll | KnnInput::FeaturesOnly => true,
+    };
+    if !join {
         return Ok(e.embeddings.clone());
     }
     let snap = &prep.set.snapshots[t];
@@ -311,6 +326,9 @@ pub fn judge_rows(
         rows.push(r);
     }
     let f = f.select(Axis(0), &rows);
+    if input == KnnInput::FeaturesOnly {
+        return Ok(f);
+    }
     // Standardise the embeddings first so the two halves have comparable scales.
     let z = standardize(e.embeddings.view())?;
     concatenate(Axis(1), &[z.view(), f.view()]).map_err(|_| PaperBError::InvalidConfig {
