@@ -8,9 +8,10 @@
 //! - `variant.json` — the variant, the snapshot settings (packet threshold and how it compares,
 //!   top-K ports, edge mode) and the sizes of the node table.
 //!
-//! Node features need no stored scaling: each day's columns are divided by that day's maximum
-//! over the nodes of the same layer, so a new day is scaled by itself exactly as a training day
-//! was.
+//! Node features need no stored statistics: each day's columns are divided by that day's maximum
+//! over the nodes of the same layer, then transformed by the saved
+//! [`FeatureScaling`] with that day's own statistics, so a new day is
+//! scaled by itself exactly as a training day was.
 //!
 //! # Hosts and ports never seen in training
 //!
