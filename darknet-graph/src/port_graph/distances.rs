@@ -150,14 +150,24 @@ pub struct ReferenceDistances {
 /// values (at most 512 KiB, so the table stays in the per-core cache) instead of the value.
 const MAX_CODED_WEIGHTS: usize = 1 << 16;
 
+/// Bits of a packed edge record (`u32`) that hold the head; the 8 above hold the weight code.
+const PACKED_HEAD_BITS: u32 = 24;
+
 /// A CSR graph laid out for Dijkstra: each edge's head and weight side by side in one record,
 /// so a node's out-edges are one contiguous run of memory (with heads and weights in separate
 /// arrays, every node settled starts two cache-miss streams, and those misses are most of the
 /// time of a Dijkstra run on a graph larger than the cache). When the graph has few distinct
 /// weights, as the port graph has (its weights are a function of integer transition counts),
-/// the record is `(head, code)` of 8 bytes and the weight is read from a small table; the
-/// value used is the same `f64` either way, so the distances are the same bits.
+/// the record is `(head, code)` of 8 bytes and the weight is read from a small table, or
+/// one `u32` (head in the low 24 bits, code in the high 8) when there are at most 2^24 nodes
+/// and 256 distinct weights, as for the port graph; the value used is the same `f64` either
+/// way, so the distances are the same bits.
 enum Adjacency {
+    Packed {
+        indptr: Vec<usize>,
+        edges: Vec<u32>,
+        table: Vec<f64>,
+    },
     Coded {
         indptr: Vec<usize>,
         edges: Vec<(u32, u32)>,
@@ -175,12 +185,24 @@ impl Adjacency {
         let mut table: Vec<f64> = w.to_vec();
         table.sort_unstable_by(f64::total_cmp);
         table.dedup_by(|a, b| a.to_bits() == b.to_bits());
-        if table.len() <= MAX_CODED_WEIGHTS {
-            let code = |x: &f64| {
-                table
-                    .binary_search_by(|t| t.total_cmp(x))
-                    .expect("every weight is in the table") as u32
-            };
+        let code = |x: &f64| {
+            table
+                .binary_search_by(|t| t.total_cmp(x))
+                .expect("every weight is in the table") as u32
+        };
+        let n = indptr.len() - 1;
+        if table.len() <= 1 << (32 - PACKED_HEAD_BITS) && n <= 1 << PACKED_HEAD_BITS {
+            let edges = idx
+                .iter()
+                .zip(w)
+                .map(|(&v, x)| v | code(x) << PACKED_HEAD_BITS)
+                .collect();
+            Adjacency::Packed {
+                indptr,
+                edges,
+                table,
+            }
+        } else if table.len() <= MAX_CODED_WEIGHTS {
             let edges = idx.iter().zip(w).map(|(&v, x)| (v, code(x))).collect();
             Adjacency::Coded {
                 indptr,
@@ -294,14 +316,25 @@ impl Dijkstra {
     }
 
     fn run_ahead<const AHEAD: bool>(&mut self, adj: &Adjacency, source: usize) {
+        const MASK: u32 = (1 << PACKED_HEAD_BITS) - 1;
         match adj {
+            Adjacency::Packed {
+                indptr,
+                edges,
+                table,
+            } => self.run_with::<_, AHEAD>(
+                indptr,
+                edges,
+                |e| (e & MASK, table[(e >> PACKED_HEAD_BITS) as usize]),
+                source,
+            ),
             Adjacency::Coded {
                 indptr,
                 edges,
                 table,
-            } => self.run_with::<_, AHEAD>(indptr, edges, |c| table[c as usize], source),
+            } => self.run_with::<_, AHEAD>(indptr, edges, |(v, c)| (v, table[c as usize]), source),
             Adjacency::Plain { indptr, edges } => {
-                self.run_with::<_, AHEAD>(indptr, edges, |w| w, source)
+                self.run_with::<_, AHEAD>(indptr, edges, |e| e, source)
             }
         }
     }
@@ -315,11 +348,11 @@ impl Dijkstra {
     /// result: every node gets the smallest `dist[u] + w(u, v)` over its in-edges, the same
     /// bits whatever the queue.
     #[inline(always)]
-    fn run_with<C: Copy, const AHEAD: bool>(
+    fn run_with<E: Copy, const AHEAD: bool>(
         &mut self,
         indptr: &[usize],
-        edges: &[(u32, C)],
-        weight: impl Fn(C) -> f64,
+        edges: &[E],
+        edge: impl Fn(E) -> (u32, f64),
         source: usize,
     ) {
         self.dist.fill(f64::INFINITY);
@@ -345,14 +378,15 @@ impl Dijkstra {
             if let Some(next) = self.peek_next().filter(|_| AHEAD) {
                 let first = indptr[next as usize];
                 touched = touched.wrapping_add(first);
-                if let Some(e) = edges.get(first) {
-                    touched = touched.wrapping_add(e.0 as usize);
+                if let Some(&e) = edges.get(first) {
+                    touched = touched.wrapping_add(edge(e).0 as usize);
                 }
             }
-            for &(v, c) in &edges[indptr[u]..indptr[u + 1]] {
+            for &e in &edges[indptr[u]..indptr[u + 1]] {
+                let (v, wk) = edge(e);
                 // Never -0.0 (whose key would sort last): the source is at +0.0, and
                 // +0.0 + -0.0 = +0.0.
-                let nd = d + weight(c);
+                let nd = d + wk;
                 if nd < self.dist[v as usize] {
                     self.dist[v as usize] = nd;
                     self.push(v, nd);
@@ -802,7 +836,18 @@ mod tests {
                     _ => rng.random_range(0.0..3.0),
                 });
             let coded = Adjacency::new(indptr.clone(), &idx, &w);
-            assert!(matches!(coded, Adjacency::Coded { .. }));
+            assert!(matches!(
+                coded,
+                Adjacency::Coded { .. } | Adjacency::Packed { .. }
+            ));
+            // Few distinct weights (and few nodes): the packed records.
+            let w_few: Vec<f64> = w.iter().map(|&x| (x * 4.0).round() / 4.0).collect();
+            let packed = Adjacency::new(indptr.clone(), &idx, &w_few);
+            assert!(matches!(packed, Adjacency::Packed { .. }));
+            let packed_plain = Adjacency::Plain {
+                indptr: indptr.clone(),
+                edges: idx.iter().copied().zip(w_few.iter().copied()).collect(),
+            };
             let plain = Adjacency::Plain {
                 indptr: indptr.clone(),
                 edges: idx.iter().copied().zip(w.iter().copied()).collect(),
@@ -811,6 +856,9 @@ mod tests {
             let mut plain_dist = Dijkstra::new(n);
             let mut four = FourAry::new(n);
             for source in (0..n).step_by((n / 7).max(1)) {
+                radix.run(&packed, source);
+                plain_dist.run(&packed_plain, source);
+                assert!(same_bits(&radix.dist, &plain_dist.dist));
                 radix.run(&coded, source);
                 plain_dist.run(&plain, source);
                 assert!(same_bits(&radix.dist, &plain_dist.dist));
