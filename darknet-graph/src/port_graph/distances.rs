@@ -164,7 +164,8 @@ const PACKED_HEAD_BITS: u32 = 24;
 /// way, so the distances are the same bits.
 enum Adjacency {
     Packed {
-        indptr: Vec<usize>,
+        /// Edge offsets as `u32` (half the cache of `usize`; packed only below 2^32 edges).
+        indptr: Vec<u32>,
         edges: Vec<u32>,
         table: Vec<f64>,
     },
@@ -191,14 +192,16 @@ impl Adjacency {
                 .expect("every weight is in the table") as u32
         };
         let n = indptr.len() - 1;
-        if table.len() <= 1 << (32 - PACKED_HEAD_BITS) && n <= 1 << PACKED_HEAD_BITS {
+        let few_weights = table.len() <= 1 << (32 - PACKED_HEAD_BITS);
+        let small = n <= 1 << PACKED_HEAD_BITS && idx.len() <= u32::MAX as usize;
+        if few_weights && small {
             let edges = idx
                 .iter()
                 .zip(w)
                 .map(|(&v, x)| v | code(x) << PACKED_HEAD_BITS)
                 .collect();
             Adjacency::Packed {
-                indptr,
+                indptr: indptr.iter().map(|&o| o as u32).collect(),
                 edges,
                 table,
             }
@@ -213,6 +216,25 @@ impl Adjacency {
             let edges = idx.iter().copied().zip(w.iter().copied()).collect();
             Adjacency::Plain { indptr, edges }
         }
+    }
+}
+
+/// An edge offset in a CSR `indptr`.
+trait Offset: Copy {
+    fn at(self) -> usize;
+}
+
+impl Offset for usize {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self
+    }
+}
+
+impl Offset for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
     }
 }
 
@@ -322,7 +344,7 @@ impl Dijkstra {
                 indptr,
                 edges,
                 table,
-            } => self.run_with::<_, AHEAD>(
+            } => self.run_with::<_, _, AHEAD>(
                 indptr,
                 edges,
                 |e| (e & MASK, table[(e >> PACKED_HEAD_BITS) as usize]),
@@ -332,9 +354,11 @@ impl Dijkstra {
                 indptr,
                 edges,
                 table,
-            } => self.run_with::<_, AHEAD>(indptr, edges, |(v, c)| (v, table[c as usize]), source),
+            } => {
+                self.run_with::<_, _, AHEAD>(indptr, edges, |(v, c)| (v, table[c as usize]), source)
+            }
             Adjacency::Plain { indptr, edges } => {
-                self.run_with::<_, AHEAD>(indptr, edges, |e| e, source)
+                self.run_with::<_, _, AHEAD>(indptr, edges, |e| e, source)
             }
         }
     }
@@ -348,9 +372,9 @@ impl Dijkstra {
     /// result: every node gets the smallest `dist[u] + w(u, v)` over its in-edges, the same
     /// bits whatever the queue.
     #[inline(always)]
-    fn run_with<E: Copy, const AHEAD: bool>(
+    fn run_with<E: Copy, O: Offset, const AHEAD: bool>(
         &mut self,
-        indptr: &[usize],
+        indptr: &[O],
         edges: &[E],
         edge: impl Fn(E) -> (u32, f64),
         source: usize,
@@ -376,13 +400,13 @@ impl Dijkstra {
             // node's instead of following them (the next node is known when it is queued at
             // the same distance, the common case with the port graph's few distinct weights).
             if let Some(next) = self.peek_next().filter(|_| AHEAD) {
-                let first = indptr[next as usize];
+                let first = indptr[next as usize].at();
                 touched = touched.wrapping_add(first);
                 if let Some(&e) = edges.get(first) {
                     touched = touched.wrapping_add(edge(e).0 as usize);
                 }
             }
-            for &e in &edges[indptr[u]..indptr[u + 1]] {
+            for &e in &edges[indptr[u].at()..indptr[u + 1].at()] {
                 let (v, wk) = edge(e);
                 // Never -0.0 (whose key would sort last): the source is at +0.0, and
                 // +0.0 + -0.0 = +0.0.
