@@ -146,127 +146,278 @@ pub struct ReferenceDistances {
     pub unreachable_value: f64,
 }
 
-/// Marks a node that is not in the queue.
-const NOT_QUEUED: u32 = u32::MAX;
+/// Most distinct weights for which edges store a 32-bit code into a table of the distinct
+/// values (at most 512 KiB, so the table stays in the per-core cache) instead of the value.
+const MAX_CODED_WEIGHTS: usize = 1 << 16;
 
-/// Reusable Dijkstra buffers (one per worker thread): distances and an indexed 4-ary min-heap
-/// of `(distance, node)` with decrease-key, so the queue never holds more than one entry per
-/// node (a lazy binary heap of a 1 M-edge graph grows to hundreds of thousands of stale
-/// entries) and each sift step touches one cache line of four children.
+/// Bits of a packed edge record (`u32`) that hold the head; the 8 above hold the weight code.
+const PACKED_HEAD_BITS: u32 = 24;
+
+/// A CSR graph laid out for Dijkstra: each edge's head and weight side by side in one record,
+/// so a node's out-edges are one contiguous run of memory (with heads and weights in separate
+/// arrays, every node settled starts two cache-miss streams, and those misses are most of the
+/// time of a Dijkstra run on a graph larger than the cache). When the graph has few distinct
+/// weights, as the port graph has (its weights are a function of integer transition counts),
+/// the record is `(head, code)` of 8 bytes and the weight is read from a small table, or
+/// one `u32` (head in the low 24 bits, code in the high 8) when there are at most 2^24 nodes
+/// and 256 distinct weights, as for the port graph; the value used is the same `f64` either
+/// way, so the distances are the same bits.
+enum Adjacency {
+    Packed {
+        /// Edge offsets as `u32` (half the cache of `usize`; packed only below 2^32 edges).
+        indptr: Vec<u32>,
+        edges: Vec<u32>,
+        table: Vec<f64>,
+    },
+    Coded {
+        indptr: Vec<usize>,
+        edges: Vec<(u32, u32)>,
+        table: Vec<f64>,
+    },
+    Plain {
+        indptr: Vec<usize>,
+        edges: Vec<(u32, f64)>,
+    },
+}
+
+impl Adjacency {
+    /// From CSR pieces: `indptr` (n + 1), heads `idx` and weights `w` (one per edge).
+    fn new(indptr: Vec<usize>, idx: &[u32], w: &[f64]) -> Self {
+        let mut table: Vec<f64> = w.to_vec();
+        table.sort_unstable_by(f64::total_cmp);
+        table.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let code = |x: &f64| {
+            table
+                .binary_search_by(|t| t.total_cmp(x))
+                .expect("every weight is in the table") as u32
+        };
+        let n = indptr.len() - 1;
+        let few_weights = table.len() <= 1 << (32 - PACKED_HEAD_BITS);
+        let small = n <= 1 << PACKED_HEAD_BITS && idx.len() <= u32::MAX as usize;
+        if few_weights && small {
+            let edges = idx
+                .iter()
+                .zip(w)
+                .map(|(&v, x)| v | code(x) << PACKED_HEAD_BITS)
+                .collect();
+            Adjacency::Packed {
+                indptr: indptr.iter().map(|&o| o as u32).collect(),
+                edges,
+                table,
+            }
+        } else if table.len() <= MAX_CODED_WEIGHTS {
+            let edges = idx.iter().zip(w).map(|(&v, x)| (v, code(x))).collect();
+            Adjacency::Coded {
+                indptr,
+                edges,
+                table,
+            }
+        } else {
+            let edges = idx.iter().copied().zip(w.iter().copied()).collect();
+            Adjacency::Plain { indptr, edges }
+        }
+    }
+}
+
+/// An edge offset in a CSR `indptr`.
+trait Offset: Copy {
+    fn at(self) -> usize;
+}
+
+impl Offset for usize {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self
+    }
+}
+
+impl Offset for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+/// Number of radix-heap buckets: bucket 0 holds the keys equal to the last key popped, bucket
+/// `b` (1..=64) the keys whose highest bit differing from it is bit `b - 1`.
+const BUCKETS: usize = 65;
+
+/// Reusable Dijkstra buffers (one per worker thread): distances and a monotone radix heap.
+///
+/// Dijkstra pops distances in non-decreasing order, which is all a radix heap needs: keys are
+/// the bit patterns of the non-negative distances (for non-negative finite `f64`, the order of
+/// the bits as `u64` is the order of the values), an entry is filed by the highest bit in which
+/// it differs from the last key popped, and a pop only empties the lowest non-empty bucket
+/// into lower ones. Each entry moves down at most 64 times, usually a few, and every bucket is
+/// a plain vector written at its end, so the queue works on a few cache lines at a time where
+/// a binary or 4-ary heap jumps through its whole array on each sift. A node whose distance
+/// falls again is pushed again; the stale entry is skipped when popped (its key is no longer
+/// the node's distance).
 struct Dijkstra {
     dist: Vec<f64>,
-    heap: Vec<(f64, u32)>,
-    /// Position of every node in `heap`, [`NOT_QUEUED`] when absent.
-    pos: Vec<u32>,
+    buckets: Vec<Vec<(u64, u32)>>,
+    /// Bit `b - 1` set when bucket `b` (1..=64) may be non-empty: the next bucket to empty is
+    /// found from the lowest set bit instead of a scan.
+    filled: u64,
+    /// The last key popped; every key in the heap is ≥ it.
+    last: u64,
+    /// Bucket 0 is a queue: entries before `head` are already popped.
+    head: usize,
+}
+
+/// The bucket of `key` when the last key popped is `last` (0 when equal).
+#[inline]
+fn bucket(key: u64, last: u64) -> usize {
+    (u64::BITS - (key ^ last).leading_zeros()) as usize
 }
 
 impl Dijkstra {
     fn new(n: usize) -> Self {
         Dijkstra {
             dist: vec![f64::INFINITY; n],
-            heap: Vec::new(),
-            pos: vec![NOT_QUEUED; n],
+            buckets: vec![Vec::new(); BUCKETS],
+            filled: 0,
+            last: 0,
+            head: 0,
         }
     }
 
-    /// Moves the entry at `i` up to its place.
+    /// Queues node `v` at distance `d` (finite, ≥ 0, ≥ the last distance popped).
     #[inline]
-    fn sift_up(&mut self, mut i: usize) {
-        let item = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            let p = self.heap[parent];
-            if p.0 <= item.0 {
-                break;
-            }
-            self.heap[i] = p;
-            self.pos[p.1 as usize] = i as u32;
-            i = parent;
+    fn push(&mut self, v: u32, d: f64) {
+        let key = d.to_bits();
+        debug_assert!(d >= 0.0 && key >= self.last);
+        let b = bucket(key, self.last);
+        self.buckets[b].push((key, v));
+        if b > 0 {
+            self.filled |= 1 << (b - 1);
         }
-        self.heap[i] = item;
-        self.pos[item.1 as usize] = i as u32;
     }
 
-    /// Moves the entry at `i` down to its place.
+    /// Removes an entry of smallest key; `None` when the heap is empty.
     #[inline]
-    fn sift_down(&mut self, mut i: usize) {
-        let item = self.heap[i];
-        let n = self.heap.len();
-        loop {
-            let first = 4 * i + 1;
-            if first >= n {
-                break;
+    fn pop(&mut self) -> Option<(u64, u32)> {
+        if self.head == self.buckets[0].len() {
+            self.buckets[0].clear();
+            self.head = 0;
+            if self.filled == 0 {
+                return None;
             }
-            let last = (first + 4).min(n);
-            let mut best = first;
-            for c in first + 1..last {
-                if self.heap[c].0 < self.heap[best].0 {
-                    best = c;
+            let b = self.filled.trailing_zeros() as usize + 1;
+            self.filled &= !(1 << (b - 1));
+            let mut moved = std::mem::take(&mut self.buckets[b]);
+            self.last = moved.iter().map(|e| e.0).min().expect("filled bucket");
+            // All of them share the bits above `b - 1` with the new minimum and so land in
+            // buckets below `b`.
+            for &(key, v) in &moved {
+                let to = bucket(key, self.last);
+                self.buckets[to].push((key, v));
+                if to > 0 {
+                    self.filled |= 1 << (to - 1);
                 }
             }
-            let b = self.heap[best];
-            if b.0 >= item.0 {
-                break;
-            }
-            self.heap[i] = b;
-            self.pos[b.1 as usize] = i as u32;
-            i = best;
+            moved.clear();
+            self.buckets[b] = moved;
         }
-        self.heap[i] = item;
-        self.pos[item.1 as usize] = i as u32;
-    }
-
-    /// Removes and returns the entry of smallest distance.
-    #[inline]
-    fn pop(&mut self) -> Option<(f64, u32)> {
-        let top = *self.heap.first()?;
-        let last = self.heap.pop().expect("non-empty");
-        self.pos[top.1 as usize] = NOT_QUEUED;
-        if !self.heap.is_empty() {
-            self.heap[0] = last;
-            self.sift_down(0);
-        }
+        let top = self.buckets[0][self.head];
+        self.head += 1;
         Some(top)
     }
 
-    /// Inserts `v` at distance `d`, or lowers its queued distance to `d`.
+    /// The node that the next [`Dijkstra::pop`] returns, when already known (queued at the
+    /// current distance).
     #[inline]
-    fn push_or_decrease(&mut self, v: u32, d: f64) {
-        let p = self.pos[v as usize];
-        if p == NOT_QUEUED {
-            self.heap.push((d, v));
-            self.sift_up(self.heap.len() - 1);
-        } else {
-            self.heap[p as usize].0 = d;
-            self.sift_up(p as usize);
+    fn peek_next(&self) -> Option<u32> {
+        self.buckets[0].get(self.head).map(|e| e.1)
+    }
+
+    /// Single-source shortest paths on a graph of non-negative weights; results in
+    /// `self.dist` (INFINITY when unreachable).
+    fn run(&mut self, adj: &Adjacency, source: usize) {
+        self.run_ahead::<true>(adj, source);
+    }
+
+    fn run_ahead<const AHEAD: bool>(&mut self, adj: &Adjacency, source: usize) {
+        const MASK: u32 = (1 << PACKED_HEAD_BITS) - 1;
+        match adj {
+            Adjacency::Packed {
+                indptr,
+                edges,
+                table,
+            } => self.run_with::<_, _, AHEAD>(
+                indptr,
+                edges,
+                |e| (e & MASK, table[(e >> PACKED_HEAD_BITS) as usize]),
+                source,
+            ),
+            Adjacency::Coded {
+                indptr,
+                edges,
+                table,
+            } => {
+                self.run_with::<_, _, AHEAD>(indptr, edges, |(v, c)| (v, table[c as usize]), source)
+            }
+            Adjacency::Plain { indptr, edges } => {
+                self.run_with::<_, _, AHEAD>(indptr, edges, |e| e, source)
+            }
         }
     }
 
     /// Single-source shortest paths on CSR pieces with non-negative weights; results in
     /// `self.dist` (INFINITY when unreachable).
     ///
-    /// Nodes leave the queue in non-decreasing distance order, each once; a node's distance is
-    /// final when it leaves (weights are non-negative), so the order among equal distances
-    /// does not change any result.
-    fn run(&mut self, indptr: &[usize], idx: &[u32], w: &[f64], source: usize) {
+    /// Nodes are settled in non-decreasing distance order, each once; a node's distance is
+    /// final when it is settled (weights are non-negative, and adding one to a distance never
+    /// rounds below that distance), so the order among equal distances does not change any
+    /// result: every node gets the smallest `dist[u] + w(u, v)` over its in-edges, the same
+    /// bits whatever the queue.
+    #[inline(always)]
+    fn run_with<E: Copy, O: Offset, const AHEAD: bool>(
+        &mut self,
+        indptr: &[O],
+        edges: &[E],
+        edge: impl Fn(E) -> (u32, f64),
+        source: usize,
+    ) {
         self.dist.fill(f64::INFINITY);
-        for &(_, v) in &self.heap {
-            self.pos[v as usize] = NOT_QUEUED;
+        for b in &mut self.buckets {
+            b.clear();
         }
-        self.heap.clear();
+        self.filled = 0;
+        self.last = 0;
+        self.head = 0;
         self.dist[source] = 0.0;
-        self.push_or_decrease(source as u32, 0.0);
-        while let Some((d, node)) = self.pop() {
+        self.push(source as u32, 0.0);
+        // Sum of values read ahead of need, kept only so that the reads happen.
+        let mut touched = 0usize;
+        while let Some((key, node)) = self.pop() {
             let u = node as usize;
-            let (s, e) = (indptr[u], indptr[u + 1]);
-            for (&v, &wk) in idx[s..e].iter().zip(&w[s..e]) {
+            let d = self.dist[u];
+            if key != d.to_bits() {
+                continue; // stale: the node was queued again at a smaller distance
+            }
+            // Read the next node's first out-edge now: its cache misses then overlap this
+            // node's instead of following them (the next node is known when it is queued at
+            // the same distance, the common case with the port graph's few distinct weights).
+            if let Some(next) = self.peek_next().filter(|_| AHEAD) {
+                let first = indptr[next as usize].at();
+                touched = touched.wrapping_add(first);
+                if let Some(&e) = edges.get(first) {
+                    touched = touched.wrapping_add(edge(e).0 as usize);
+                }
+            }
+            for &e in &edges[indptr[u].at()..indptr[u + 1].at()] {
+                let (v, wk) = edge(e);
+                // Never -0.0 (whose key would sort last): the source is at +0.0, and
+                // +0.0 + -0.0 = +0.0.
                 let nd = d + wk;
                 if nd < self.dist[v as usize] {
                     self.dist[v as usize] = nd;
-                    self.push_or_decrease(v, nd);
+                    self.push(v, nd);
                 }
             }
         }
+        std::hint::black_box(touched);
     }
 }
 
@@ -279,7 +430,7 @@ impl Dijkstra {
 /// [`GraphError::NotSquare`], [`GraphError::IndexOutOfRange`] for a bad source,
 /// [`GraphError::NegativeWeight`] / [`GraphError::NonFinite`] for a bad weight.
 ///
-/// Complexity: O((V + E) log V) with an indexed 4-ary heap.
+/// Complexity: O(E + V · 64) with a radix heap (each entry moves down at most 64 buckets).
 pub fn dijkstra_csr(graph: &CsMat<f64>, source: usize) -> Result<Vec<f64>> {
     let (rows, cols) = graph.shape();
     if rows != cols {
@@ -323,8 +474,9 @@ pub fn dijkstra_csr(graph: &CsMat<f64>, source: usize) -> Result<Vec<f64>> {
     }
     let indptr: Vec<usize> = csr.indptr().to_proper().to_vec();
     let idx: Vec<u32> = csr.indices().iter().map(|&i| i as u32).collect();
+    let adj = Adjacency::new(indptr, &idx, csr.data());
     let mut d = Dijkstra::new(rows);
-    d.run(&indptr, &idx, csr.data(), source);
+    d.run(&adj, source);
     Ok(d.dist)
 }
 
@@ -362,6 +514,7 @@ fn choose(
         ReferenceStrategy::FarthestPoint => {
             use rand::Rng;
             let (indptr, idx, w) = graph.reversed_csr();
+            let adj = Adjacency::new(indptr, &idx, &w);
             let mut dj = Dijkstra::new(n);
             let mut nearest = vec![f64::INFINITY; n];
             let mut chosen = vec![false; n];
@@ -371,7 +524,7 @@ fn choose(
             for _ in 0..r {
                 refs.push(next);
                 chosen[next] = true;
-                dj.run(&indptr, &idx, &w, next);
+                dj.run(&adj, next);
                 for (m, &d) in nearest.iter_mut().zip(&dj.dist) {
                     if d < *m {
                         *m = d;
@@ -416,7 +569,7 @@ fn choose(
 /// # Errors
 /// [`GraphError::InvalidConfig`] for a bad config.
 ///
-/// Complexity: R × O((V + E) log V) over the rayon pool; memory O(V × R).
+/// Complexity: R × O(E + V · 64) over the rayon pool (radix heap); memory O(V × R).
 pub fn reference_distances(
     graph: &PortGraph,
     config: &DistanceConfig,
@@ -434,6 +587,7 @@ pub fn reference_distances(
         }
     } else {
         let (indptr, idx, w) = graph.reversed_csr();
+        let adj = Adjacency::new(indptr, &idx, &w);
         by_ref
             .axis_iter_mut(Axis(0))
             .into_par_iter()
@@ -441,24 +595,32 @@ pub fn reference_distances(
             .for_each_init(
                 || Dijkstra::new(n),
                 |dj, (mut row, &src)| {
-                    dj.run(&indptr, &idx, &w, src);
+                    dj.run(&adj, src);
                     row.iter_mut()
                         .zip(&dj.dist)
                         .for_each(|(a, &b)| *a = b as f32);
                 },
             );
     }
+    // The largest finite distance (a maximum: the same whatever the order of the rows).
     let max_finite = by_ref
-        .iter()
-        .filter(|d| d.is_finite())
-        .fold(0.0f64, |m, &d| m.max(f64::from(d)));
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .map(|row| {
+            row.iter()
+                .filter(|d| d.is_finite())
+                .fold(0.0f64, |m, &d| m.max(f64::from(d)))
+        })
+        .reduce(|| 0.0, f64::max);
     let base = if max_finite > 0.0 { max_finite } else { 1.0 };
     let unreachable_value = config.unreachable_factor * base;
-    let reachable_t = by_ref.mapv(|d| d.is_finite());
+    let mut reachable_t = Array2::from_elem(by_ref.dim(), false);
     by_ref
         .axis_iter_mut(Axis(0))
         .into_par_iter()
-        .for_each(|mut row| {
+        .zip(reachable_t.axis_iter_mut(Axis(0)))
+        .for_each(|(mut row, mut reach)| {
+            reach.zip_mut_with(&row, |r, d| *r = d.is_finite());
             row.mapv_inplace(|d| {
                 if d.is_finite() {
                     d
@@ -483,10 +645,34 @@ pub fn reference_distances(
     Ok(ReferenceDistances {
         ports: graph.ports().to_vec(),
         references,
-        distances: by_ref.t().as_standard_layout().into_owned(),
-        reachable: reachable_t.t().as_standard_layout().into_owned(),
+        distances: transpose(&by_ref),
+        reachable: transpose(&reachable_t),
         unreachable_value,
     })
+}
+
+/// The transpose of `a` (r, n) as a standard-layout (n, r) array, in parallel over blocks of 64
+/// output rows: each block (64 × r values) stays in cache while it is filled one input row at a
+/// time, where a plain element-by-element copy would touch a new cache line per value.
+fn transpose<T: Copy + Default + Send + Sync>(a: &Array2<T>) -> Array2<T> {
+    const BLOCK: usize = 64;
+    let (r, n) = a.dim();
+    let a = a.as_standard_layout();
+    let src = a.as_slice().expect("standard layout");
+    let mut out = vec![T::default(); n * r];
+    if r > 0 {
+        out.par_chunks_mut(BLOCK * r)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let i0 = b * BLOCK;
+                for (j, row) in src.chunks_exact(n).enumerate() {
+                    for (o, &v) in block.chunks_exact_mut(r).zip(&row[i0..]) {
+                        o[j] = v;
+                    }
+                }
+            });
+    }
+    Array2::from_shape_vec((n, r), out).expect("n × r values")
 }
 
 #[cfg(test)]
@@ -496,7 +682,128 @@ mod tests {
     use std::cmp::Ordering;
     use std::collections::BinaryHeap;
 
-    /// The previous queue: a lazy binary heap (stale entries skipped when popped).
+    /// Marks a node that is not in the queue.
+    const NOT_QUEUED: u32 = u32::MAX;
+
+    /// The previous queue: an indexed 4-ary min-heap of `(distance, node)` with decrease-key.
+    struct FourAry {
+        dist: Vec<f64>,
+        heap: Vec<(f64, u32)>,
+        /// Position of every node in `heap`, [`NOT_QUEUED`] when absent.
+        pos: Vec<u32>,
+    }
+
+    impl FourAry {
+        fn new(n: usize) -> Self {
+            FourAry {
+                dist: vec![f64::INFINITY; n],
+                heap: Vec::new(),
+                pos: vec![NOT_QUEUED; n],
+            }
+        }
+
+        /// Moves the entry at `i` up to its place.
+        #[inline]
+        fn sift_up(&mut self, mut i: usize) {
+            let item = self.heap[i];
+            while i > 0 {
+                let parent = (i - 1) / 4;
+                let p = self.heap[parent];
+                if p.0 <= item.0 {
+                    break;
+                }
+                self.heap[i] = p;
+                self.pos[p.1 as usize] = i as u32;
+                i = parent;
+            }
+            self.heap[i] = item;
+            self.pos[item.1 as usize] = i as u32;
+        }
+
+        /// Moves the entry at `i` down to its place.
+        #[inline]
+        fn sift_down(&mut self, mut i: usize) {
+            let item = self.heap[i];
+            let n = self.heap.len();
+            loop {
+                let first = 4 * i + 1;
+                if first >= n {
+                    break;
+                }
+                let last = (first + 4).min(n);
+                let mut best = first;
+                for c in first + 1..last {
+                    if self.heap[c].0 < self.heap[best].0 {
+                        best = c;
+                    }
+                }
+                let b = self.heap[best];
+                if b.0 >= item.0 {
+                    break;
+                }
+                self.heap[i] = b;
+                self.pos[b.1 as usize] = i as u32;
+                i = best;
+            }
+            self.heap[i] = item;
+            self.pos[item.1 as usize] = i as u32;
+        }
+
+        /// Removes and returns the entry of smallest distance.
+        #[inline]
+        fn pop(&mut self) -> Option<(f64, u32)> {
+            let top = *self.heap.first()?;
+            let last = self.heap.pop().expect("non-empty");
+            self.pos[top.1 as usize] = NOT_QUEUED;
+            if !self.heap.is_empty() {
+                self.heap[0] = last;
+                self.sift_down(0);
+            }
+            Some(top)
+        }
+
+        /// Inserts `v` at distance `d`, or lowers its queued distance to `d`.
+        #[inline]
+        fn push_or_decrease(&mut self, v: u32, d: f64) {
+            let p = self.pos[v as usize];
+            if p == NOT_QUEUED {
+                self.heap.push((d, v));
+                self.sift_up(self.heap.len() - 1);
+            } else {
+                self.heap[p as usize].0 = d;
+                self.sift_up(p as usize);
+            }
+        }
+
+        /// Single-source shortest paths on CSR pieces with non-negative weights; results in
+        /// `self.dist` (INFINITY when unreachable).
+        ///
+        /// Nodes leave the queue in non-decreasing distance order, each once; a node's distance is
+        /// final when it leaves (weights are non-negative), so the order among equal distances
+        /// does not change any result.
+        fn run(&mut self, indptr: &[usize], idx: &[u32], w: &[f64], source: usize) {
+            self.dist.fill(f64::INFINITY);
+            for &(_, v) in &self.heap {
+                self.pos[v as usize] = NOT_QUEUED;
+            }
+            self.heap.clear();
+            self.dist[source] = 0.0;
+            self.push_or_decrease(source as u32, 0.0);
+            while let Some((d, node)) = self.pop() {
+                let u = node as usize;
+                let (s, e) = (indptr[u], indptr[u + 1]);
+                for (&v, &wk) in idx[s..e].iter().zip(&w[s..e]) {
+                    let nd = d + wk;
+                    if nd < self.dist[v as usize] {
+                        self.dist[v as usize] = nd;
+                        self.push_or_decrease(v, nd);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The queue before the 4-ary heap: a lazy binary heap (stale entries skipped when popped).
     fn lazy_binary_heap(indptr: &[usize], idx: &[u32], w: &[f64], source: usize) -> Vec<f64> {
         #[derive(PartialEq)]
         struct Item(f64, u32);
@@ -532,61 +839,25 @@ mod tests {
         dist
     }
 
-    /// Random CSR graphs with zero weights, repeated weights (ties) and unreachable nodes: the
-    /// indexed 4-ary heap gives bit-identical distances to the lazy binary heap, with its
-    /// buffers reused across sources.
     #[test]
-    fn four_ary_heap_matches_lazy_binary_heap_bit_for_bit() {
-        let mut rng = ChaCha8Rng::seed_from_u64(11);
-        for &(n, m) in &[(1usize, 0usize), (5, 8), (200, 900), (1_000, 6_000)] {
-            let mut edges: Vec<(usize, u32, f64)> = (0..m)
-                .map(|_| {
-                    let w = match rng.random_range(0..4) {
-                        0 => 0.0,
-                        1 => 0.5,
-                        _ => rng.random_range(0.0..3.0),
-                    };
-                    (rng.random_range(0..n), rng.random_range(0..n) as u32, w)
-                })
-                .collect();
-            edges.sort_by_key(|e| (e.0, e.1));
-            let mut indptr = vec![0usize; n + 1];
-            for e in &edges {
-                indptr[e.0 + 1] += 1;
-            }
-            for i in 0..n {
-                indptr[i + 1] += indptr[i];
-            }
-            let idx: Vec<u32> = edges.iter().map(|e| e.1).collect();
-            let w: Vec<f64> = edges.iter().map(|e| e.2).collect();
-            let mut dj = Dijkstra::new(n);
-            for source in (0..n).step_by((n / 7).max(1)) {
-                dj.run(&indptr, &idx, &w, source);
-                let want = lazy_binary_heap(&indptr, &idx, &w, source);
-                let same = dj
-                    .dist
-                    .iter()
-                    .zip(&want)
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "n {n}, m {m}, source {source}");
-            }
+    fn blocked_transpose_matches_ndarray() {
+        for &(r, n) in &[(0usize, 5usize), (3, 0), (1, 1), (7, 200), (130, 65)] {
+            let a = Array2::from_shape_fn((r, n), |(i, j)| (i * 1_000 + j) as f32);
+            assert_eq!(transpose(&a), a.t().as_standard_layout().into_owned());
         }
     }
 
-    /// Paired timing of the two queues on an 80k-node / 1 M-edge random graph (run by hand:
-    /// `cargo test --release -p darknet-graph --lib four_ary_vs_binary -- --ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn four_ary_vs_binary_timing() {
-        let (n, m) = (80_000usize, 1_000_000usize);
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
+    /// A random CSR graph: `m` edges over `n` nodes, weights drawn by `weight`.
+    fn random_graph(
+        n: usize,
+        m: usize,
+        rng: &mut ChaCha8Rng,
+        mut weight: impl FnMut(&mut ChaCha8Rng) -> f64,
+    ) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
         let mut edges: Vec<(usize, u32, f64)> = (0..m)
             .map(|_| {
-                (
-                    rng.random_range(0..n),
-                    rng.random_range(0..n) as u32,
-                    rng.random_range(0.0..1.0),
-                )
+                let w = weight(rng);
+                (rng.random_range(0..n), rng.random_range(0..n) as u32, w)
             })
             .collect();
         edges.sort_by_key(|e| (e.0, e.1));
@@ -599,23 +870,131 @@ mod tests {
         }
         let idx: Vec<u32> = edges.iter().map(|e| e.1).collect();
         let w: Vec<f64> = edges.iter().map(|e| e.2).collect();
-        let mut dj = Dijkstra::new(n);
-        let (mut t_new, mut t_old) = (Vec::new(), Vec::new());
-        for source in (0..n).step_by(n / 12) {
-            let t = std::time::Instant::now();
-            let old = lazy_binary_heap(&indptr, &idx, &w, source);
-            t_old.push(t.elapsed().as_secs_f64());
-            let t = std::time::Instant::now();
-            dj.run(&indptr, &idx, &w, source);
-            t_new.push(t.elapsed().as_secs_f64());
-            assert_eq!(old, dj.dist);
+        (indptr, idx, w)
+    }
+
+    fn same_bits(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// Random CSR graphs with zero weights (also -0.0), repeated weights (ties), weights
+    /// spanning many binary orders of magnitude (keys far apart in the radix heap) and
+    /// unreachable nodes: the radix heap, the 4-ary heap and the lazy binary heap give
+    /// bit-identical distances, with buffers reused across sources.
+    #[test]
+    fn radix_heap_matches_four_ary_and_lazy_binary_heaps_bit_for_bit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for &(n, m) in &[
+            (1usize, 0usize),
+            (5, 8),
+            (200, 900),
+            (1_000, 6_000),
+            (3_000, 9_000),
+        ] {
+            let (indptr, idx, w) =
+                random_graph(n, m, &mut rng, |rng| match rng.random_range(0..6) {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => 0.5,
+                    3 => 2f64.powi(rng.random_range(-40..40)),
+                    _ => rng.random_range(0.0..3.0),
+                });
+            let coded = Adjacency::new(indptr.clone(), &idx, &w);
+            assert!(matches!(
+                coded,
+                Adjacency::Coded { .. } | Adjacency::Packed { .. }
+            ));
+            // Few distinct weights (and few nodes): the packed records.
+            let w_few: Vec<f64> = w.iter().map(|&x| (x * 4.0).round() / 4.0).collect();
+            let packed = Adjacency::new(indptr.clone(), &idx, &w_few);
+            assert!(matches!(packed, Adjacency::Packed { .. }));
+            let packed_plain = Adjacency::Plain {
+                indptr: indptr.clone(),
+                edges: idx.iter().copied().zip(w_few.iter().copied()).collect(),
+            };
+            let plain = Adjacency::Plain {
+                indptr: indptr.clone(),
+                edges: idx.iter().copied().zip(w.iter().copied()).collect(),
+            };
+            let mut radix = Dijkstra::new(n);
+            let mut plain_dist = Dijkstra::new(n);
+            let mut four = FourAry::new(n);
+            for source in (0..n).step_by((n / 7).max(1)) {
+                radix.run(&packed, source);
+                plain_dist.run(&packed_plain, source);
+                assert!(same_bits(&radix.dist, &plain_dist.dist));
+                radix.run(&coded, source);
+                plain_dist.run(&plain, source);
+                assert!(same_bits(&radix.dist, &plain_dist.dist));
+                four.run(&indptr, &idx, &w, source);
+                let want = lazy_binary_heap(&indptr, &idx, &w, source);
+                assert!(
+                    same_bits(&four.dist, &want),
+                    "4-ary: n {n}, m {m}, source {source}"
+                );
+                assert!(
+                    same_bits(&radix.dist, &want),
+                    "radix: n {n}, m {m}, source {source}"
+                );
+                assert!(radix.dist.iter().all(|d| d.is_sign_positive()));
+            }
         }
-        t_new.sort_by(f64::total_cmp);
-        t_old.sort_by(f64::total_cmp);
-        println!(
-            "median per source: 4-ary {:.2} ms, lazy binary {:.2} ms",
-            t_new[t_new.len() / 2] * 1e3,
-            t_old[t_old.len() / 2] * 1e3
-        );
+    }
+
+    /// Paired timing of the three queues on an 80k-node / 1 M-edge random graph, with uniform
+    /// weights and with the port graph's few distinct weights (most edges seen once, so at the
+    /// largest weight); CPU time of this thread per source (run by hand:
+    /// `cargo test --release -p darknet-graph --lib queue_timing -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn queue_timing() {
+        fn cpu() -> f64 {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1e9
+        }
+        let (n, m) = (80_000usize, 1_000_000usize);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let uniform = random_graph(n, m, &mut rng, |rng| rng.random_range(0.0..1.0));
+        let counts = random_graph(n, m, &mut rng, |rng| {
+            if rng.random_bool(0.95) {
+                48.0
+            } else {
+                f64::from(rng.random_range(0..48u32))
+            }
+        });
+        for (name, (indptr, idx, w)) in [("uniform", uniform), ("counts", counts)] {
+            let adj = Adjacency::new(indptr.clone(), &idx, &w);
+            let mut radix = Dijkstra::new(n);
+            let mut four = FourAry::new(n);
+            let mut t = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+            for source in (0..n).step_by(n / 12) {
+                let c = cpu();
+                let old = lazy_binary_heap(&indptr, &idx, &w, source);
+                t[0].push(cpu() - c);
+                let c = cpu();
+                four.run(&indptr, &idx, &w, source);
+                t[1].push(cpu() - c);
+                let c = cpu();
+                radix.run(&adj, source);
+                t[2].push(cpu() - c);
+                let c = cpu();
+                radix.run_ahead::<false>(&adj, source);
+                t[3].push(cpu() - c);
+                assert!(same_bits(&old, &four.dist) && same_bits(&old, &radix.dist));
+            }
+            for t in &mut t {
+                t.sort_by(f64::total_cmp);
+            }
+            println!(
+                "{name}: median CPU per source: lazy binary {:.2} ms, 4-ary {:.2} ms, radix {:.2} ms (without reading ahead {:.2} ms)",
+                t[0][t[0].len() / 2] * 1e3,
+                t[1][t[1].len() / 2] * 1e3,
+                t[2][t[2].len() / 2] * 1e3,
+                t[3][t[3].len() / 2] * 1e3
+            );
+        }
     }
 }
