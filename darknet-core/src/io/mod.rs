@@ -269,12 +269,15 @@ impl<'a> PacketReader<'a> {
         }
     }
 
-    /// Bytes consumed so far by complete records (in the decompressed data for gzip input).
+    /// Bytes consumed so far by complete records (in the decompressed data for gzip input; 0
+    /// for a Parquet dataset, which is read by column chunks, not as one byte stream).
     pub fn byte_offset(&self) -> u64 {
         match &self.inner {
             Inner::Pcap(r) => r.byte_offset(),
             Inner::Pcapng(r) => r.byte_offset(),
             Inner::Csv(r) => r.byte_offset(),
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(_) => 0,
         }
     }
 
@@ -401,7 +404,11 @@ pub fn open(path: impl AsRef<Path>) -> Result<PacketReader<'static>> {
     #[cfg(feature = "parquet")]
     if parquet::is_dataset_dir(path) || path.extension().is_some_and(|e| e == "parquet") {
         let inner = Inner::Parquet(Box::new(parquet::ParquetDatasetReader::open(path)?));
-        return Ok(PacketReader { inner, gzip: false });
+        return Ok(PacketReader {
+            inner,
+            gzip: false,
+            input: path.display().to_string(),
+        });
     }
     let name = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| io_err(&name, e))?;
