@@ -6,17 +6,19 @@
 # The workspace is linted twice, without and with the `parquet` feature (Parquet packet
 # datasets: `convert --format parquet`, tools reading dataset directories), and tested and
 # documented with it, so that both builds stay clean and the tests run once. The SQL aggregation
-# stage on DataFusion (feature `datafusion`) is tested on its own in the `sql-test` profile
-# (DataFusion built without optimisation or debug information; the test input is small).
+# stage on DataFusion (feature `datafusion`) is tested last, on its own, in the `sql-test`
+# profile (DataFusion built without optimisation or debug information; the test input is small).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --workspace --all-targets --locked --features darknet-examples/parquet -- -D warnings
 cargo test --workspace --locked --features darknet-examples/parquet
-RUSTFLAGS="-D warnings" cargo test --locked --profile sql-test -p darknet-core \
-    --features datafusion --lib --test aggregate_exact
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features darknet-examples/parquet
 cargo bench --workspace --locked --no-run
 # The library crates package cleanly for crates.io, in dependency order (no upload).
 cargo publish --workspace --dry-run --no-verify --locked
+# Last, in its own profile and target directory: the SQL aggregation stage on DataFusion equals
+# the in-memory path (aggregate_exact).
+RUSTFLAGS="-D warnings" cargo test --locked --profile sql-test -p darknet-core \
+    --features datafusion --lib --test aggregate_exact
