@@ -362,3 +362,47 @@ fn wrong_types_nulls_and_negative_timestamps_name_file_row_and_column() {
     assert!(m.contains("text.parquet"), "{m}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tool_inputs_accept_a_dataset_directory_and_a_parquet_file() {
+    use darknet_core::io::inputs::{resolve, CaptureStream};
+    use darknet_core::io::Format;
+    let trace = SynthConfig::paper_a()
+        .hosts(40)
+        .days(2)
+        .seed(5)
+        .build()
+        .unwrap()
+        .trace();
+    let packets: Vec<Packet> = trace.iter().collect();
+    let dir = scratch("inputs");
+    write_dataset(&dir, &packets, ParquetWriterOptions::default()).unwrap();
+    // The dataset directory is one input, not a directory of captures.
+    let inputs = resolve(&[&dir]).unwrap();
+    assert_eq!(inputs.files.len(), 1);
+    assert_eq!(inputs.files[0].format, Some(Format::Parquet));
+    assert!(inputs.warnings.is_empty(), "{:?}", inputs.warnings);
+    let (mut stream, _) = CaptureStream::open(&[&dir]).unwrap();
+    let back = stream.read_trace(|_, _| {}).unwrap();
+    assert_eq!(back.iter().collect::<Vec<_>>(), packets);
+    assert_eq!(stream.summaries()[0].packets, packets.len() as u64);
+    // One of its files, given by name.
+    let files = dataset_files(&dir).unwrap();
+    assert!(files.len() >= 2, "one partition a day");
+    let inputs = resolve(&[&files[0].1]).unwrap();
+    assert_eq!(inputs.files[0].format, Some(Format::Parquet));
+    let first_day: Vec<Packet> = CaptureStream::new(inputs.files)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!first_day.is_empty() && first_day.len() < packets.len());
+    assert_eq!(first_day[..], packets[..first_day.len()]);
+    // A directory with a stray non-Parquet file only is still no dataset.
+    let empty = scratch("inputs-none");
+    std::fs::create_dir_all(empty.join("day=2024-01-01")).unwrap();
+    assert!(matches!(
+        resolve(&[&empty]).unwrap_err(),
+        CoreError::NoCaptures { .. }
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&empty).unwrap();
+}

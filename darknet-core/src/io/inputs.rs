@@ -7,6 +7,9 @@
 //!   (`1f 8b`). Other files (label files, notes, hidden files) are skipped with a warning. When
 //!   a directory holds pcap or pcapng captures, its CSV packet tables are skipped with a warning
 //!   (they are usually conversions of the same captures); give them as files to read them.
+//! - With the `parquet` feature, a directory holding a Parquet packet dataset
+//!   (`day=YYYY-MM-DD/part-NNNNN.parquet` partitions, or `.parquet` files directly inside it) is
+//!   one input, read in day order, and so is a `.parquet` file given by name.
 //! - A file given by name must be a capture: anything else is an error (`-` is standard input).
 //! - The same file given twice (also through another spelling, a symbolic or hard link, or as
 //!   a file and inside a directory) is read once, with a warning.
@@ -182,6 +185,17 @@ fn sniff(path: &Path) -> Result<Sniffed> {
     }
 }
 
+/// With the `parquet` feature: a Parquet packet dataset directory or a `.parquet` file, read
+/// as one input by [`open`].
+#[cfg(feature = "parquet")]
+fn is_parquet_input(p: &Path, is_dir: bool) -> bool {
+    if is_dir {
+        super::parquet::is_dataset_dir(p)
+    } else {
+        p.extension().is_some_and(|e| e == "parquet")
+    }
+}
+
 /// Resolves the paths a user gives (files and directories) into the captures to read (see the
 /// [module docs](self)).
 ///
@@ -225,6 +239,18 @@ pub fn resolve<P: AsRef<Path>>(paths: &[P]) -> Result<Inputs> {
             continue;
         }
         let meta = fs::metadata(p).map_err(|e| io_err(&p.display().to_string(), e))?;
+        #[cfg(feature = "parquet")]
+        if is_parquet_input(p, meta.is_dir()) {
+            add(
+                CaptureFile {
+                    path: p.to_path_buf(),
+                    format: Some(Format::Parquet),
+                    gzip: false,
+                },
+                &mut warnings,
+            );
+            continue;
+        }
         if !meta.is_dir() {
             match sniff(p)? {
                 Sniffed::Capture(format, gzip) => add(

@@ -269,7 +269,8 @@ impl<'a> PacketReader<'a> {
         }
     }
 
-    /// Bytes consumed so far by complete records (in the decompressed data for gzip input).
+    /// Bytes consumed so far by complete records (in the decompressed data for gzip input; 0
+    /// for a Parquet dataset, which is read by column chunks, not as one byte stream).
     pub fn byte_offset(&self) -> u64 {
         match &self.inner {
             Inner::Pcap(r) => r.byte_offset(),

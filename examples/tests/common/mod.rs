@@ -30,6 +30,12 @@ pub fn examples_dir() -> &'static Path {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "--quiet", "-p", "darknet-examples", "--examples"]);
+        // The programs are built with the features this test binary was built with.
+        if cfg!(feature = "datafusion") {
+            cmd.args(["--features", "datafusion"]);
+        } else if cfg!(feature = "parquet") {
+            cmd.args(["--features", "parquet"]);
+        }
         if release {
             cmd.arg("--release");
         }
