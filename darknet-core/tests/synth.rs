@@ -539,3 +539,38 @@ fn mirai_fingerprint_only_from_the_mirai_class() {
         fingerprinted.difference(&mirai_class).count()
     );
 }
+
+/// The typed views of a host's ground truth agree with its strings and bits: Paper B hosts have
+/// a `PaperBClass` of the same name, multi-label hosts have none and one `Category` per bit.
+#[test]
+fn host_truth_has_typed_classes_and_categories() {
+    let b = small_b().build().unwrap();
+    for h in b.hosts() {
+        let class = h
+            .paper_b_class()
+            .expect("a Paper B host has a Paper B class");
+        assert_eq!(class.name(), h.class);
+        assert!(h.categories().is_empty());
+    }
+    let a = SynthConfig::paper_a()
+        .hosts(300)
+        .days(2)
+        .seed(3)
+        .build()
+        .unwrap();
+    let mut labelled = 0;
+    for h in a.hosts() {
+        assert_eq!(h.paper_b_class(), None);
+        let cats = h.categories();
+        assert_eq!(cats.len(), h.labels.count_ones() as usize);
+        for c in &cats {
+            let k = darknet_core::label::Category::PAPER_A
+                .iter()
+                .position(|p| p == c)
+                .unwrap();
+            assert_eq!(h.label_vector()[k], 1.0);
+        }
+        labelled += usize::from(!cats.is_empty());
+    }
+    assert!(labelled > 0);
+}

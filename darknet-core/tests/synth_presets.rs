@@ -69,7 +69,10 @@ fn presets_by_name() {
         assert_eq!(p.name().parse::<Preset>().unwrap(), p);
         assert_eq!(SynthConfig::preset_named(p.name()).unwrap().preset, p);
         assert_eq!(p.to_string(), p.name());
-        assert_eq!(p.is_multilabel(), p != Preset::PaperB);
+        assert_eq!(
+            p.is_multilabel(),
+            !matches!(p, Preset::PaperB | Preset::PaperBDrift)
+        );
     }
     assert_eq!("a".parse::<Preset>().unwrap(), Preset::PaperA);
     // The papers' presets are their own constructors, unchanged.

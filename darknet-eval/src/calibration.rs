@@ -364,3 +364,123 @@ impl Calibration {
         Ok(out)
     }
 }
+
+/// How well scores read as probabilities, per label and averaged over labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationQuality {
+    /// Brier score per label: mean of `(score − truth)²` (scikit-learn's `brier_score_loss`).
+    pub brier: Vec<f64>,
+    /// Expected calibration error per label (see [`expected_calibration_error`]).
+    pub ece: Vec<f64>,
+    /// Mean of `brier` over labels.
+    pub brier_mean: f64,
+    /// Mean of `ece` over labels.
+    pub ece_mean: f64,
+}
+
+/// The expected calibration error of one label's scores: the scores in `[0, 1]` are put in
+/// `n_bins` equal-width bins (a score equal to a bin's upper edge goes to that bin, 1.0 to the
+/// last), and the error is `Σ_b (n_b / n) · |mean truth in b − mean score in b|`. 0 for
+/// perfectly calibrated scores.
+///
+/// Arguments: `y_true` 0/1 and `y_score` in `[0, 1]`, both of shape (n,); `n_bins` ≥ 1.
+///
+/// # Errors
+/// Empty input, shape mismatch, non-binary truth, scores outside `[0, 1]` or not finite, zero
+/// bins.
+///
+/// ```
+/// use darknet_eval::calibration::expected_calibration_error;
+/// use ndarray::array;
+/// // Half the hosts scored 0.5 are positive: calibrated. All scored 0.9 are negative: off by 0.9.
+/// let e = expected_calibration_error(array![0u8, 1, 0, 0].view(), array![0.5, 0.5, 0.9, 0.9].view(), 10)?;
+/// assert!((e - 0.45).abs() < 1e-12);
+/// # Ok::<(), darknet_eval::EvalError>(())
+/// ```
+pub fn expected_calibration_error(
+    y_true: ArrayView1<u8>,
+    y_score: ArrayView1<f64>,
+    n_bins: usize,
+) -> Result<f64> {
+    check::binary1("y_true", &y_true)?;
+    check::finite1("y_score", &y_score)?;
+    if y_true.is_empty() {
+        return Err(EvalError::Empty {
+            what: "y_true".into(),
+        });
+    }
+    if y_true.len() != y_score.len() {
+        return Err(EvalError::ShapeMismatch {
+            what: "y_score".into(),
+            expected: vec![y_true.len()],
+            actual: vec![y_score.len()],
+        });
+    }
+    if n_bins == 0 {
+        return Err(EvalError::InvalidParameter {
+            name: "n_bins".into(),
+            value: "0".into(),
+            reason: "must be >= 1".into(),
+        });
+    }
+    if let Some((row, &value)) = y_score
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !(0.0..=1.0).contains(*s))
+    {
+        return Err(EvalError::InvalidScore {
+            what: "y_score".into(),
+            row,
+            col: 0,
+            value,
+            range: " in [0, 1]".into(),
+        });
+    }
+    let mut count = vec![0usize; n_bins];
+    let mut sum_true = vec![0.0f64; n_bins];
+    let mut sum_score = vec![0.0f64; n_bins];
+    for (&t, &s) in y_true.iter().zip(y_score) {
+        let b = ((s * n_bins as f64).ceil() as usize).clamp(1, n_bins) - 1;
+        count[b] += 1;
+        sum_true[b] += f64::from(t);
+        sum_score[b] += s;
+    }
+    let n = y_true.len() as f64;
+    Ok((0..n_bins)
+        .filter(|&b| count[b] > 0)
+        .map(|b| (sum_true[b] - sum_score[b]).abs() / n)
+        .sum())
+}
+
+/// Brier score and expected calibration error (10 bins) of every label column of a score
+/// matrix, and their means over labels.
+///
+/// Arguments: `y_true` 0/1 and `y_score` in `[0, 1]`, both (n_samples, n_labels).
+///
+/// # Errors
+/// As [`expected_calibration_error`], and a shape mismatch between the two matrices.
+pub fn calibration_quality(
+    y_true: ArrayView2<u8>,
+    y_score: ArrayView2<f64>,
+) -> Result<CalibrationQuality> {
+    check::truth_score(&y_true, &y_score)?;
+    let mut brier = Vec::with_capacity(y_true.ncols());
+    let mut ece = Vec::with_capacity(y_true.ncols());
+    for (t, s) in y_true.axis_iter(Axis(1)).zip(y_score.axis_iter(Axis(1))) {
+        ece.push(expected_calibration_error(t, s, 10)?);
+        brier.push(
+            t.iter()
+                .zip(s)
+                .map(|(&t, &s)| (s - f64::from(t)).powi(2))
+                .sum::<f64>()
+                / t.len() as f64,
+        );
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    Ok(CalibrationQuality {
+        brier_mean: mean(&brier),
+        ece_mean: mean(&ece),
+        brier,
+        ece,
+    })
+}

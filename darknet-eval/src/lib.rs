@@ -63,7 +63,8 @@ pub mod split;
 pub mod threshold;
 
 pub use calibration::{
-    Calibration, CalibrationMethod, IsotonicCalibration, LabelCalibration, PlattScaling,
+    calibration_quality, expected_calibration_error, Calibration, CalibrationMethod,
+    CalibrationQuality, IsotonicCalibration, LabelCalibration, PlattScaling,
 };
 pub use error::{EvalError, Result};
 pub use io::{align, read_scores_csv, read_truth_csv, Aligned, ScoreTable, TruthTable};
@@ -77,8 +78,8 @@ pub use multiclass::{
 };
 pub use multilabel::{
     hamming_loss, jaccard_samples, label_cardinality, per_label_precision_recall_f1,
-    per_label_precision_recall_f1_with, precision_recall_f1, precision_recall_f1_with,
-    subset_accuracy, Average, LabelPrf, Prf,
+    per_label_precision_recall_f1_zero_division, precision_recall_f1,
+    precision_recall_f1_zero_division, subset_accuracy, Average, LabelPrf, Prf,
 };
 pub use oversample::{imbalance_ratios, ml_ros, DEFAULT_ROS_PERCENTAGE};
 pub use ranking::{

@@ -160,11 +160,11 @@ pub fn per_label_precision_recall_f1(
     y_true: ArrayView2<u8>,
     y_pred: ArrayView2<u8>,
 ) -> Result<Vec<LabelPrf>> {
-    per_label_precision_recall_f1_with(y_true, y_pred, 0.0)
+    per_label_precision_recall_f1_zero_division(y_true, y_pred, 0.0)
 }
 
 /// [`per_label_precision_recall_f1`] with an explicit `zero_division` value for 0/0 terms.
-pub fn per_label_precision_recall_f1_with(
+pub fn per_label_precision_recall_f1_zero_division(
     y_true: ArrayView2<u8>,
     y_pred: ArrayView2<u8>,
     zero_division: f64,
@@ -198,12 +198,12 @@ pub fn precision_recall_f1(
     y_pred: ArrayView2<u8>,
     average: Average,
 ) -> Result<Prf> {
-    precision_recall_f1_with(y_true, y_pred, average, 0.0)
+    precision_recall_f1_zero_division(y_true, y_pred, average, 0.0)
 }
 
 /// [`precision_recall_f1`] with an explicit `zero_division` value for 0/0 terms (`f64::NAN`
 /// leaves undefined terms out of the averages, as scikit-learn's `zero_division=np.nan`).
-pub fn precision_recall_f1_with(
+pub fn precision_recall_f1_zero_division(
     y_true: ArrayView2<u8>,
     y_pred: ArrayView2<u8>,
     average: Average,

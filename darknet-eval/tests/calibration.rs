@@ -202,3 +202,32 @@ fn bad_input_is_an_error() {
         .unwrap_err();
     assert!(matches!(e, EvalError::InvalidScore { .. }), "{e}");
 }
+
+/// Brier scores equal scikit-learn's `brier_score_loss` per label (values from scikit-learn
+/// 1.9); the expected calibration error follows its definition on hand-made bins.
+#[test]
+fn calibration_quality_matches_brier_score_loss_and_hand_ece() {
+    use darknet_eval::calibration::{calibration_quality, expected_calibration_error};
+    let y = ndarray::array![[0u8, 1], [1, 0], [1, 0], [0, 1], [1, 1]];
+    let s = ndarray::array![[0.1, 0.7], [0.8, 0.2], [0.6, 0.4], [0.3, 0.5], [0.95, 0.99]];
+    let q = calibration_quality(y.view(), s.view()).unwrap();
+    assert!((q.brier[0] - 0.0605).abs() < 1e-12, "{:?}", q.brier);
+    assert!((q.brier[1] - 0.10802).abs() < 1e-12, "{:?}", q.brier);
+    assert!((q.brier_mean - (0.0605 + 0.10802) / 2.0).abs() < 1e-12);
+    // Label 0, 10 bins: 0.1 → bin 0 (|0 − 0.1|), 0.3 → bin 2 (|0 − 0.3|), 0.6 → bin 5
+    // (|1 − 0.6|), 0.8 → bin 7 (|1 − 0.8|), 0.95 → bin 9 (|1 − 0.95|); each weighted 1/5.
+    let want = (0.1 + 0.3 + 0.4 + 0.2 + 0.05) / 5.0;
+    assert!((q.ece[0] - want).abs() < 1e-12, "{:?}", q.ece);
+    // One bin: |mean truth − mean score|.
+    let one = expected_calibration_error(y.column(0), s.column(0), 1).unwrap();
+    assert!((one - (0.6f64 - 0.55).abs()).abs() < 1e-12);
+    // Bad input is an error, never a panic.
+    assert!(expected_calibration_error(y.column(0), s.column(0), 0).is_err());
+    let outside = ndarray::array![0.5, 1.5, 0.1, 0.2, 0.3];
+    let e = expected_calibration_error(y.column(0), outside.view(), 10).unwrap_err();
+    assert!(e.to_string().contains("1.5"), "{e}");
+    let nan = ndarray::Array2::from_elem((5, 2), f64::NAN);
+    assert!(calibration_quality(y.view(), nan.view()).is_err());
+    let empty = ndarray::Array1::<u8>::zeros(0);
+    assert!(expected_calibration_error(empty.view(), ndarray::Array1::zeros(0).view(), 5).is_err());
+}

@@ -3,7 +3,7 @@
 //! run); this test only reads `tests/golden/multilabel.json`.
 
 use approx::assert_abs_diff_eq;
-use darknet_eval::{precision_recall_f1_with, Average, MultiLabelReport};
+use darknet_eval::{precision_recall_f1_zero_division, Average, MultiLabelReport};
 use ndarray::Array2;
 use serde_json::Value;
 
@@ -98,7 +98,8 @@ fn zero_division_variants_match_scikit_learn() {
         for (zd, key) in [(f64::NAN, "nan"), (1.0, "one")] {
             let want = &c[format!("prf_zero_division_{key}")];
             for avg in Average::ALL {
-                let got = precision_recall_f1_with(y_true.view(), y_pred.view(), avg, zd).unwrap();
+                let got = precision_recall_f1_zero_division(y_true.view(), y_pred.view(), avg, zd)
+                    .unwrap();
                 let w = want[avg.name()].as_array().unwrap();
                 for (g, w) in [got.precision, got.recall, got.f1].iter().zip(w) {
                     match w.as_f64() {

@@ -35,10 +35,10 @@ fn three_models_reported_and_the_choice_is_seeded_and_saved() {
         .as_ref()
         .expect("selection with validation data");
     assert_eq!(sel.per_partition.len(), 2);
-    assert!(sel.saved.can_predict());
     assert_eq!(sel.thresholds.len(), r.label_names.len());
     assert_eq!(r.model.meta.classifier_kind, sel.saved);
     assert_eq!(r.model.hybrid.is_some(), sel.saved == ModelKind::Hybrid);
+    assert_eq!(r.model.mlp.is_some(), sel.saved == ModelKind::Mlp);
     assert_eq!(r.model.meta.thresholds.as_ref(), Some(&sel.thresholds));
 
     // Same seed, same choice.
@@ -60,9 +60,27 @@ fn three_models_reported_and_the_choice_is_seeded_and_saved() {
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert!(m["hybrid"]["f1_samples"]["mean"].as_f64().is_some());
     assert!(m["selection"]["saved"].as_str().is_some());
-    assert!(std::fs::read_to_string(out.join("report.md"))
-        .unwrap()
-        .contains("Chosen on validation data"));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Chosen on validation data"));
+
+    // Calibrated scores: fitted on validation data, reported with their own sweep.
+    let c = r
+        .calibration
+        .as_ref()
+        .expect("calibration with validation data");
+    assert_eq!(c.calibrated.brier.len(), r.label_names.len());
+    assert!(c.raw.brier_mean.is_finite() && c.calibrated.brier_mean.is_finite());
+    assert_eq!(c.sweep.len(), r.sweep.len());
+    for p in &r.partitions {
+        let cal = p.gcn_calibrated.as_ref().unwrap();
+        assert_eq!(cal.dim(), p.gcn_scores.dim());
+        assert!(cal.iter().all(|s| (0.0..=1.0).contains(s)));
+    }
+    assert!(m["calibration"]["calibrated"]["ece_mean"]
+        .as_f64()
+        .is_some());
+    assert!(out.join("threshold_sweep_calibrated.csv").is_file());
+    assert!(report.contains("Calibrated scores"));
 }
 
 #[test]
@@ -87,6 +105,47 @@ fn a_saved_hybrid_model_reloads_and_predicts_the_same() {
     assert!(a.to_csv().lines().count() > 10);
 }
 
+/// When the MLP on per-host statistics is the model chosen (here: named by the settings), it
+/// is the model saved, reloaded and used by `predict`: the scores are the MLP's, not the GCN's.
+#[test]
+fn a_saved_mlp_model_reloads_and_predicts_with_the_mlp() {
+    let input = Input::Synthetic(tiny_synth(6));
+    let mut cfg = config(0.25);
+    cfg.partitions_to_run = 1;
+    cfg.saved_model = Some(ModelKind::Mlp);
+    let r = paper_a::run(&input, &cfg, &Silent).unwrap();
+    assert_eq!(r.selection.as_ref().unwrap().saved, ModelKind::Mlp);
+    let model = r.model.clone();
+    assert_eq!(model.meta.classifier_kind, ModelKind::Mlp);
+    assert!(model.mlp.is_some() && model.hybrid.is_none());
+    let out = tmp("mlp");
+    model.save(&out).unwrap();
+    assert!(out.join("mlp.safetensors").is_file());
+    let loaded = PaperAModel::load(&out).unwrap();
+    assert_eq!(loaded, model);
+    let trace = tiny_synth(7).build().unwrap().trace();
+    let a = model.predict(&trace, 40).unwrap();
+    assert_eq!(a, loaded.predict(&trace, 999).unwrap());
+    // The same host set as a graph model, scored by the MLP from the hosts' statistics.
+    let mut gcn_only = model.clone();
+    gcn_only.mlp = None;
+    let g = gcn_only.predict(&trace, 999).unwrap();
+    assert_eq!(a.hosts, g.hosts);
+    assert_ne!(a.scores, g.scores);
+    let sources = trace.by_source();
+    let h = a.hosts[0];
+    let stats = darknet_core::HostStats::from_indices(
+        &trace,
+        h,
+        sources.packets_of(sources.position(h).unwrap()),
+    )
+    .features();
+    let x = ndarray::Array2::from_shape_vec((1, stats.len()), stats.to_vec()).unwrap();
+    let want = model.mlp.as_ref().unwrap().scores(x.view()).unwrap();
+    assert_eq!(a.scores.row(0), want.row(0));
+    std::fs::remove_dir_all(&out).ok();
+}
+
 #[test]
 fn fraction_zero_is_the_papers_protocol() {
     let input = Input::Synthetic(tiny_synth(4));
@@ -104,6 +163,7 @@ fn fraction_zero_is_the_papers_protocol() {
     assert!(a.selection.is_none() && a.partitions[0].n_validation == 0);
     assert_eq!(a.model.meta.classifier_kind, ModelKind::Gcn);
     assert!(a.model.meta.thresholds.is_none() && a.model.hybrid.is_none());
+    assert!(a.calibration.is_none() && a.partitions[0].gcn_calibrated.is_none());
 }
 
 #[test]
@@ -114,6 +174,7 @@ fn bad_selection_settings_are_errors() {
     assert!(e.to_string().contains("validation_fraction"), "{e}");
     let mut c = config(0.2);
     c.saved_model = Some(ModelKind::Mlp);
+    c.baseline = None;
     let e = paper_a::run(&Input::Synthetic(tiny_synth(4)), &c, &Silent).unwrap_err();
     assert!(e.to_string().contains("saved_model"), "{e}");
 }

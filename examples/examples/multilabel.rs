@@ -142,9 +142,9 @@ struct Args {
     /// chooses per-label thresholds and the model saved for prediction; 0 = the paper's protocol.
     #[arg(long, default_value_t = 0.2)]
     validation_fraction: f64,
-    /// The graph model saved for `--predict`: `auto` (the one validation data prefers), `gcn`
-    /// or `hybrid`.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "gcn", "hybrid"])]
+    /// The model saved for `--predict`: `auto` (the one validation data prefers), `gcn`,
+    /// `hybrid` or `mlp`.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "gcn", "hybrid", "mlp"])]
     save_model: String,
     /// Search the GCN's first size, GCN layers and FC layers (Paper A's Table II) by
     /// cross-validation on each partition's training part: `none`, `full` (27 points) or
@@ -260,6 +260,7 @@ fn config(a: &Args) -> Result<PaperAConfig, CliError> {
     c.saved_model = match a.save_model.as_str() {
         "gcn" => Some(paper_a::ModelKind::Gcn),
         "hybrid" => Some(paper_a::ModelKind::Hybrid),
+        "mlp" => Some(paper_a::ModelKind::Mlp),
         _ => None,
     };
     c.stream = a.stream;

@@ -42,6 +42,9 @@ enum PresetArg {
     OrderAndAggregate,
     /// Robustness: another mix of labels, heavy-tailed bursty rates.
     ShiftedMix,
+    /// Robustness for Paper B: research scanners on small daily-changing port sets,
+    /// unlabelled brute-forcer and spammer look-alikes, more label noise, another class mix.
+    PaperBDrift,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, serde::Serialize)]
@@ -171,6 +174,7 @@ fn main() -> ExitCode {
             PresetArg::AggregateOnly => Preset::AggregateOnly,
             PresetArg::OrderAndAggregate => Preset::OrderAndAggregate,
             PresetArg::ShiftedMix => Preset::ShiftedMix,
+            PresetArg::PaperBDrift => Preset::PaperBDrift,
         })
         .seed(args.seed)
         .days(args.days);

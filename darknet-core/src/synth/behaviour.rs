@@ -97,6 +97,10 @@ pub(crate) struct HostSpec {
     /// increasing over the month) instead of restarting at a random address each day (Paper
     /// B). The day's random start is drawn either way, so the other draws do not move.
     pub sweep_continues: bool,
+    /// `paper-b-drift` research scanners: when > 0, every active day each TCP SYN component
+    /// probes this many ports drawn afresh that day (see `drift::daily_ports`); 0 = the
+    /// component's own ports (every other preset).
+    pub daily_ports: u8,
 }
 
 /// Darknet addresses a continuing sweep advances per day (more than a Paper A host's

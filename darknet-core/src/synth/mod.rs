@@ -57,6 +57,14 @@
 //!   rates scaled by a heavy-tailed factor (0.2× to 10×) in short bursts; 40 % of hosts
 //!   labelled. Tests whether a model and its thresholds survive another class balance and
 //!   other rates.
+//! - [`Preset::PaperBDrift`] (`paper-b-drift`, [`SynthConfig::paper_b_drift`]): Paper B's
+//!   14 classes + Unknown where the `paper-b` preset is easy for embeddings judged by kNN:
+//!   research scanners (Shadowserver, Internetcensus, Rapid7, Onyphe, Securitytrails,
+//!   Intrinsec) probe 1 to 4 ports a day, drawn afresh every day; a quarter of the Unknown
+//!   hosts are unlabelled look-alikes that behave exactly as brute-forcers or spammers; label
+//!   noise 0.15, churn 0.5, and another class mix (Mirai 8 % instead of 20 %, the research
+//!   scanners and `unk_*` classes more common). Tests whether Paper B's embeddings hold up
+//!   when ports stop identifying a scanner and a class's behaviour is not its own.
 //!
 //! Select a preset by name with [`SynthConfig::preset_named`] (or
 //! `synth --preset order-only`); [`SynthConfig::for_preset`] gives its defaults.
@@ -115,6 +123,7 @@
 //! ```
 
 mod behaviour;
+mod drift;
 mod fingerprint;
 mod population;
 mod robust;
@@ -159,17 +168,22 @@ pub enum Preset {
     /// Paper A's behaviours with another mix of labels (the default's rare labels common),
     /// heavy-tailed bursty rates and fewer labelled hosts (`shifted-mix`).
     ShiftedMix,
+    /// Paper B's classes with research scanners on small, daily-changing port sets, unlabelled
+    /// brute-forcer and spammer look-alikes, more label noise and another class mix
+    /// (`paper-b-drift`).
+    PaperBDrift,
 }
 
 impl Preset {
     /// Every preset, in declaration order.
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 7] = [
         Preset::PaperA,
         Preset::PaperB,
         Preset::OrderOnly,
         Preset::AggregateOnly,
         Preset::OrderAndAggregate,
         Preset::ShiftedMix,
+        Preset::PaperBDrift,
     ];
 
     /// The preset's name on command lines (`paper-a`, `order-only`, ...).
@@ -181,13 +195,19 @@ impl Preset {
             Preset::AggregateOnly => "aggregate-only",
             Preset::OrderAndAggregate => "order-and-aggregate",
             Preset::ShiftedMix => "shifted-mix",
+            Preset::PaperBDrift => "paper-b-drift",
         }
     }
 
     /// Whether hosts carry Paper A multi-labels recovered from AbuseIPDB-style reports (every
-    /// preset but Paper B's); Paper B's hosts carry one class each.
+    /// preset but Paper B's two); Paper B's hosts carry one class each.
     pub fn is_multilabel(self) -> bool {
-        self != Preset::PaperB
+        !self.is_paper_b()
+    }
+
+    /// Whether hosts carry one of Paper B's classes (`paper-b`, `paper-b-drift`).
+    pub fn is_paper_b(self) -> bool {
+        matches!(self, Preset::PaperB | Preset::PaperBDrift)
     }
 
     /// The robustness contrast of the preset, if it is one of the three.
@@ -295,6 +315,17 @@ impl SynthConfig {
         }
     }
 
+    /// The `paper-b-drift` preset: [`SynthConfig::paper_b`]'s /24 month with label noise 0.15
+    /// and churn 0.5 (see the module doc).
+    pub fn paper_b_drift() -> Self {
+        SynthConfig {
+            preset: Preset::PaperBDrift,
+            label_noise: drift::LABEL_NOISE,
+            churn: drift::CHURN,
+            ..SynthConfig::paper_b()
+        }
+    }
+
     /// The configuration of `preset` with its defaults: the papers' as
     /// [`SynthConfig::paper_a`] and [`SynthConfig::paper_b`]; the robustness presets start from
     /// Paper A's (/20, March 2021, 2,000 hosts) with label noise 0.1 and half the hosts
@@ -303,6 +334,7 @@ impl SynthConfig {
         match preset {
             Preset::PaperA => SynthConfig::paper_a(),
             Preset::PaperB => SynthConfig::paper_b(),
+            Preset::PaperBDrift => SynthConfig::paper_b_drift(),
             Preset::ShiftedMix => SynthConfig {
                 preset,
                 label_noise: 0.1,
@@ -513,6 +545,27 @@ impl HostTruth {
     pub fn label_vector(&self) -> [f32; 7] {
         std::array::from_fn(|k| f32::from(self.labels >> k & 1))
     }
+
+    /// The host's Paper B class as a type: `Some` for the hosts of the Paper B preset (a
+    /// Paper B class or [`PaperBClass::Unknown`]), `None` for the multi-label presets, whose
+    /// hosts are described by [`HostTruth::categories`] instead.
+    pub fn paper_b_class(&self) -> Option<crate::class::PaperBClass> {
+        PAPER_B_CLASSES_NAMES
+            .contains(&self.class)
+            .then(|| crate::class::PaperBClass::parse(self.class))
+    }
+
+    /// The Paper A categories recovered from the host's reports (bit `k` of
+    /// [`HostTruth::labels`] is `categories()` containing the `k`-th of
+    /// [`crate::label::Category::PAPER_A`]), in that order.
+    pub fn categories(&self) -> Vec<crate::label::Category> {
+        crate::label::Category::PAPER_A
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| self.labels >> k & 1 == 1)
+            .map(|(_, c)| c)
+            .collect()
+    }
 }
 
 /// A seeded synthetic darknet: hosts with ground truth, packets generated one day at a time.
@@ -547,8 +600,13 @@ impl SyntheticDarknet {
         let mut truth = Vec::with_capacity(config.n_hosts);
         let mut reports = Vec::new();
         match config.preset {
-            Preset::PaperB => {
-                let counts = paper_b_counts(config.n_hosts);
+            Preset::PaperB | Preset::PaperBDrift => {
+                let drifting = config.preset == Preset::PaperBDrift;
+                let counts = if drifting {
+                    drift::drift_counts(config.n_hosts)
+                } else {
+                    paper_b_counts(config.n_hosts)
+                };
                 for (class, &count) in counts.iter().enumerate() {
                     let def = &PAPER_B_CLASSES[class];
                     let addrs = if def.prefixes.is_empty() {
@@ -570,7 +628,11 @@ impl SyntheticDarknet {
                         } else {
                             class
                         };
-                        let spec = population::paper_b_host(&mut hrng, behaves, addr, days, churn);
+                        let spec = if drifting {
+                            drift::drift_host(&mut hrng, behaves, addr, days, churn)
+                        } else {
+                            population::paper_b_host(&mut hrng, behaves, addr, days, churn)
+                        };
                         truth.push(HostTruth {
                             addr,
                             class: def.label,
@@ -797,7 +859,20 @@ impl SyntheticDarknet {
                         continue;
                     }
                     let mut rng = ChaCha8Rng::seed_from_u64(key);
-                    if spec.port_churn > 0.0 && rng.random::<f32>() < spec.port_churn {
+                    if spec.daily_ports > 0 {
+                        // paper-b-drift research scanners: the day's own few ports.
+                        let mut comps = spec.components.clone();
+                        for c in comps
+                            .iter_mut()
+                            .filter(|c| c.kind == behaviour::Kind::TcpSyn)
+                        {
+                            c.ports = drift::daily_ports(&mut rng, spec.daily_ports);
+                        }
+                        behaviour::emit_day(
+                            spec, &comps, day_index, day_start, base, n_addrs, intensity, &mut rng,
+                            &mut buf,
+                        );
+                    } else if spec.port_churn > 0.0 && rng.random::<f32>() < spec.port_churn {
                         let mut comps = spec.components.clone();
                         for c in &mut comps {
                             if c.ports.len() > 2 {

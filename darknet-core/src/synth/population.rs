@@ -336,6 +336,7 @@ pub(crate) fn paper_b_host<R: Rng>(
         components: Vec::new(),
         port_churn: 0.0,
         sweep_continues: false,
+        daily_ports: 0,
     };
     let r = rng.random::<f32>();
     match def.behaviour {
@@ -814,6 +815,7 @@ pub(crate) fn paper_a_host<R: Rng>(
         components: Vec::new(),
         port_churn: 0.0,
         sweep_continues: true,
+        daily_ports: 0,
     };
     let len = if rng.random::<f32>() < churn {
         rng.random_range(2..=days.max(2))

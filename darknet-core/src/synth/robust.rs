@@ -268,6 +268,7 @@ fn base_host<R: Rng>(rng: &mut R, addr: Ipv4Addr, days: u32, churn: f32) -> Host
         components: Vec::new(),
         port_churn: 0.0,
         sweep_continues: false,
+        daily_ports: 0,
     };
     let len = if rng.random::<f32>() < churn {
         rng.random_range(2..=days.max(2))

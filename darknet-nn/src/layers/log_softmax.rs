@@ -16,7 +16,7 @@
 use crate::buffer::reshape2;
 use crate::error::check_shape;
 use crate::{Float, Result};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 
 /// The log-softmax over each row (stateless).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -91,24 +91,8 @@ impl LogSoftmax {
         cache: &LogSoftmaxCache<T>,
         d_out: ArrayView2<'_, T>,
     ) -> Result<Array2<T>> {
-        check_shape(
-            "LogSoftmax::backward",
-            "d_out",
-            cache.y.shape(),
-            d_out.shape(),
-        )?;
-        let sums = d_out.sum_axis(Axis(1));
-        let mut dx = d_out.to_owned();
-        for ((mut row, y), s) in dx
-            .rows_mut()
-            .into_iter()
-            .zip(cache.y.rows())
-            .zip(sums.iter())
-        {
-            for (d, &lp) in row.iter_mut().zip(y) {
-                *d -= lp.exp() * *s;
-            }
-        }
+        let mut dx = Array2::zeros((0, 0));
+        self.backward_into(cache, d_out, &mut dx)?;
         Ok(dx)
     }
 }

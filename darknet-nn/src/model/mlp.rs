@@ -11,6 +11,7 @@ use crate::layers::{sigmoid, Linear};
 use crate::loss::bce_with_logits;
 use crate::model::{geometric_sizes, FcBlock};
 use crate::param::{visit_child_buffers, visit_child_params};
+use crate::persist::{Persist, TensorShapes};
 use crate::train::{mini_batches, run_epochs, shuffled_indices, EpochRecord, LearningCurve};
 use crate::{Adam, HasParams, Mode, NnError, ParamMut, TrainConfig};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMutD, Axis};
@@ -52,6 +53,7 @@ impl Default for MlpConfig {
 /// A trained baseline MLP with its input standardization.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp {
+    config: MlpConfig,
     mean: Array1<f32>,
     std: Array1<f32>,
     /// Hidden blocks.
@@ -67,6 +69,8 @@ impl HasParams<f32> for Mlp {
     }
     fn visit_buffers(&mut self, f: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
         visit_child_buffers("fc", &mut self.blocks, f);
+        f("stats.mean", self.mean.view_mut().into_dyn());
+        f("stats.std", self.std.view_mut().into_dyn());
     }
 }
 
@@ -95,20 +99,9 @@ impl MlpConfig {
             .var_axis(Axis(0), 0.0)
             .mapv(|v| if v > 1e-12 { v.sqrt() } else { 1.0 });
         let mut rng = ChaCha8Rng::seed_from_u64(self.train.seed);
-        let sizes = geometric_sizes(self.first_size, labels.ncols(), self.layers);
-        let mut prev = x.ncols();
-        let mut blocks = Vec::new();
-        for &s in &sizes {
-            blocks.push(FcBlock::new(prev, s, &mut rng));
-            prev = s;
-        }
-        let output = Linear::new(prev, labels.ncols(), &mut rng);
-        let mut model = Mlp {
-            mean,
-            std,
-            blocks,
-            output,
-        };
+        let mut model = Mlp::new(self.clone(), x.ncols(), labels.ncols(), &mut rng)?;
+        model.mean = mean;
+        model.std = std;
         let xs = model.standardize(x);
         let mut adam = Adam::new(self.train.adam)?;
         let bs = self.train.batch_size;
@@ -164,6 +157,48 @@ impl MlpConfig {
 }
 
 impl Mlp {
+    /// A model of the shapes `config` gives for `n_inputs` statistics and `n_labels` labels,
+    /// with weights drawn from `rng` and the identity standardization (mean 0, std 1): what
+    /// [`crate::persist::load`] fills with saved values.
+    pub fn new(
+        config: MlpConfig,
+        n_inputs: usize,
+        n_labels: usize,
+        rng: &mut impl rand::Rng,
+    ) -> Result<Self, NnError> {
+        if n_inputs == 0 || n_labels == 0 || config.layers == 0 || config.first_size == 0 {
+            return Err(NnError::EmptyBatch { op: "Mlp::new" });
+        }
+        let mut prev = n_inputs;
+        let mut blocks = Vec::new();
+        for s in geometric_sizes(config.first_size, n_labels, config.layers) {
+            blocks.push(FcBlock::new(prev, s, rng));
+            prev = s;
+        }
+        Ok(Mlp {
+            config,
+            mean: Array1::zeros(n_inputs),
+            std: Array1::ones(n_inputs),
+            blocks,
+            output: Linear::new(prev, n_labels, rng),
+        })
+    }
+
+    /// The settings it was trained with.
+    pub fn config(&self) -> &MlpConfig {
+        &self.config
+    }
+
+    /// Number of input statistics per row.
+    pub fn n_inputs(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Number of labels (score columns).
+    pub fn n_labels(&self) -> usize {
+        self.output.weight.value.nrows()
+    }
+
     fn standardize(&self, x: ArrayView2<'_, f32>) -> Array2<f32> {
         let mut xs = x.to_owned();
         for mut r in xs.rows_mut() {
@@ -184,6 +219,50 @@ impl Mlp {
             h = b.infer(h.view())?;
         }
         Ok(self.output.infer(h.view())?.mapv(sigmoid))
+    }
+}
+
+/// Saved description of an [`Mlp`] (see [`crate::persist`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MlpMeta {
+    /// Hyper-parameters.
+    pub config: MlpConfig,
+    /// Number of input statistics.
+    pub n_inputs: usize,
+    /// Number of labels.
+    pub n_labels: usize,
+}
+
+impl Persist<f32> for Mlp {
+    type Meta = MlpMeta;
+    const KIND: &'static str = "mlp";
+    fn meta(&self) -> Self::Meta {
+        MlpMeta {
+            config: self.config.clone(),
+            n_inputs: self.n_inputs(),
+            n_labels: self.n_labels(),
+        }
+    }
+    fn from_meta(meta: &Self::Meta) -> crate::Result<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(meta.config.train.seed);
+        Mlp::new(meta.config.clone(), meta.n_inputs, meta.n_labels, &mut rng)
+    }
+    fn check_shapes(meta: &Self::Meta, shapes: &TensorShapes) -> crate::Result<()> {
+        let c = &meta.config;
+        if c.layers == 0 || c.first_size == 0 {
+            return Err(NnError::EmptyBatch { op: "Mlp::load" });
+        }
+        shapes.expect("n_inputs", "stats.mean", &[meta.n_inputs])?;
+        let mut prev = meta.n_inputs;
+        for (k, s) in geometric_sizes(c.first_size, meta.n_labels, c.layers)
+            .into_iter()
+            .enumerate()
+        {
+            let name = format!("fc.{k}.linear.weight");
+            shapes.expect("first_size, layers, n_inputs", &name, &[s, prev])?;
+            prev = s;
+        }
+        shapes.expect("n_labels", "output.weight", &[meta.n_labels, prev])
     }
 }
 
@@ -237,5 +316,35 @@ mod tests {
             .fit(x.view(), y.view(), &[0, 1, 2, 3], &mut |_| {})
             .unwrap();
         assert!(m.scores(wide.view()).is_err());
+    }
+
+    /// Saved and loaded, the MLP gives the same scores (its standardization travels with it);
+    /// a config whose sizes disagree with the weights is refused before allocating.
+    #[test]
+    fn saves_and_loads_with_its_standardization() {
+        let (x, y) = data();
+        let rows: Vec<usize> = (0..64).collect();
+        let mut cfg = MlpConfig {
+            first_size: 8,
+            ..MlpConfig::default()
+        };
+        cfg.train.max_epochs = 5;
+        let (m, _) = cfg.fit(x.view(), y.view(), &rows, &mut |_| {}).unwrap();
+        let dir = std::env::temp_dir().join(format!("darknet-nn-mlp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (w, c) = (dir.join("mlp.safetensors"), dir.join("mlp.json"));
+        crate::persist::save(&m, &w, &c).unwrap();
+        let back: Mlp = crate::persist::load(&w, &c).unwrap();
+        assert_eq!(back.scores(x.view()).unwrap(), m.scores(x.view()).unwrap());
+        assert_eq!((back.n_inputs(), back.n_labels()), (2, 2));
+        let json = std::fs::read_to_string(&c).unwrap();
+        std::fs::write(
+            &c,
+            json.replace("\"n_inputs\": 2", "\"n_inputs\": 2000000000"),
+        )
+        .unwrap();
+        let err = crate::persist::load::<f32, Mlp>(&w, &c).unwrap_err();
+        assert!(err.to_string().contains("n_inputs"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

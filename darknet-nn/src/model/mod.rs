@@ -28,7 +28,7 @@ pub use classifier::{
 pub use hybrid::{
     HybridCache, HybridClassifier, HybridClassifierConfig, HybridClassifierMeta, HybridInputGrads,
 };
-pub use mlp::{Mlp, MlpConfig};
+pub use mlp::{Mlp, MlpConfig, MlpMeta};
 pub use recalibrate::{recalibrate_batchnorm, recalibrate_hybrid_batchnorm};
 
 /// Layer sizes shrinking geometrically from `s0` towards `s_end` (docs/paper-a.md#layer-sizes):

@@ -11,9 +11,9 @@
 //! label ([`darknet_eval::threshold::choose_thresholds_near`], falling back to τ where a label
 //! gives no evidence), and which model the partition would use (highest sample F1 on the
 //! validation slice with its thresholds). The test part is scored with those choices but never
-//! consulted to make them. The model saved for prediction is the graph model (GCN or hybrid)
-//! with the best mean validation F1 over the partitions, with per-label thresholds that are the
-//! median of the partitions' choices.
+//! consulted to make them. The model saved for prediction is the one (GCN, hybrid or MLP) with
+//! the best mean validation F1 over the partitions, with per-label thresholds that are the
+//! median of the partitions' choices; ties go to the paper's GCN, then the hybrid.
 //!
 //! With a fraction of 0 the protocol is the paper's: models train on the whole training part,
 //! τ applies to every label, and the GCN is saved.
@@ -50,11 +50,6 @@ impl ModelKind {
             ModelKind::Hybrid => "hybrid",
             ModelKind::Mlp => "mlp",
         }
-    }
-
-    /// Whether the model can be saved for prediction (the graph models).
-    pub fn can_predict(self) -> bool {
-        matches!(self, ModelKind::Gcn | ModelKind::Hybrid)
     }
 }
 
@@ -159,7 +154,7 @@ pub struct Selection {
     /// Per model: mean validation F1 (tuned) over partitions, and test sample F1 with tuned
     /// thresholds (mean ± std).
     pub per_model: Vec<(ModelKind, f64, MeanStd)>,
-    /// The model saved for prediction: the graph model with the best mean validation F1 (or
+    /// The model saved for prediction: the model with the best mean validation F1 (or
     /// the one the settings name).
     pub saved: ModelKind,
     /// Its per-label thresholds: the (lower) median of the partitions' choices, in label order.
@@ -167,7 +162,7 @@ pub struct Selection {
 }
 
 /// Sums up the partitions' validation results into a [`Selection`]; `None` when no partition
-/// had a validation slice. `force` names the graph model to save instead of the best one (its
+/// had a validation slice. `force` names the model to save instead of the best one (its
 /// thresholds are still chosen on validation data).
 pub fn select(
     validated: &[Vec<Validated>],
@@ -202,14 +197,13 @@ pub fn select(
     }
     let saved = per_model
         .iter()
-        .filter(|(k, _, _)| k.can_predict())
         .fold(None::<(ModelKind, f64)>, |best, &(k, v, _)| match best {
             Some((_, bv)) if bv >= v => best,
             _ => Some((k, v)),
         })
         .map_or(ModelKind::Gcn, |b| b.0);
     let saved = force
-        .filter(|k| k.can_predict() && per_model.iter().any(|(m, _, _)| m == k))
+        .filter(|k| per_model.iter().any(|(m, _, _)| m == k))
         .unwrap_or(saved);
     let runs: Vec<&Validated> = validated
         .iter()
@@ -276,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn selection_saves_a_graph_model_with_median_thresholds() {
+    fn selection_saves_the_validation_choice_with_median_thresholds() {
         let parts = vec![
             vec![v(ModelKind::Gcn, 0.6, 0.3), v(ModelKind::Mlp, 0.9, 0.5)],
             vec![v(ModelKind::Gcn, 0.7, 0.5), v(ModelKind::Mlp, 0.9, 0.5)],
@@ -284,14 +278,19 @@ mod tests {
         ];
         let s = select(&parts, 0.2, None).unwrap();
         assert_eq!(s.per_partition, vec![ModelKind::Mlp; 3]);
-        assert_eq!(s.saved, ModelKind::Gcn);
-        assert_eq!(s.thresholds, vec![0.4, 0.5]);
+        assert_eq!(s.saved, ModelKind::Mlp);
+        assert_eq!(s.thresholds, vec![0.5, 0.5]);
         assert!(select(&[vec![], vec![]], 0.0, None).is_none());
+        let gcn = select(&parts, 0.2, Some(ModelKind::Gcn)).unwrap();
+        assert_eq!(
+            (gcn.saved, gcn.thresholds),
+            (ModelKind::Gcn, vec![0.4, 0.5])
+        );
         let forced = select(&parts, 0.2, Some(ModelKind::Hybrid)).unwrap();
         assert_eq!(
             forced.saved,
-            ModelKind::Gcn,
-            "no hybrid result: the best graph model stays"
+            ModelKind::Mlp,
+            "no hybrid result: the validation choice stays"
         );
     }
 }

@@ -90,6 +90,9 @@ pub use stream::{stream_input, Streamed};
 use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
 use darknet_core::{HostStats, SynthConfig, Trace};
+use darknet_eval::calibration::{
+    calibration_quality, Calibration, CalibrationMethod, CalibrationQuality,
+};
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
 use darknet_graph::{
     reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
@@ -244,7 +247,7 @@ pub struct PaperAConfig {
     /// Default 0.2; 0 is the paper's protocol (train on the whole part, τ for every label, the
     /// GCN saved).
     pub validation_fraction: f64,
-    /// The graph model to save for prediction (GCN or hybrid) instead of the one validation
+    /// The model to save for prediction (GCN, hybrid or MLP) instead of the one validation
     /// data prefers; `None` (default) lets validation choose.
     pub saved_model: Option<ModelKind>,
     /// Hyper-parameter search of the GCN classifier by cross-validation on each partition's
@@ -376,11 +379,11 @@ impl PaperAConfig {
             h.validate()?;
         }
         match self.saved_model {
-            Some(ModelKind::Mlp) => {
+            Some(ModelKind::Mlp) if self.baseline.is_none() => {
                 return Err(bad(
                     "saved_model",
                     "mlp".into(),
-                    "only a graph model (gcn or hybrid) can be saved for prediction",
+                    "the MLP baseline is switched off",
                 ))
             }
             Some(ModelKind::Hybrid) if self.hybrid.is_none() => {
@@ -714,6 +717,9 @@ pub struct PartitionResult {
     pub truth: Array2<u8>,
     /// GCN scores on the test hosts. Shape (n_test, n_labels).
     pub gcn_scores: Array2<f64>,
+    /// The same scores after Platt scaling fitted per label on the validation slice (with
+    /// validation data only). Shape (n_test, n_labels).
+    pub gcn_calibrated: Option<Array2<f64>>,
     /// GCN metrics.
     pub gcn_report: MultiLabelReport,
     /// GCN learning curve.
@@ -730,6 +736,8 @@ pub struct PartitionResult {
     pub classifier: GraphClassifier<f32>,
     /// The partition's hybrid classifier (when it runs).
     pub hybrid_classifier: Option<HybridClassifier<f32>>,
+    /// The partition's MLP baseline (when it runs).
+    pub mlp: Option<Mlp>,
     /// The hyper-parameter search of this partition, when one ran: every evaluated point with
     /// its cross-validation scores, and the chosen one (the GCN trained with it).
     pub search: Option<darknet_eval::selection::Selection>,
@@ -818,8 +826,13 @@ pub fn evaluate_partitions(
             }
             Ok(())
         };
+        let mut gcn_calibrated = None;
         if !val.is_empty() {
             let s = classifier.scores_graphs(&val_set, 256)?.mapv(f64::from);
+            // Platt scaling per label, fitted on the validation slice only (isotonic
+            // regression over-fits slices of a few hundred hosts).
+            let cal = Calibration::fit(CalibrationMethod::Platt, val_truth.view(), s.view())?;
+            gcn_calibrated = Some(cal.transform(gcn_scores.view())?);
             check(ModelKind::Gcn, s, &gcn_scores)?;
         }
         let gcn_report = MultiLabelReport::from_scores(
@@ -828,8 +841,8 @@ pub fn evaluate_partitions(
             gcn_scores.view(),
             cfg.classifier.threshold,
         )?;
-        let baseline = match &cfg.baseline {
-            None => None,
+        let (baseline, mlp) = match &cfg.baseline {
+            None => (None, None),
             Some(b) => {
                 let mut bc = b.clone();
                 bc.train.seed = cfg.seed.wrapping_add(k as u64);
@@ -848,7 +861,7 @@ pub fn evaluate_partitions(
                 }
                 let r =
                     MultiLabelReport::from_scores(&ds.label_names, truth.view(), s.view(), tau)?;
-                Some((s, r, curve))
+                (Some((s, r, curve)), Some(mlp))
             }
         };
         let (hybrid, hybrid_classifier) = match &cfg.hybrid {
@@ -915,6 +928,7 @@ pub fn evaluate_partitions(
             test_hosts: fold.test.iter().map(|&i| ds.hosts[i]).collect(),
             truth,
             gcn_scores,
+            gcn_calibrated,
             gcn_report,
             gcn_curve,
             baseline,
@@ -923,6 +937,7 @@ pub fn evaluate_partitions(
             validated,
             classifier,
             hybrid_classifier,
+            mlp,
             search,
         });
     }
@@ -990,6 +1005,39 @@ pub fn train_final_hybrid(
     Ok(model)
 }
 
+/// Trains the MLP baseline on every labelled host's statistics (ML-ROS as [`train_final`]),
+/// when validation chose it for prediction.
+///
+/// # Errors
+/// Oversampling and training errors.
+pub fn train_final_mlp(data: &Dataset, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Mlp> {
+    let ds = &data.graphs;
+    let all: Vec<usize> = (0..ds.len()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1000));
+    let train = ml_ros(ds.labels.view(), &all, cfg.ros_percentage, &mut rng)?;
+    let y = f32_labels(&ds.labels);
+    let mut bc = cfg.baseline.clone().unwrap_or_default();
+    bc.train.seed = cfg.seed;
+    let bar = Stage::start(obs, "final MLP", bc.train.max_epochs as u64);
+    let (model, _) = bc.fit(data.stats.view(), y.view(), &train, &mut |_| bar.advance(1))?;
+    Ok(model)
+}
+
+/// The GCN's test scores before and after per-label Platt scaling fitted on each partition's
+/// validation slice, pooled over partitions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalibrationSummary {
+    /// Always `"platt"`.
+    pub method: &'static str,
+    /// Brier score and expected calibration error of the raw scores.
+    pub raw: CalibrationQuality,
+    /// The same of the calibrated scores.
+    pub calibrated: CalibrationQuality,
+    /// τ sweep of the calibrated scores (`threshold_sweep_calibrated.csv`).
+    #[serde(skip)]
+    pub sweep: Vec<SweepPoint>,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug)]
 pub struct PaperAResult {
@@ -1027,6 +1075,9 @@ pub struct PaperAResult {
     pub selection: Option<Selection>,
     /// τ sweep of the GCN on the pooled test predictions of all partitions.
     pub sweep: Vec<SweepPoint>,
+    /// The GCN's scores as probabilities, with validation data: how well raw and calibrated
+    /// test scores read as probabilities, and the τ sweep of the calibrated scores.
+    pub calibration: Option<CalibrationSummary>,
     /// The model kept for prediction.
     pub model: PaperAModel,
     /// Learning curve of the final model (when trained).
@@ -1329,6 +1380,30 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         scores_all.view(),
         &darknet_eval::default_grid(),
     )?;
+    let calibrated: Option<Vec<_>> = partitions
+        .iter()
+        .map(|p| p.gcn_calibrated.as_ref().map(|c| c.view()))
+        .collect();
+    let calibration = match calibrated {
+        Some(views) if !views.is_empty() => {
+            let cal_all =
+                ndarray::concatenate(Axis(0), &views).map_err(|source| PaperAError::Shape {
+                    stage: "pooling the partitions' calibrated predictions",
+                    source,
+                })?;
+            Some(CalibrationSummary {
+                method: "platt",
+                raw: calibration_quality(truth_all.view(), scores_all.view())?,
+                calibrated: calibration_quality(truth_all.view(), cal_all.view())?,
+                sweep: darknet_eval::sweep(
+                    truth_all.view(),
+                    cal_all.view(),
+                    &darknet_eval::default_grid(),
+                )?,
+            })
+        }
+        _ => None,
+    };
     let (classifier, final_curve) = if cfg.final_model {
         let (c, curve) = train_final(&data, cfg, obs)?;
         (c, Some(curve))
@@ -1341,11 +1416,17 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         (ModelKind::Hybrid, false) => partitions[0].hybrid_classifier.clone(),
         _ => None,
     };
+    let final_mlp = match (saved, cfg.final_model) {
+        (ModelKind::Mlp, true) => Some(train_final_mlp(&data, cfg, obs)?),
+        (ModelKind::Mlp, false) => partitions[0].mlp.clone(),
+        _ => None,
+    };
     lap("final model", &mut timings);
     // Partition classifiers are not needed past this point.
     for p in &mut partitions {
         p.classifier = classifier.clone();
         p.hybrid_classifier = None;
+        p.mlp = None;
     }
     let e = ports.embeddings.dim();
     let model = PaperAModel {
@@ -1359,6 +1440,8 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             threshold: cfg.classifier.threshold,
             classifier_kind: if final_hybrid.is_some() {
                 ModelKind::Hybrid
+            } else if final_mlp.is_some() {
+                ModelKind::Mlp
             } else {
                 ModelKind::Gcn
             },
@@ -1368,6 +1451,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         embeddings: ports.embeddings,
         classifier,
         hybrid: final_hybrid,
+        mlp: final_mlp,
     };
     Ok(PaperAResult {
         config: cfg.clone(),
@@ -1387,6 +1471,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         hybrid,
         selection,
         sweep,
+        calibration,
         model,
         final_curve,
         timings,

@@ -10,6 +10,8 @@
 //! | `autoencoder.safetensors` + `autoencoder.json` | the port auto-encoder (PyTorch `state_dict` names) |
 //! | `port_embeddings.csv` | `proto,port,e0,...,e{E-1}`: one row per port seen at training |
 //! | `classifier.safetensors` + `classifier.json` | the GCN classifier |
+//! | `hybrid.safetensors` + `hybrid.json` | the hybrid classifier, when it predicts |
+//! | `mlp.safetensors` + `mlp.json` | the MLP on per-host statistics (with its standardization), when it predicts |
 //!
 //! Ports absent from the table (never seen at training) get a zero embedding in the host
 //! graphs of new traffic (docs/choices.md#a6), as ICMP nodes do.
@@ -18,7 +20,7 @@ use super::error::{io_err, PaperAError, Result};
 use super::GraphSubset;
 use darknet_core::{Protocol, Trace};
 use darknet_graph::{n_host_features, prepare_sources, PortEmbeddings, PortKey};
-use darknet_nn::model::HybridClassifier;
+use darknet_nn::model::{HybridClassifier, Mlp};
 use darknet_nn::persist::{load, save};
 use darknet_nn::{GraphClassifier, PortAutoencoder};
 use ndarray::{Array2, Axis};
@@ -51,7 +53,7 @@ pub struct ModelMeta {
     pub reference_ports: Vec<String>,
     /// Decision threshold τ.
     pub threshold: f64,
-    /// Which classifier predicts: the GCN, or the hybrid chosen on validation data (files of
+    /// Which classifier predicts: the GCN, or the hybrid or MLP chosen on validation data (files of
     /// older runs, without this field, are GCN models).
     #[serde(default = "gcn_kind")]
     pub classifier_kind: super::ModelKind,
@@ -76,6 +78,9 @@ pub struct PaperAModel {
     pub classifier: GraphClassifier<f32>,
     /// The hybrid classifier, when validation chose it for prediction (it then predicts).
     pub hybrid: Option<HybridClassifier<f32>>,
+    /// The MLP on per-host statistics, when validation chose it for prediction (it then
+    /// predicts).
+    pub mlp: Option<Mlp>,
     /// Description written to `pipeline.json`.
     pub meta: ModelMeta,
 }
@@ -254,6 +259,9 @@ impl PaperAModel {
         if let Some(h) = &self.hybrid {
             save(h, dir.join("hybrid.safetensors"), dir.join("hybrid.json"))?;
         }
+        if let Some(m) = &self.mlp {
+            save(m, dir.join("mlp.safetensors"), dir.join("mlp.json"))?;
+        }
         write_embeddings_csv(&dir.join("port_embeddings.csv"), &self.embeddings)
     }
 
@@ -355,6 +363,21 @@ impl PaperAModel {
         } else {
             None
         };
+        let mlp = if meta.classifier_kind == super::ModelKind::Mlp {
+            let m: Mlp = load(dir.join("mlp.safetensors"), dir.join("mlp.json"))?;
+            let n_stats = darknet_core::stats::HOST_FEATURE_COUNT;
+            if m.n_inputs() != n_stats || m.n_labels() != meta.label_names.len() {
+                return Err(mismatch(
+                    &dir.join("mlp.json"),
+                    "n_inputs/n_labels",
+                    format!("{n_stats}/{}", meta.label_names.len()),
+                    format!("{}/{}", m.n_inputs(), m.n_labels()),
+                ));
+            }
+            Some(m)
+        } else {
+            None
+        };
         if let Some(t) = &meta.thresholds {
             if t.len() != meta.label_names.len() || t.iter().any(|x| !(0.0..=1.0).contains(x)) {
                 return Err(mismatch(
@@ -370,6 +393,7 @@ impl PaperAModel {
             embeddings,
             classifier,
             hybrid,
+            mlp,
             meta,
         })
     }
@@ -418,13 +442,14 @@ impl PaperAModel {
             }
             let index: Vec<usize> = (0..kept.len()).collect();
             let data = GraphSubset::new(&kept, &index);
-            rows.push(match &self.hybrid {
-                None => self.classifier.scores_graphs(&data, 256)?,
-                Some(h) => {
-                    let first = hosts.len() - kept.len();
+            let first = hosts.len() - kept.len();
+            rows.push(match (&self.hybrid, &self.mlp) {
+                (Some(h), _) => {
                     let stats = host_stats(trace, &sources, &hosts[first..]);
                     h.scores_graphs(&data, stats.view(), 256)?
                 }
+                (None, Some(m)) => m.scores(host_stats(trace, &sources, &hosts[first..]).view())?,
+                (None, None) => self.classifier.scores_graphs(&data, 256)?,
             });
         }
         if hosts.is_empty() {

@@ -93,6 +93,7 @@ struct MetricsJson<'a> {
     mlp_baseline: Option<&'a AggregateReport>,
     hybrid: Option<&'a AggregateReport>,
     selection: Option<&'a super::Selection>,
+    calibration: Option<&'a super::CalibrationSummary>,
     table_iii: Vec<TableRow>,
     paper_a: BTreeMap<&'static str, f64>,
     partitions: Vec<PartitionJson<'a>>,
@@ -153,6 +154,7 @@ pub fn metrics_json(r: &PaperAResult) -> String {
         mlp_baseline: r.baseline.as_ref(),
         hybrid: r.hybrid.as_ref(),
         selection: r.selection.as_ref(),
+        calibration: r.calibration.as_ref(),
         table_iii: table_iii(r),
         paper_a: BTreeMap::from([
             ("precision_samples", PAPER_SAMPLES.0),
@@ -366,6 +368,20 @@ pub fn report_markdown(r: &PaperAResult) -> String {
             let _ = writeln!(o, "| {kind} | {val:.3} | {} |", ms(*test));
         }
     }
+    if let Some(c) = &r.calibration {
+        let _ = writeln!(
+            o,
+            "\n## Calibrated scores\n\nThe GCN's test scores after Platt scaling fitted per label on each partition's validation slice (pooled over partitions; lower is better): Brier score {:.4} → {:.4}, expected calibration error (10 bins) {:.4} → {:.4}. Their τ sweep: `threshold_sweep_calibrated.csv`.\n\n| label | Brier raw | Brier calibrated | ECE raw | ECE calibrated |\n|---|---|---|---|---|",
+            c.raw.brier_mean, c.calibrated.brier_mean, c.raw.ece_mean, c.calibrated.ece_mean
+        );
+        for (l, name) in r.label_names.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                c.raw.brier[l], c.calibrated.brier[l], c.raw.ece[l], c.calibrated.ece[l]
+            );
+        }
+    }
     if r.baseline.is_some() {
         let diffs: Vec<f64> = r
             .partitions
@@ -424,7 +440,7 @@ pub fn report_markdown(r: &PaperAResult) -> String {
     }
     let _ = writeln!(
         o,
-        "\nFiles: `metrics.json`, `partitions/k/{{truth,scores,metrics}}` (score any of them with the `evaluate` example), `threshold_sweep.{{csv,svg}}` (pooled test predictions of all partitions), `training_curves.svg`, `model/`."
+        "\nFiles: `metrics.json`, `partitions/k/{{truth,scores,metrics}}` (score any of them with the `evaluate` example), `threshold_sweep.{{csv,svg}}` (pooled test predictions of all partitions; `threshold_sweep_calibrated.csv` with validation data), `training_curves.svg`, `model/`."
     );
     o
 }
@@ -474,6 +490,12 @@ pub fn write_outputs(out: &Path, r: &PaperAResult) -> Result<Vec<PathBuf>> {
         out.join("threshold_sweep.csv"),
         &sweep_csv(&r.sweep, &r.label_names),
     )?;
+    if let Some(c) = &r.calibration {
+        put(
+            out.join("threshold_sweep_calibrated.csv"),
+            &sweep_csv(&c.sweep, &r.label_names),
+        )?;
+    }
     put(out.join("report.md"), &report_markdown(r))?;
     let model_dir = out.join("model");
     r.model.save(&model_dir)?;

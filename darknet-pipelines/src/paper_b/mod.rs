@@ -71,9 +71,11 @@ pub mod aggregates;
 pub mod error;
 pub mod output;
 pub mod reload;
+pub mod tuning;
 
 pub use error::{PaperBError, Result};
 pub use reload::{Embedded, EmbeddedDay, NodeTable, PaperBModel, SnapshotSettings};
+pub use tuning::{FeatureScaling, HeadChoice, HeadScores, KnnInput, Negatives};
 
 use crate::progress::{Observer, Silent, Stage, Warning, WarningKind, Warnings};
 
@@ -331,7 +333,9 @@ impl CodeReadings {
     }
 }
 
-/// Every setting of the pipeline. Defaults follow docs/paper-b.md (Paper B and its code).
+/// Every setting of the pipeline. Defaults follow docs/paper-b.md (Paper B and its code), except
+/// the node-feature scaling and the kNN input, where measured defaults depart from the paper
+/// ([`PaperBConfig::paper`] has the paper's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaperBConfig {
     /// The model variants to train, evaluated in this order.
@@ -365,6 +369,16 @@ pub struct PaperBConfig {
     /// among the trained days, so figures move within seed noise); `false` (the default) skips
     /// the days no score uses, about a third of the cost for a 31-day month.
     pub static_gcn_all_days: bool,
+    /// How the 37 node features reach the GCN ([`FeatureScaling`]; Paper B: daily maximum).
+    pub feature_scaling: FeatureScaling,
+    /// Which non-edges the link predictor learns against ([`Negatives`]; Paper B: uniform).
+    pub negatives: Negatives,
+    /// What the kNN judge reads ([`KnnInput`]; Paper B: the embeddings).
+    pub knn_input: KnnInput,
+    /// An optional supervised head beside the kNN ([`HeadChoice`]; default none).
+    pub head: HeadChoice,
+    /// Days before a test day the head trains on (7).
+    pub head_days: usize,
     /// Seed of every random choice (negatives, initialisations, word2vec).
     pub seed: u64,
 }
@@ -383,12 +397,28 @@ impl Default for PaperBConfig {
             negative_ratio: 1.0,
             code: CodeReadings::default(),
             static_gcn_all_days: false,
+            feature_scaling: FeatureScaling::LogStandardize,
+            negatives: Negatives::Uniform,
+            knn_input: KnnInput::EmbeddingsAndFeatures,
+            head: HeadChoice::None,
+            head_days: 7,
             seed: 0,
         }
     }
 }
 
 impl PaperBConfig {
+    /// Paper B's settings everywhere the defaults depart from them (docs/paper-b.md#defaults-and-the-papers-settings):
+    /// node features scaled by their daily maximum only, and the kNN judging the embeddings
+    /// alone. The GNN sizes are [`TemporalConfig::default`]'s, the paper's.
+    pub fn paper() -> Self {
+        PaperBConfig {
+            feature_scaling: FeatureScaling::DailyMax,
+            knn_input: KnnInput::Embeddings,
+            ..PaperBConfig::default()
+        }
+    }
+
     /// The defaults with `seed`.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -434,6 +464,9 @@ impl PaperBConfig {
         }
         if self.test_days == Some(0) {
             return bad("test_days", "0".into(), "must be at least 1");
+        }
+        if self.head != HeadChoice::None && self.head_days == 0 {
+            return bad("head_days", "0".into(), "must be at least 1");
         }
         if !(self.negative_ratio.is_finite() && self.negative_ratio > 0.0) {
             return bad(
@@ -744,13 +777,20 @@ pub(crate) fn prepare_set(
         .enumerate()
         .map(|(t, s)| -> Result<DaySnapshot<f32>> {
             let adj = s.normalized_adjacency();
-            let neg = s.sample_negatives(cfg.negative_ratio, mix(cfg.seed, t as u64))?;
+            let neg = tuning::sample_negatives(
+                s,
+                cfg.negatives,
+                cfg.negative_ratio,
+                mix(cfg.seed, t as u64),
+            )?;
+            let mut features = s.features.clone();
+            tuning::scale_features(&mut features, s.n_hosts, cfg.feature_scaling);
             Ok(DaySnapshot::new(
                 s.node_ids.clone(),
                 s.n_hosts,
                 adj.matrix,
                 adj.transpose,
-                s.features.clone(),
+                features,
                 s.positive_edges(),
                 neg,
             )?)
@@ -1089,7 +1129,8 @@ pub fn evaluate_variant(
             continue;
         };
         let labels = prep.labels_of(&e.host_ids);
-        match evaluate_day(e.embeddings.view(), &labels, knn, cfg.rare_class_max_hosts) {
+        let x = tuning::judge_rows(prep, t, run, cfg.knn_input)?;
+        match evaluate_day(x.view(), &labels, knn, cfg.rare_class_max_hosts) {
             Ok(r) => {
                 per_day.push((prep.day_label(t), r.macro_avg.f1));
                 reports.push(r);
@@ -1135,6 +1176,9 @@ pub struct VariantResult {
     pub name: String,
     /// kNN scores, `None` when nothing could be evaluated.
     pub scores: Option<VariantScores>,
+    /// The supervised head's scores ([`PaperBConfig::head`]), `None` without a head or when
+    /// nothing could be evaluated.
+    pub head: Option<HeadScores>,
     /// Seconds spent training.
     pub train_secs: f64,
     /// Seconds spent extracting embeddings.
@@ -1264,6 +1308,8 @@ pub struct PaperBResult {
     pub emb_dim: usize,
     /// History H of the GRU variants.
     pub history: usize,
+    /// The settings beyond Paper B's protocol this run used.
+    pub settings: tuning::Settings,
     /// Every variant, in configuration order.
     pub variants: Vec<VariantResult>,
     /// The sweeps that were asked for.
@@ -1348,6 +1394,10 @@ pub fn run(
             last = last.max(t + 1);
         })?;
         let scores = evaluate_variant(&prep, &run, cfg, &mut warnings)?;
+        let head = match cfg.head {
+            HeadChoice::None => None,
+            HeadChoice::Mlp => tuning::evaluate_head(&prep, &run, cfg, &mut warnings)?,
+        };
         if let Some(o) = out {
             if o.embeddings {
                 output::write_embeddings(o.dir, &prep, &run)?;
@@ -1364,6 +1414,7 @@ pub fn run(
             variant: v,
             name: v.name(),
             scores,
+            head,
             train_secs: run.train_secs,
             embed_secs: run.embed_secs,
             loss_first_last: losses.first().zip(losses.last()).map(|(a, b)| (*a, *b)),
@@ -1390,6 +1441,7 @@ pub fn run(
         gcn_dims: cfg.temporal.gcn_dims.clone(),
         emb_dim: cfg.temporal.emb_dim,
         history: cfg.temporal.history,
+        settings: tuning::Settings::of(cfg),
         variants,
         sweeps: done_sweeps,
         stage_secs,

@@ -413,31 +413,38 @@ fn ms_json(m: &MeanStd) -> Value {
     json!({"mean": m.mean, "std": m.std, "n_days": m.n})
 }
 
+/// `per_class_f1`, `macro_f1` and `per_day_macro_f1` of some scores into `o`.
+fn scores_json(o: &mut Map<String, Value>, s: &super::VariantScores) {
+    let mut pc = Map::new();
+    for (c, m, sup) in &s.daily.per_class {
+        let mut e = ms_json(m);
+        e["support"] = json!(sup);
+        pc.insert(c.clone(), e);
+    }
+    o.insert("per_class_f1".into(), Value::Object(pc));
+    o.insert("macro_f1".into(), ms_json(&s.macro_f1));
+    o.insert(
+        "per_day_macro_f1".into(),
+        Value::Object(
+            s.per_day_macro
+                .iter()
+                .map(|(d, f)| (d.clone(), json!(f)))
+                .collect(),
+        ),
+    );
+}
+
 /// `report.json`: per variant `per_class_f1` (class → `{mean, std, n_days, support}`),
 /// `macro_f1` (`{mean, std, n_days}`), `per_day_macro_f1`, `train_seconds`, `embed_seconds`,
-/// `loss_first`, `loss_last`; then `days`, `test_days`, `sweeps`, `stage_seconds`, `warnings`.
+/// `loss_first`, `loss_last`, `head` (the supervised head's `per_class_f1`, `macro_f1`,
+/// `per_day_macro_f1` and `train_days` per test day, or null); then `settings`, `days`,
+/// `test_days`, `sweeps`, `stage_seconds`, `warnings`.
 pub fn report_json(r: &PaperBResult) -> String {
     let mut variants = Map::new();
     for v in &r.variants {
         let mut o = Map::new();
         if let Some(s) = &v.scores {
-            let mut pc = Map::new();
-            for (c, m, sup) in &s.daily.per_class {
-                let mut e = ms_json(m);
-                e["support"] = json!(sup);
-                pc.insert(c.clone(), e);
-            }
-            o.insert("per_class_f1".into(), Value::Object(pc));
-            o.insert("macro_f1".into(), ms_json(&s.macro_f1));
-            o.insert(
-                "per_day_macro_f1".into(),
-                Value::Object(
-                    s.per_day_macro
-                        .iter()
-                        .map(|(d, f)| (d.clone(), json!(f)))
-                        .collect(),
-                ),
-            );
+            scores_json(&mut o, s);
         } else {
             o.insert("per_class_f1".into(), Value::Null);
             o.insert("macro_f1".into(), Value::Null);
@@ -446,6 +453,23 @@ pub fn report_json(r: &PaperBResult) -> String {
         o.insert("embed_seconds".into(), json!(v.embed_secs));
         o.insert("loss_first".into(), json!(v.loss_first_last.map(|l| l.0)));
         o.insert("loss_last".into(), json!(v.loss_first_last.map(|l| l.1)));
+        o.insert(
+            "head".into(),
+            v.head.as_ref().map_or(Value::Null, |h| {
+                let mut ho = Map::new();
+                scores_json(&mut ho, &h.scores);
+                ho.insert(
+                    "train_days".into(),
+                    Value::Object(
+                        h.train_days
+                            .iter()
+                            .map(|(d, ds)| (d.clone(), json!(ds)))
+                            .collect(),
+                    ),
+                );
+                Value::Object(ho)
+            }),
+        );
         variants.insert(v.name.clone(), Value::Object(o));
     }
     let sweeps: Map<String, Value> = r
@@ -474,6 +498,7 @@ pub fn report_json(r: &PaperBResult) -> String {
         "gcn_dims": r.gcn_dims,
         "emb_dim": r.emb_dim,
         "history": r.history,
+        "settings": r.settings,
         "sweeps": sweeps,
         "stage_seconds": r.stage_secs.iter().map(|(s, t)| (s.clone(), json!(t))).collect::<Map<_, _>>(),
         "warnings": r.warnings.iter().map(|w| w.message.as_str()).collect::<Vec<_>>(),
@@ -582,6 +607,9 @@ pub fn report_markdown(r: &PaperBResult) -> String {
         let _ = write!(s, " {:.1} |", v.train_secs);
     }
     s.push_str("\n\n");
+    if r.variants.iter().any(|v| v.head.is_some()) {
+        head_markdown(&mut s, r, &classes);
+    }
     // Paper's table for the same columns.
     s.push_str(
         "## Paper B (Table 3; i-DarkVec from the reference code's notebook), same columns\n\n",
@@ -644,6 +672,50 @@ pub fn report_markdown(r: &PaperBResult) -> String {
         }
     }
     s
+}
+
+/// The supervised head's per-class F1 beside the kNN's macro F1.
+fn head_markdown(s: &mut String, r: &PaperBResult, classes: &[String]) {
+    let _ = writeln!(
+        s,
+        "## Supervised head ({} days before each test day, never the test day): F1 per class\n",
+        r.settings.head_days
+    );
+    table_header(s, r);
+    for c in classes {
+        let found = |v: &super::VariantResult| {
+            v.head
+                .as_ref()
+                .and_then(|h| h.scores.daily.per_class.iter().find(|(k, _, _)| k == c))
+                .map(|(_, m, sup)| (*m, *sup))
+        };
+        let Some(support) = r
+            .variants
+            .iter()
+            .filter_map(|v| found(v).map(|x| x.1))
+            .max()
+        else {
+            continue;
+        };
+        let _ = write!(s, "| {c} | {support} |");
+        for v in &r.variants {
+            let _ = write!(s, " {} |", cell(found(v).as_ref().map(|x| &x.0)));
+        }
+        s.push('\n');
+    }
+    s.push_str("| **macro avg (head)** | |");
+    for v in &r.variants {
+        let _ = write!(
+            s,
+            " **{}** |",
+            cell(v.head.as_ref().map(|h| &h.scores.macro_f1))
+        );
+    }
+    s.push_str("\n| macro avg (kNN) | |");
+    for v in &r.variants {
+        let _ = write!(s, " {} |", cell(v.scores.as_ref().map(|x| &x.macro_f1)));
+    }
+    s.push_str("\n\n");
 }
 
 /// A sweep as CSV `value,macro_f1_mean,macro_f1_std,n_days,train_seconds,paper_macro_f1`.

@@ -8,9 +8,10 @@
 //! - `variant.json` — the variant, the snapshot settings (packet threshold and how it compares,
 //!   top-K ports, edge mode) and the sizes of the node table.
 //!
-//! Node features need no stored scaling: each day's columns are divided by that day's maximum
-//! over the nodes of the same layer, so a new day is scaled by itself exactly as a training day
-//! was.
+//! Node features need no stored statistics: each day's columns are divided by that day's maximum
+//! over the nodes of the same layer, then transformed by the saved
+//! [`FeatureScaling`] with that day's own statistics, so a new day is
+//! scaled by itself exactly as a training day was.
 //!
 //! # Hosts and ports never seen in training
 //!
@@ -44,7 +45,7 @@
 //! day for the schedules that change the model day by day (GCN, i-GCN, i-GCN-GRU, i-DarkVec).
 
 use super::error::{io_err, PaperBError, Result};
-use super::{ModelKind, PaperBConfig, Prepared, TrainedModel, Variant, VariantRun};
+use super::{FeatureScaling, ModelKind, PaperBConfig, Prepared, TrainedModel, Variant, VariantRun};
 use crate::progress::{Observer, Stage, Warning, WarningKind, Warnings};
 use darknet_core::{day_label, Trace};
 use darknet_graph::{
@@ -183,6 +184,10 @@ pub struct SnapshotSettings {
     pub top_k_ports: usize,
     /// `true`: the reference code's first-seen edges weighted over the whole period.
     pub first_seen_edges: bool,
+    /// How node features are scaled per day (files saved before this setting existed read as
+    /// the daily maximum, which is what they used).
+    #[serde(default)]
+    pub feature_scaling: FeatureScaling,
 }
 
 impl SnapshotSettings {
@@ -193,6 +198,7 @@ impl SnapshotSettings {
             packets_more_than: cfg.code.packets_more_than,
             top_k_ports: cfg.top_k_ports,
             first_seen_edges: cfg.code.first_seen_edges,
+            feature_scaling: cfg.feature_scaling,
         }
     }
 
@@ -419,7 +425,7 @@ impl PaperBModel {
     pub fn embed(&mut self, trace: &Trace, obs: &dyn Observer) -> Result<Embedded> {
         let stage = Stage::start(obs, "snapshots", 0);
         let scfg = self.snapshot.snapshot_config();
-        let set = build_snapshots(trace, &scfg).map_err(|e| match e {
+        let mut set = build_snapshots(trace, &scfg).map_err(|e| match e {
             darknet_graph::GraphError::Empty { .. } => PaperBError::EmptyAfter {
                 stage: "the per-day host threshold",
                 detail: format!(
@@ -435,6 +441,13 @@ impl PaperBModel {
             },
             other => other.into(),
         })?;
+        for s in &mut set.snapshots {
+            super::tuning::scale_features(
+                &mut s.features,
+                s.n_hosts,
+                self.snapshot.feature_scaling,
+            );
+        }
         drop(stage);
         let mut out = Embedded::default();
         let mut w = Warnings::new(obs);
