@@ -179,7 +179,7 @@ pub enum Input {
     },
     /// An aggregates directory: the tables darknet-core's SQL aggregation stage writes
     /// (DataFusion or Spark) from a packet dataset, read instead of the packets by [`run`]
-    /// ([`aggregates`]; needs the crate feature `parquet`), with an optional label file as for
+    /// (module `aggregates`, crate feature `parquet`), with an optional label file as for
     /// [`Input::Files`]. Training only: [`load_input`], [`stream_input`] and prediction need
     /// packets.
     Aggregates {

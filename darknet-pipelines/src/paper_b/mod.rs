@@ -140,7 +140,7 @@ pub enum Input {
     },
     /// An aggregates directory: the tables darknet-core's SQL aggregation stage writes
     /// (DataFusion or Spark) from a packet dataset, read instead of the packets by [`run`]
-    /// ([`aggregates`]; needs the crate feature `parquet`), with an optional ground truth as for
+    /// (module `aggregates`, crate feature `parquet`), with an optional ground truth as for
     /// [`Input::Files`]. The GNN variants only: i-DarkVec reads per-packet sender sequences.
     Aggregates {
         /// The directory (one sub-directory of Parquet files per table).
