@@ -1,7 +1,7 @@
-//! Reading aggregate tables (written by [`super::run`] or by the Spark script) back into the
-//! structures the pipelines consume. Each reader takes the aggregates directory (`OUT`, holding
-//! one sub-directory of Parquet files per table) and reads every `.parquet` file of its tables,
-//! whatever engine wrote them.
+//! Reading aggregate tables (written by `aggregate::run` with the `datafusion` feature, or by
+//! the Spark script) back into the structures the pipelines consume. Each reader takes the
+//! aggregates directory (`OUT`, holding one sub-directory of Parquet files per table) and reads
+//! every `.parquet` file of its tables, whatever engine wrote them.
 
 use crate::error::{CoreError, Result};
 use crate::filter::FilterReport;
