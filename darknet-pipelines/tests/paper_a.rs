@@ -428,17 +428,24 @@ fn streaming_reads_captures_twice_and_names_a_file_out_of_time_order() {
     darknet_core::label::write_abuse_reports(&mut reports, darknet.reports(), "reports.csv")
         .unwrap();
     std::fs::write(&labels, reports).unwrap();
+    // Captures are read in path order (as the command-line programs read them): `ordered/`
+    // names its days in time order, `shuffled/` starts with day 2.
+    let (ordered, shuffled) = (dir.join("ordered"), dir.join("shuffled"));
+    std::fs::create_dir_all(&ordered).unwrap();
+    std::fs::create_dir_all(&shuffled).unwrap();
     for (name, d) in [("b.pcap", 2), ("c.pcap", 0), ("d.pcap", 1)] {
         let mut w = PcapWriter::new(Vec::new(), PcapWriterOptions::default()).unwrap();
         for p in &darknet.day(d) {
             w.write_packet(p).unwrap();
         }
-        std::fs::write(dir.join(name), w.finish().unwrap()).unwrap();
+        let bytes = w.finish().unwrap();
+        std::fs::write(shuffled.join(name), &bytes).unwrap();
+        std::fs::write(ordered.join(format!("day{d}.pcap")), &bytes).unwrap();
     }
     let in_order = Input::Files {
-        paths: ["c.pcap", "d.pcap", "b.pcap"]
+        paths: ["day2.pcap", "day0.pcap", "day1.pcap"]
             .iter()
-            .map(|n| dir.join(n))
+            .map(|n| ordered.join(n))
             .collect(),
         labels: Some(labels.clone()),
     };
@@ -451,7 +458,7 @@ fn streaming_reads_captures_twice_and_names_a_file_out_of_time_order() {
     assert_same_run(&in_memory, &streamed);
     // The directory in name order starts with day 2: the stream cannot take it.
     let by_name = Input::Files {
-        paths: vec![dir.clone()],
+        paths: vec![shuffled],
         labels: Some(labels),
     };
     let e = paper_a::run(&by_name, &cfg, &Silent).unwrap_err();
