@@ -1144,17 +1144,7 @@ pub fn evaluate_variant(
             Err(e) => return Err(e.into()),
         }
     }
-    if !skipped.is_empty() {
-        warnings.push(
-            WarningKind::TooSmall,
-            format!(
-                "{}: {} test day(s) not evaluated: {}",
-                run.variant.name(),
-                skipped.len(),
-                skipped.join(", ")
-            ),
-        );
-    }
+    warn_skipped_days(warnings, &run.variant.name(), &skipped);
     if reports.is_empty() {
         return Ok(None);
     }
@@ -1483,4 +1473,18 @@ pub fn quick_demo(seed: u64) -> Result<QuickDemo> {
         result,
         secs: t.elapsed().as_secs_f64(),
     })
+}
+
+/// Warns that the test days `skipped` of `who` (a variant, or its head) were not evaluated.
+pub(crate) fn warn_skipped_days(warnings: &mut Warnings<'_>, who: &str, skipped: &[String]) {
+    if !skipped.is_empty() {
+        warnings.push(
+            WarningKind::TooSmall,
+            format!(
+                "{who}: {} test day(s) not evaluated: {}",
+                skipped.len(),
+                skipped.join(", ")
+            ),
+        );
+    }
 }

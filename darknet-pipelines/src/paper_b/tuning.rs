@@ -19,7 +19,7 @@
 
 use super::error::{PaperBError, Result};
 use super::{mix, Prepared, VariantRun, VariantScores};
-use crate::progress::{WarningKind, Warnings};
+use crate::progress::Warnings;
 use darknet_eval::{
     aggregate_days, classification_report, rare_to_unknown, standardize, ClassificationReport,
 };
@@ -534,17 +534,7 @@ pub fn evaluate_head(
         ));
         reports.push(r);
     }
-    if !skipped.is_empty() {
-        warnings.push(
-            WarningKind::TooSmall,
-            format!(
-                "{} head: {} test day(s) not evaluated: {}",
-                run.variant.name(),
-                skipped.len(),
-                skipped.join(", ")
-            ),
-        );
-    }
+    super::warn_skipped_days(warnings, &format!("{} head", run.variant.name()), &skipped);
     if reports.is_empty() {
         return Ok(None);
     }
