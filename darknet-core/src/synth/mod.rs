@@ -547,8 +547,8 @@ impl HostTruth {
     }
 
     /// The host's Paper B class as a type: `Some` for the hosts of the Paper B preset (a
-    /// Paper B class or [`PaperBClass::Unknown`]), `None` for the multi-label presets, whose
-    /// hosts are described by [`HostTruth::categories`] instead.
+    /// Paper B class or [`crate::class::PaperBClass::Unknown`]), `None` for the multi-label
+    /// presets, whose hosts are described by [`HostTruth::categories`] instead.
     pub fn paper_b_class(&self) -> Option<crate::class::PaperBClass> {
         PAPER_B_CLASSES_NAMES
             .contains(&self.class)
