@@ -7,6 +7,7 @@
 //! average of the batch statistics over one pass of the training data, as PyTorch's
 //! `torch.optim.swa_utils.update_bn` does.
 
+use crate::model::FcBlock;
 use crate::{GraphClassifier, GraphDataset, Result};
 
 /// Recomputes the running statistics of every BatchNorm of `model` as the plain (cumulative)
@@ -20,28 +21,13 @@ pub fn recalibrate_batchnorm<D: GraphDataset<f32> + ?Sized>(
     data: &D,
     batch_size: usize,
 ) -> Result<()> {
-    if model.fc.is_empty() || data.n_graphs() < 2 {
-        return Ok(());
-    }
-    let saved: Vec<f64> = model.fc.iter().map(|b| b.bn.momentum).collect();
-    for b in &mut model.fc {
-        b.bn.running_mean.fill(0.0);
-        b.bn.running_var.fill(1.0);
-    }
-    let idx: Vec<usize> = (0..data.n_graphs()).collect();
-    for (i, chunk) in crate::train::mini_batches(&idx, batch_size.max(2), 2)
-        .into_iter()
-        .enumerate()
-    {
-        for b in &mut model.fc {
-            b.bn.momentum = 1.0 / (i as f64 + 1.0);
-        }
-        model.forward(&data.batch(chunk)?, crate::Mode::Train)?;
-    }
-    for (b, m) in model.fc.iter_mut().zip(saved) {
-        b.bn.momentum = m;
-    }
-    Ok(())
+    recalibrate(
+        model,
+        |m| &mut m.fc,
+        data.n_graphs(),
+        batch_size,
+        |m, chunk| m.forward(&data.batch(chunk)?, crate::Mode::Train).map(drop),
+    )
 }
 
 /// [`recalibrate_batchnorm`] for the hybrid classifier: one pass of `data` with its per-host
@@ -55,26 +41,48 @@ pub fn recalibrate_hybrid_batchnorm<D: GraphDataset<f32> + ?Sized>(
     stats: ndarray::ArrayView2<'_, f32>,
     batch_size: usize,
 ) -> Result<()> {
-    if model.fc.is_empty() || data.n_graphs() < 2 {
+    recalibrate(
+        model,
+        |m| &mut m.fc,
+        data.n_graphs(),
+        batch_size,
+        |m, chunk| {
+            let s = stats.select(ndarray::Axis(0), chunk);
+            m.forward(&data.batch(chunk)?, s.view(), crate::Mode::Train)
+                .map(drop)
+        },
+    )
+}
+
+/// The pass both models share: reset the running statistics of the blocks `fc(model)`, run
+/// `forward` in training mode over batches of `0..n` with momentum `1 / (i + 1)` at batch `i`
+/// (a cumulative average), then restore each block's momentum.
+fn recalibrate<M>(
+    model: &mut M,
+    fc: impl Fn(&mut M) -> &mut Vec<FcBlock<f32>>,
+    n: usize,
+    batch_size: usize,
+    mut forward: impl FnMut(&mut M, &[usize]) -> Result<()>,
+) -> Result<()> {
+    if fc(model).is_empty() || n < 2 {
         return Ok(());
     }
-    let saved: Vec<f64> = model.fc.iter().map(|b| b.bn.momentum).collect();
-    for b in &mut model.fc {
+    let saved: Vec<f64> = fc(model).iter().map(|b| b.bn.momentum).collect();
+    for b in fc(model).iter_mut() {
         b.bn.running_mean.fill(0.0);
         b.bn.running_var.fill(1.0);
     }
-    let idx: Vec<usize> = (0..data.n_graphs()).collect();
+    let idx: Vec<usize> = (0..n).collect();
     for (i, chunk) in crate::train::mini_batches(&idx, batch_size.max(2), 2)
         .into_iter()
         .enumerate()
     {
-        for b in &mut model.fc {
+        for b in fc(model).iter_mut() {
             b.bn.momentum = 1.0 / (i as f64 + 1.0);
         }
-        let s = stats.select(ndarray::Axis(0), chunk);
-        model.forward(&data.batch(chunk)?, s.view(), crate::Mode::Train)?;
+        forward(model, chunk)?;
     }
-    for (b, m) in model.fc.iter_mut().zip(saved) {
+    for (b, m) in fc(model).iter_mut().zip(saved) {
         b.bn.momentum = m;
     }
     Ok(())
