@@ -26,8 +26,10 @@
 //! atomics, two values each, which compile to plain moves): every job draws from its own seeded
 //! generator and takes its learning rate from its position in the corpus (no counter shared
 //! between threads), each thread keeps its own scratch rows, and rows are padded to whole
-//! cache lines so that threads updating different rows never share a line. Only the
-//! interleaving of updates varies between runs, so multi-threaded results are not
+//! cache lines so that threads updating different rows never share a line. A thread writes an
+//! output row back by adding its own update to the row as it is then (as gensim updates in
+//! place), so collisions lose at most the few updates that land between one load and store.
+//! Only the interleaving of updates varies between runs, so multi-threaded results are not
 //! bit-reproducible (gensim's are not either).
 //!
 //! ```
@@ -787,6 +789,11 @@ trait Rows {
     fn load(&self, start: usize, dst: &mut [f32]);
     /// Copies `src` to the values from `start`.
     fn store(&self, start: usize, src: &[f32]);
+    /// Writes back a target row after its update `row += g · l1`: `updated` is the thread's
+    /// updated copy. Exclusive storage stores the copy; shared storage adds `g · l1` to the
+    /// row as it is now, so that updates other threads made since the copy was loaded are
+    /// kept (as gensim's in-place update keeps them) instead of being overwritten.
+    fn commit(&self, start: usize, updated: &[f32], g: f32, l1: &[f32]);
 }
 
 impl Rows for [Cell<f32>] {
@@ -802,6 +809,10 @@ impl Rows for [Cell<f32>] {
         for (d, s) in self[start..start + src.len()].iter().zip(src) {
             d.set(*s);
         }
+    }
+    #[inline]
+    fn commit(&self, start: usize, updated: &[f32], _g: f32, _l1: &[f32]) {
+        self.store(start, updated);
     }
 }
 
@@ -835,6 +846,25 @@ impl Rows for [AtomicU64] {
         if let [last] = pairs.remainder() {
             // Odd dimension: the high half is the row's padding, never read as a value.
             dst[dst.len() - 1].store(u64::from(last.to_bits()), Ordering::Relaxed);
+        }
+    }
+    #[inline]
+    fn commit(&self, start: usize, _updated: &[f32], g: f32, l1: &[f32]) {
+        let dst = &self[start / 2..(start + l1.len()).div_ceil(2)];
+        let mut pairs = l1.chunks_exact(2);
+        for (s, d) in (&mut pairs).zip(dst) {
+            let b = d.load(Ordering::Relaxed);
+            let lo = f32::from_bits(b as u32) + g * s[0];
+            let hi = f32::from_bits((b >> 32) as u32) + g * s[1];
+            d.store(
+                u64::from(lo.to_bits()) | (u64::from(hi.to_bits()) << 32),
+                Ordering::Relaxed,
+            );
+        }
+        if let [last] = pairs.remainder() {
+            let d = &dst[dst.len() - 1];
+            let lo = f32::from_bits(d.load(Ordering::Relaxed) as u32) + g * last;
+            d.store(u64::from(lo.to_bits()), Ordering::Relaxed);
         }
     }
 }
@@ -1095,11 +1125,13 @@ impl<R: Rows + ?Sized> Ctx<'_, R> {
                 *tv += g * lk;
             }
             updated[k] = true;
+            // Kept for the write-back: the update of target k is g · l1.
+            dots[k] = g;
         }
         for (k, &tg) in targets.iter().enumerate() {
             if updated[k] {
-                self.syn1neg
-                    .store(self.layout.row(tg), &t[k * dim..(k + 1) * dim]);
+                let tk = &t[k * dim..(k + 1) * dim];
+                self.syn1neg.commit(self.layout.row(tg), tk, dots[k], l1);
             }
         }
         self.syn0.load(row1, l1);
