@@ -37,9 +37,11 @@ fn dir() -> PathBuf {
     let d = std::env::var_os("KERNELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
+            // `cargo bench` runs in the package directory: the workspace's target is its
+            // parent's.
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("target"));
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
             target.join("kernels_vs_python")
         });
     std::fs::create_dir_all(&d).expect("input directory");
