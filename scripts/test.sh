@@ -19,5 +19,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features d
 cargo bench --workspace --locked --no-run
 # The library crates package cleanly for crates.io, in dependency order (no upload).
 cargo publish --workspace --dry-run --no-verify --locked
-# Last, in its own profile: the SQL aggregation stage on DataFusion equals the in-memory path.
-cargo test --locked --profile sql-test -p darknet-core --features datafusion --lib --test aggregate_exact
+# Last, in its own profile: the SQL aggregation stage on DataFusion equals the in-memory path,
+# table by table (darknet-core), and gives the tables the pipelines' aggregates route reads
+# (darknet-pipelines). One invocation, so that DataFusion is compiled once.
+cargo test --locked --profile sql-test -p darknet-core -p darknet-pipelines \
+  --features darknet-core/datafusion,darknet-pipelines/datafusion \
+  --test aggregate_exact --test aggregates_datafusion
