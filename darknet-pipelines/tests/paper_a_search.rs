@@ -231,6 +231,29 @@ fn bad_embedding_axes_are_errors_before_any_work() {
         let e = paper_a::run(&input, &cfg, &Silent).unwrap_err();
         assert!(e.to_string().contains(says), "{axis}: {e}");
     }
+    // References beyond the ports are clamped: 100 and 5000 are one embedding for 100 ports,
+    // computed once; the run's own (64) is not recomputed.
+    cfg.search = Some(SearchSettings {
+        budget: Budget::Full,
+        folds: 2,
+        grid: ParamGrid::new()
+            .axis("references", [50, 64, 100, 5000])
+            .unwrap(),
+    });
+    let own = EmbeddingSetting::of_config(&cfg);
+    let at = |references| EmbeddingSetting { references, ..own };
+    assert_eq!(
+        search::needed_embeddings(&cfg, 100).unwrap(),
+        vec![at(50), at(100)]
+    );
+    // Each partition run draws its own random points: their union is needed.
+    cfg.search.as_mut().unwrap().budget = Budget::Random(1);
+    cfg.partitions_to_run = 5;
+    let union = search::needed_embeddings(&cfg, 100).unwrap();
+    cfg.partitions_to_run = 1;
+    let first = search::needed_embeddings(&cfg, 100).unwrap();
+    assert!(first.len() <= 1 && first.iter().all(|e| union.contains(e)));
+
     // The default grid is the classifier axes; Table II adds the three embedding axes.
     assert_eq!(SearchSettings::default().grid, search::classifier_grid());
     assert!(!SearchSettings::default().searches_embedding());

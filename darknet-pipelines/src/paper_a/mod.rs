@@ -1587,27 +1587,26 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
     }
     // Without a final model, partition 0's classifiers are kept: with the embedding they were
     // trained on.
-    let (autoencoder, embeddings, reference_ports) = match partitions[0]
-        .embedding
-        .filter(|_| !cfg.final_model)
-    {
-        Some(setting) => {
-            let p = other_ports
-                .remove(&setting)
-                .ok_or_else(|| PaperAError::SearchEmbedding {
-                    setting: setting.to_string(),
-                    reason: "partition 0 chose it but it was not computed".into(),
-                })?;
-            note(
-                obs,
-                format!(
+    let (autoencoder, embeddings, reference_ports) =
+        match partitions[0].embedding.filter(|_| !cfg.final_model) {
+            Some(setting) => {
+                let p =
+                    other_ports
+                        .remove(&setting)
+                        .ok_or_else(|| PaperAError::SearchEmbedding {
+                            setting: setting.to_string(),
+                            reason: "partition 0 chose it but it was not computed".into(),
+                        })?;
+                note(
+                    obs,
+                    format!(
                     "the saved model keeps partition 0's classifier and its embedding ({setting})"
                 ),
-            );
-            (p.autoencoder, p.embeddings, p.reference_ports)
-        }
-        None => (ports.autoencoder, ports.embeddings, ports.reference_ports),
-    };
+                );
+                (p.autoencoder, p.embeddings, p.reference_ports)
+            }
+            None => (ports.autoencoder, ports.embeddings, ports.reference_ports),
+        };
     let search_embeddings: Vec<EmbeddingSetting> = wanted;
     let e = embeddings.dim();
     let model = PaperAModel {
