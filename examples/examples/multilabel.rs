@@ -146,11 +146,17 @@ struct Args {
     /// `hybrid` or `mlp`.
     #[arg(long, default_value = "auto", value_parser = ["auto", "gcn", "hybrid", "mlp"])]
     save_model: String,
-    /// Search the GCN's first size, GCN layers and FC layers (Paper A's Table II) by
-    /// cross-validation on each partition's training part: `none`, `full` (27 points) or
-    /// `random:N`.
+    /// Search Paper A's Table II settings (the grid of `--search-grid`) by cross-validation on
+    /// each partition's training part: `none`, `full` (every point) or `random:N` (N points
+    /// drawn per partition).
     #[arg(long, default_value = "none")]
     search: String,
+    /// The grid of `--search`: `classifier` (first size, GCN layers, FC layers: 27 points, the
+    /// run's port embedding) or `table2` (also reference ports, latent size and auto-encoder
+    /// depth: 729 points; one port embedding is computed per distinct embedding setting the
+    /// drawn points need).
+    #[arg(long, default_value = "classifier", value_parser = ["classifier", "table2"])]
+    search_grid: String,
     /// Cross-validation folds of `--search`.
     #[arg(long, default_value_t = 4)]
     search_folds: usize,
@@ -254,7 +260,10 @@ fn config(a: &Args) -> Result<PaperAConfig, CliError> {
         c.search = Some(paper_a::SearchSettings {
             budget,
             folds: a.search_folds,
-            ..paper_a::SearchSettings::default()
+            grid: match a.search_grid.as_str() {
+                "table2" => paper_a::search::table2_grid(),
+                _ => paper_a::search::classifier_grid(),
+            },
         });
     }
     c.saved_model = match a.save_model.as_str() {

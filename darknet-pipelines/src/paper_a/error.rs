@@ -113,6 +113,15 @@ pub enum PaperAError {
         /// The value found.
         found: String,
     },
+    /// The hyper-parameter search met an embedding setting without host graphs, or host
+    /// graphs of another setting that do not match the run's (hosts, labels, order).
+    #[error("search embedding {setting}: {reason}")]
+    SearchEmbedding {
+        /// The embedding setting.
+        setting: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An invalid setting.
     #[error("invalid setting {field} = {value}: {reason}")]
     InvalidConfig {

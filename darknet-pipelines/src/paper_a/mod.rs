@@ -84,7 +84,7 @@ pub use filters::{apply_filters, filter_trace, FilterConfig, FilterReport, Filte
 pub use labels::{read_label_file, rows_from_reports, LabelRows, LabelSummary, LABEL_NAMES};
 pub use model::{PaperAModel, Predictions};
 pub use output::write_outputs;
-pub use search::SearchSettings;
+pub use search::{EmbeddingSetting, SearchData, SearchSettings};
 pub use stream::{stream_input, Streamed};
 
 use crate::progress::{Event, Observer, Silent, Stage, Warning, WarningKind, Warnings};
@@ -93,6 +93,7 @@ use darknet_core::{HostStats, SynthConfig, Trace};
 use darknet_eval::calibration::{
     calibration_quality, Calibration, CalibrationMethod, CalibrationQuality,
 };
+use darknet_eval::selection::Budget;
 use darknet_eval::{ml_ros, AggregateReport, MultiLabelReport, SweepPoint};
 use darknet_graph::{
     reference_distances, DatasetReport, DistanceConfig, HostDataset, PortEmbeddings, PortGraph,
@@ -108,6 +109,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -250,8 +252,9 @@ pub struct PaperAConfig {
     /// The model to save for prediction (GCN, hybrid or MLP) instead of the one validation
     /// data prefers; `None` (default) lets validation choose.
     pub saved_model: Option<ModelKind>,
-    /// Hyper-parameter search of the GCN classifier by cross-validation on each partition's
-    /// training part (see [`search`]); `None` (default) trains with [`Self::classifier`] as set.
+    /// Hyper-parameter search by cross-validation on each partition's training part (see
+    /// [`search`]): the GCN's settings and, when the grid has embedding axes, the port
+    /// embedding's; `None` (default) trains with [`Self::classifier`] and the run's embedding.
     pub search: Option<SearchSettings>,
     /// Number of random partitions (5).
     pub n_partitions: usize,
@@ -400,6 +403,9 @@ impl PaperAConfig {
         }
         self.autoencoder.validate()?;
         self.classifier.validate()?;
+        if let Some(s) = &self.search {
+            s.validate(self)?;
+        }
         if let Some(b) = &self.baseline {
             b.train.validate()?;
             if b.layers == 0 || b.first_size == 0 {
@@ -618,6 +624,66 @@ pub fn port_stage_from_graph(
     })
 }
 
+/// The port stage and host-graph dataset of the embedding `setting` (the other settings as
+/// `cfg`): what [`run`] computes once for each embedding setting a search needs.
+/// `host_graphs` builds a dataset from an embedding table (as [`build_dataset`] does from the
+/// trace); `reference` is the run's own dataset, which the new one must match in hosts,
+/// labels and order (only the node features differ). References beyond the ports of `graph`
+/// are clamped to them.
+///
+/// # Errors
+/// Those of [`port_stage_from_graph`] and `host_graphs`; [`PaperAError::SearchEmbedding`]
+/// when the hosts or labels differ from `reference`.
+pub fn embedding_variant(
+    graph: &PortGraph,
+    setting: EmbeddingSetting,
+    reference: &Dataset,
+    cfg: &PaperAConfig,
+    obs: &dyn Observer,
+    host_graphs: &dyn Fn(&PortEmbeddings) -> Result<Dataset>,
+) -> Result<(PortStage, Dataset)> {
+    let setting = setting.clamped(graph.n_ports());
+    setting.validate(cfg)?;
+    let ports = port_stage_from_graph(graph, 0.0, &setting.apply(cfg), obs)?;
+    let data = host_graphs(&ports.embeddings)?;
+    let (a, b) = (&data.graphs, &reference.graphs);
+    if a.hosts != b.hosts || a.labels != b.labels || a.label_names != b.label_names {
+        return Err(PaperAError::SearchEmbedding {
+            setting: setting.to_string(),
+            reason: format!(
+                "its host-graph dataset has {} hosts, the run's {}; they must be the same hosts, labels and order",
+                a.len(),
+                b.len()
+            ),
+        });
+    }
+    Ok((ports, data))
+}
+
+/// Notes the search grid's reference counts that exceed the ports of the port graph (they are
+/// clamped to the ports).
+fn note_clamped_references(cfg: &PaperAConfig, n_ports: usize, obs: &dyn Observer) {
+    let Some(s) = &cfg.search else { return };
+    let over: Vec<String> = s
+        .grid
+        .axes
+        .iter()
+        .filter(|(n, _)| n == "references")
+        .flat_map(|(_, v)| v.iter())
+        .filter(|v| matches!(v, darknet_eval::selection::ParamValue::Int(r) if *r > n_ports as i64))
+        .map(ToString::to_string)
+        .collect();
+    if !over.is_empty() {
+        note(
+            obs,
+            format!(
+                "search: references {} clamped to the {n_ports} ports of the port graph (points differing only there tie; the first in grid order wins)",
+                over.join(", ")
+            ),
+        );
+    }
+}
+
 /// The labelled host-graph dataset and the baseline's per-host statistics (same rows).
 #[derive(Clone, Debug)]
 pub struct Dataset {
@@ -741,6 +807,10 @@ pub struct PartitionResult {
     /// The hyper-parameter search of this partition, when one ran: every evaluated point with
     /// its cross-validation scores, and the chosen one (the GCN trained with it).
     pub search: Option<darknet_eval::selection::Selection>,
+    /// The embedding setting (references clamped to the ports) whose host graphs the
+    /// partition's GCN and hybrid used, when the search chose another than the run's own;
+    /// `None` when they used the run's.
+    pub embedding: Option<EmbeddingSetting>,
 }
 
 /// Mixed into each partition's seed to draw its validation slice.
@@ -756,14 +826,47 @@ fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
 /// `ros_percentage` % before training (docs/paper-a.md#partitions, docs/choices.md#a10). Partition
 /// k's models are seeded with `seed + k`.
 ///
+/// A search whose grid has embedding axes needs the datasets of other embedding settings:
+/// use [`evaluate_partitions_with`] (as [`run`] does).
+///
 /// # Errors
-/// Split, oversampling, training and metric errors.
+/// Split, oversampling, training and metric errors; [`PaperAError::SearchEmbedding`] when the
+/// search draws an embedding setting other than the run's.
 pub fn evaluate_partitions(
     data: &Dataset,
     cfg: &PaperAConfig,
     obs: &dyn Observer,
 ) -> Result<Vec<PartitionResult>> {
+    evaluate_partitions_with(&SearchData::single(data, cfg), cfg, obs)
+}
+
+/// [`evaluate_partitions`] with the datasets of the embedding settings the search may choose
+/// (see [`search`]): each partition's GCN and hybrid use the dataset of the chosen setting;
+/// the split, the validation slice, ML-ROS and the MLP baseline are those of `data.default`
+/// (the datasets share hosts, labels and order).
+///
+/// # Errors
+/// As [`evaluate_partitions`].
+pub fn evaluate_partitions_with(
+    sets: &SearchData<'_>,
+    cfg: &PaperAConfig,
+    obs: &dyn Observer,
+) -> Result<Vec<PartitionResult>> {
+    let data = sets.default;
     let ds = &data.graphs;
+    if let Some(s) = cfg.search.as_ref().filter(|s| s.budget != Budget::None) {
+        let per = s.trainings_per_partition();
+        note(
+            obs,
+            format!(
+                "search: {} points × {} folds = {per} GCN trainings per partition, {} over {} partitions",
+                per / s.folds.max(1),
+                s.folds,
+                per * cfg.partitions_to_run,
+                cfg.partitions_to_run
+            ),
+        );
+    }
     let folds = darknet_eval::k_fold(
         &(0..ds.len()).collect::<Vec<_>>(),
         cfg.n_partitions,
@@ -781,21 +884,36 @@ pub fn evaluate_partitions(
             cfg.seed.wrapping_add(k as u64) ^ VALIDATION_SEED,
         );
         let train = ml_ros(ds.labels.view(), &fit, cfg.ros_percentage, &mut rng)?;
-        let train_set = GraphSubset::new(&ds.graphs, &train);
         let y_train = y.select(Axis(0), &train);
-        let (classifier_cfg, search) = match &cfg.search {
-            None => (cfg.classifier.clone(), None),
+        let (classifier_cfg, search, setting) = match &cfg.search {
+            None => (cfg.classifier.clone(), None, sets.default_setting),
             Some(s) => {
                 let stage = Stage::start(obs, &format!("search {k}"), 0);
-                let found = search::search(data, &fit, cfg, s, k as u64)?;
+                let found = search::search(sets, &fit, cfg, s, k as u64)?;
                 drop(stage);
-                let c = match &found {
-                    Some(f) => search::apply(&cfg.classifier, f.best())?,
-                    None => cfg.classifier.clone(),
+                let (c, e) = match &found {
+                    Some(f) => (
+                        search::apply(&cfg.classifier, f.best())?,
+                        sets.setting_of(f.best())?,
+                    ),
+                    None => (cfg.classifier.clone(), sets.default_setting),
                 };
-                (c, found)
+                (c, found, e)
             }
         };
+        // The host graphs of the chosen embedding: same hosts, labels and order as `ds`.
+        let graphs = &sets.get(&setting)?.graphs.graphs;
+        let embedding = (setting != sets.default_setting).then_some(setting);
+        if let Some(e) = embedding {
+            note(
+                obs,
+                format!(
+                    "partition {k}: the search chose the embedding {e} (the run's is {})",
+                    sets.default_setting
+                ),
+            );
+        }
+        let train_set = GraphSubset::new(graphs, &train);
         let ccfg = classifier_cfg.seed(cfg.seed.wrapping_add(k as u64));
         let bar = Stage::start(obs, &format!("GCN {k}"), ccfg.train.max_epochs as u64);
         let (mut classifier, gcn_curve) =
@@ -806,8 +924,8 @@ pub fn evaluate_partitions(
         if cfg.bn_recalibration {
             recalibrate_batchnorm(&mut classifier, &train_set, ccfg.train.batch_size)?;
         }
-        let test = GraphSubset::new(&ds.graphs, &fold.test);
-        let val_set = GraphSubset::new(&ds.graphs, &val);
+        let test = GraphSubset::new(graphs, &fold.test);
+        let val_set = GraphSubset::new(graphs, &val);
         let gcn_scores = classifier.scores_graphs(&test, 256)?.mapv(f64::from);
         let truth = ds.labels.select(Axis(0), &fold.test);
         let val_truth = ds.labels.select(Axis(0), &val);
@@ -939,6 +1057,7 @@ pub fn evaluate_partitions(
             hybrid_classifier,
             mlp,
             search,
+            embedding,
         });
     }
     Ok(out)
@@ -1082,6 +1201,9 @@ pub struct PaperAResult {
     pub model: PaperAModel,
     /// Learning curve of the final model (when trained).
     pub final_curve: Option<LearningCurve>,
+    /// Embedding settings (references clamped to the ports) computed for the search besides
+    /// the run's own, ascending: those the budget's points need (see [`search`]).
+    pub search_embeddings: Vec<EmbeddingSetting>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
     /// What the user should know (label categories ignored, labelled hosts absent from the
@@ -1266,7 +1388,16 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         n_days,
     } = staged;
     let ports = port_stage_from_graph(&graph, timings.pop().map_or(0.0, |t| t.1), cfg, obs)?;
-    drop(graph);
+    let n_ports = ports.summary.n_ports;
+    // The embedding settings the search's points need besides the run's: the port graph is
+    // kept for them.
+    let wanted = search::needed_embeddings(cfg, n_ports)?;
+    let graph = if wanted.is_empty() {
+        drop(graph);
+        None
+    } else {
+        Some(graph)
+    };
     note(
         obs,
         format!(
@@ -1283,29 +1414,25 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         timings.push((name.to_string(), clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
-    let mut data = match &from_tables {
-        #[cfg(feature = "parquet")]
-        Some((dir, kept)) => aggregates::build_dataset(
-            dir,
-            kept,
-            &ports.embeddings,
-            &ingested_labels,
-            cfg.n_partitions,
-        )?,
-        _ => build_dataset(
-            &trace,
-            &ports.embeddings,
-            &ingested_labels,
-            cfg.n_partitions,
-        )?,
+    // The dataset of an embedding table: the run's, and those of the search's settings.
+    let host_graphs = |emb: &PortEmbeddings| -> Result<Dataset> {
+        let mut data = match &from_tables {
+            #[cfg(feature = "parquet")]
+            Some((dir, kept)) => {
+                aggregates::build_dataset(dir, kept, emb, &ingested_labels, cfg.n_partitions)?
+            }
+            _ => build_dataset(&trace, emb, &ingested_labels, cfg.n_partitions)?,
+        };
+        if cfg.stream && from_tables.is_none() {
+            // `trace` holds the labelled hosts only: count the hosts of all the kept traffic.
+            let r = &mut data.graphs.report;
+            let labelled_present = r.n_hosts - r.n_hosts_unlabelled;
+            r.n_hosts = filter_report.hosts_out;
+            r.n_hosts_unlabelled = r.n_hosts - labelled_present;
+        }
+        Ok(data)
     };
-    if cfg.stream && from_tables.is_none() {
-        // `trace` holds the labelled hosts only: count the hosts of all the kept traffic.
-        let r = &mut data.graphs.report;
-        let labelled_present = r.n_hosts - r.n_hosts_unlabelled;
-        r.n_hosts = filter_report.hosts_out;
-        r.n_hosts_unlabelled = r.n_hosts - labelled_present;
-    }
+    let data = host_graphs(&ports.embeddings)?;
     let dr = data.graphs.report.clone();
     note(obs, format!("dataset: {}", describe_dataset(&dr)));
     if dr.n_labels_absent > 0 {
@@ -1318,7 +1445,37 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         );
     }
     lap("host graphs", &mut timings);
-    let mut partitions = evaluate_partitions(&data, cfg, obs)?;
+    let mut other_ports = BTreeMap::new();
+    let mut other_data = BTreeMap::new();
+    if let Some(graph) = graph {
+        note_clamped_references(cfg, n_ports, obs);
+        note(
+            obs,
+            format!(
+                "search: {} more port embeddings and host-graph sets for the points drawn: {}",
+                wanted.len(),
+                wanted
+                    .iter()
+                    .map(|e| format!("({e})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        for &setting in &wanted {
+            let (p, d) = embedding_variant(&graph, setting, &data, cfg, obs, &host_graphs)?;
+            other_ports.insert(setting, p);
+            other_data.insert(setting, d);
+        }
+        lap("search embeddings", &mut timings);
+    }
+    let sets = SearchData {
+        default_setting: EmbeddingSetting::of_config(cfg).clamped(n_ports),
+        default: &data,
+        others: &other_data,
+        n_ports,
+    };
+    let mut partitions = evaluate_partitions_with(&sets, cfg, obs)?;
+    drop(other_data);
     lap("partitions", &mut timings);
     let reports: Vec<MultiLabelReport> = partitions.iter().map(|p| p.gcn_report.clone()).collect();
     let gcn = AggregateReport::from_reports(&reports)?;
@@ -1428,7 +1585,30 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         p.hybrid_classifier = None;
         p.mlp = None;
     }
-    let e = ports.embeddings.dim();
+    // Without a final model, partition 0's classifiers are kept: with the embedding they were
+    // trained on.
+    let (autoencoder, embeddings, reference_ports) =
+        match partitions[0].embedding.filter(|_| !cfg.final_model) {
+            Some(setting) => {
+                let p =
+                    other_ports
+                        .remove(&setting)
+                        .ok_or_else(|| PaperAError::SearchEmbedding {
+                            setting: setting.to_string(),
+                            reason: "partition 0 chose it but it was not computed".into(),
+                        })?;
+                note(
+                    obs,
+                    format!(
+                    "the saved model keeps partition 0's classifier and its embedding ({setting})"
+                ),
+                );
+                (p.autoencoder, p.embeddings, p.reference_ports)
+            }
+            None => (ports.autoencoder, ports.embeddings, ports.reference_ports),
+        };
+    let search_embeddings: Vec<EmbeddingSetting> = wanted;
+    let e = embeddings.dim();
     let model = PaperAModel {
         meta: model::ModelMeta {
             format: model::MODEL_FORMAT,
@@ -1436,7 +1616,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             label_names: data.graphs.label_names.clone(),
             embedding_dim: e,
             n_features: darknet_graph::n_host_features(e),
-            reference_ports: ports.reference_ports.clone(),
+            reference_ports,
             threshold: cfg.classifier.threshold,
             classifier_kind: if final_hybrid.is_some() {
                 ModelKind::Hybrid
@@ -1447,8 +1627,8 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
             },
             thresholds: selection.as_ref().map(|s| s.thresholds.clone()),
         },
-        autoencoder: ports.autoencoder,
-        embeddings: ports.embeddings,
+        autoencoder,
+        embeddings,
         classifier,
         hybrid: final_hybrid,
         mlp: final_mlp,
@@ -1474,6 +1654,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         calibration,
         model,
         final_curve,
+        search_embeddings,
         timings,
         warnings: warnings.list,
     })

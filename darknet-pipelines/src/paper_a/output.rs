@@ -81,6 +81,10 @@ struct PartitionJson<'a> {
     n_validation: usize,
     validation: &'a [super::Validated],
     search: Option<&'a darknet_eval::selection::Selection>,
+    /// The embedding setting of the partition's GCN and hybrid when the search chose another
+    /// than the run's (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<super::EmbeddingSetting>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +101,9 @@ struct MetricsJson<'a> {
     table_iii: Vec<TableRow>,
     paper_a: BTreeMap<&'static str, f64>,
     partitions: Vec<PartitionJson<'a>>,
+    /// Embedding settings computed for the search besides the run's (omitted when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    search_embeddings: &'a [super::EmbeddingSetting],
     dataset: DatasetJson,
     timings_secs: Vec<(String, f64)>,
 }
@@ -179,8 +186,10 @@ pub fn metrics_json(r: &PaperAResult) -> String {
                 n_validation: p.n_validation,
                 validation: &p.validated,
                 search: p.search.as_ref(),
+                embedding: p.embedding,
             })
             .collect(),
+        search_embeddings: &r.search_embeddings,
         dataset: DatasetJson {
             n_packets_in: r.n_packets_in,
             n_hosts_in: r.n_hosts_in,
@@ -351,7 +360,24 @@ pub fn report_markdown(r: &PaperAResult) -> String {
                     b.mean,
                     b.std
                 );
+                if let Some(e) = &p.embedding {
+                    let _ = writeln!(
+                        o,
+                        "  - its GCN and hybrid used the embedding {e}, not the run's own"
+                    );
+                }
             }
+        }
+        if !r.search_embeddings.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nPort embeddings computed for the search besides the run's: {}.",
+                r.search_embeddings
+                    .iter()
+                    .map(|e| format!("({e})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     if let Some(sel) = &r.selection {
