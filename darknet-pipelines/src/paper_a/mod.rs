@@ -827,7 +827,7 @@ fn f32_labels(y: &Array2<u8>) -> Array2<f32> {
 /// k's models are seeded with `seed + k`.
 ///
 /// A search whose grid has embedding axes needs the datasets of other embedding settings:
-/// use [`evaluate_partitions_with`] (as [`run`] does).
+/// use [`evaluate_partitions_on`] (as [`run`] does).
 ///
 /// # Errors
 /// Split, oversampling, training and metric errors; [`PaperAError::SearchEmbedding`] when the
@@ -837,17 +837,17 @@ pub fn evaluate_partitions(
     cfg: &PaperAConfig,
     obs: &dyn Observer,
 ) -> Result<Vec<PartitionResult>> {
-    evaluate_partitions_with(&SearchData::single(data, cfg), cfg, obs)
+    evaluate_partitions_on(&SearchData::single(data, cfg), cfg, obs)
 }
 
-/// [`evaluate_partitions`] with the datasets of the embedding settings the search may choose
+/// [`evaluate_partitions`] on the datasets of the embedding settings the search may choose
 /// (see [`search`]): each partition's GCN and hybrid use the dataset of the chosen setting;
 /// the split, the validation slice, ML-ROS and the MLP baseline are those of `data.default`
 /// (the datasets share hosts, labels and order).
 ///
 /// # Errors
 /// As [`evaluate_partitions`].
-pub fn evaluate_partitions_with(
+pub fn evaluate_partitions_on(
     sets: &SearchData<'_>,
     cfg: &PaperAConfig,
     obs: &dyn Observer,
@@ -1474,7 +1474,7 @@ pub fn run(input: &Input, cfg: &PaperAConfig, obs: &dyn Observer) -> Result<Pape
         others: &other_data,
         n_ports,
     };
-    let mut partitions = evaluate_partitions_with(&sets, cfg, obs)?;
+    let mut partitions = evaluate_partitions_on(&sets, cfg, obs)?;
     drop(other_data);
     lap("partitions", &mut timings);
     let reports: Vec<MultiLabelReport> = partitions.iter().map(|p| p.gcn_report.clone()).collect();
