@@ -9,13 +9,13 @@ mod aggregates_common;
 
 use darknet_core::aggregate::read;
 use darknet_core::label::{write_abuse_reports, write_ground_truth};
-use darknet_core::{PcapWriter, PcapWriterOptions, SyntheticDarknet, Trace};
+use darknet_core::Trace;
 use darknet_graph::{build_snapshots, PortGraph, SnapshotSet, TransitionCounts};
 use darknet_pipelines::paper_a::{self, PaperAConfig, PaperAError};
 use darknet_pipelines::paper_b::{self, ModelKind, PaperBConfig, PaperBError, Variant};
 use darknet_pipelines::Silent;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("aggregates-test-{name}-{}", std::process::id()));
@@ -24,23 +24,10 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-/// Writes the darknet as one pcap and returns its path and the trace read back from it.
-fn pcap(darknet: &SyntheticDarknet, dir: &Path) -> (PathBuf, Trace) {
-    let path = dir.join("darknet.pcap");
-    let mut w =
-        PcapWriter::new(File::create(&path).unwrap(), PcapWriterOptions::default()).unwrap();
-    for p in (0..darknet.n_days()).flat_map(|d| darknet.day(d)) {
-        w.write_packet(&p).unwrap();
-    }
-    w.finish().unwrap();
-    let trace = paper_a::read_captures(std::slice::from_ref(&path)).unwrap();
-    (path, trace)
-}
-
 fn paper_a_setup(name: &str) -> (PathBuf, paper_a::Input, PathBuf, Trace) {
     let dir = tmp(name);
     let darknet = paper_a::tiny_synth(4).days(9).build().unwrap();
-    let (path, trace) = pcap(&darknet, &dir);
+    let (path, trace) = aggregates_common::pcap(&darknet, &dir);
     let labels = dir.join("reports.csv");
     write_abuse_reports(
         File::create(&labels).unwrap(),
@@ -139,7 +126,7 @@ fn paper_a_aggregates_with_other_settings_are_refused() {
 fn paper_b_setup(name: &str, cfg: &PaperBConfig) -> (PathBuf, paper_b::Input, PathBuf, Trace) {
     let dir = tmp(name);
     let darknet = paper_b::tiny_synth(6).days(6).hosts(300).build().unwrap();
-    let (path, trace) = pcap(&darknet, &dir);
+    let (path, trace) = aggregates_common::pcap(&darknet, &dir);
     let truth = dir.join("truth.csv");
     write_ground_truth(
         File::create(&truth).unwrap(),

@@ -8,9 +8,8 @@ mod aggregates_common;
 
 use darknet_core::aggregate::{self, read, AggregateParams, RunOptions};
 use darknet_core::io::parquet::write_dataset;
-use darknet_core::{PcapWriter, PcapWriterOptions, SyntheticDarknet, Trace};
+use darknet_core::Trace;
 use darknet_pipelines::{paper_a, paper_b};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 fn tmp(name: &str) -> PathBuf {
@@ -18,19 +17,6 @@ fn tmp(name: &str) -> PathBuf {
     std::fs::remove_dir_all(&d).ok();
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// The darknet's packets as the pipelines read them (through a pcap, so that timestamps and
-/// fields are the ones a capture carries).
-fn trace_of(darknet: &SyntheticDarknet, dir: &Path) -> Trace {
-    let path = dir.join("darknet.pcap");
-    let mut w =
-        PcapWriter::new(File::create(&path).unwrap(), PcapWriterOptions::default()).unwrap();
-    for p in (0..darknet.n_days()).flat_map(|d| darknet.day(d)) {
-        w.write_packet(&p).unwrap();
-    }
-    w.finish().unwrap();
-    paper_a::read_captures(std::slice::from_ref(&path)).unwrap()
 }
 
 /// Writes `trace` as a Parquet dataset and aggregates it with DataFusion into `dir/sql`.
@@ -117,7 +103,7 @@ fn close_summaries(mem: &[read::HostSummary], sql: &[read::HostSummary]) {
 fn paper_a_tables_equal_the_in_memory_ones() {
     let dir = tmp("a");
     let darknet = paper_a::tiny_synth(4).days(9).build().unwrap();
-    let trace = trace_of(&darknet, &dir);
+    let (_, trace) = aggregates_common::pcap(&darknet, &dir);
     let mem = dir.join("mem");
     aggregates_common::write_paper_a(&trace, &paper_a::FilterConfig::default(), &mem);
     let sql = datafusion_tables(&trace, &dir, AggregateParams::default());
@@ -154,7 +140,7 @@ fn paper_a_tables_equal_the_in_memory_ones() {
 fn paper_b_tables_equal_the_in_memory_ones() {
     let dir = tmp("b");
     let darknet = paper_b::tiny_synth(6).days(6).hosts(300).build().unwrap();
-    let trace = trace_of(&darknet, &dir);
+    let (_, trace) = aggregates_common::pcap(&darknet, &dir);
     let mut cfg = paper_b::PaperBConfig::quick(5);
     cfg.top_k_ports = 40;
     let mem = dir.join("mem");

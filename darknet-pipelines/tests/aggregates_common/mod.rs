@@ -9,12 +9,15 @@ use darknet_core::filter::{
     bogon_filter, is_bogon, isolated_filter, periodic_filter, vertical_scan_filter,
     VerticalScanConfig,
 };
-use darknet_core::{HostStatsTable, Moments, Trace};
+use darknet_core::{
+    HostStatsTable, Moments, PcapWriter, PcapWriterOptions, SyntheticDarknet, Trace,
+};
 use darknet_graph::{build_raw_days, PortNode, SnapshotConfig};
-use darknet_pipelines::paper_a::FilterConfig;
+use darknet_pipelines::paper_a::{self, FilterConfig};
 use parquet::arrow::ArrowWriter;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A column of a table: integers, nullable integers or nullable doubles.
@@ -489,4 +492,17 @@ pub fn write_paper_b(trace: &Trace, config: &SnapshotConfig, dir: &Path) {
             ),
         ],
     );
+}
+
+/// Writes the darknet as one pcap and returns its path and the trace read back from it.
+pub fn pcap(darknet: &SyntheticDarknet, dir: &Path) -> (PathBuf, Trace) {
+    let path = dir.join("darknet.pcap");
+    let mut w =
+        PcapWriter::new(File::create(&path).unwrap(), PcapWriterOptions::default()).unwrap();
+    for p in (0..darknet.n_days()).flat_map(|d| darknet.day(d)) {
+        w.write_packet(&p).unwrap();
+    }
+    w.finish().unwrap();
+    let trace = paper_a::read_captures(std::slice::from_ref(&path)).unwrap();
+    (path, trace)
 }
