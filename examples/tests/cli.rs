@@ -4,7 +4,7 @@
 //! programs are built and found.
 mod common;
 
-use common::{bin, first_with_suffix, fixtures, hash, run_in, snapshot, Scratch};
+use common::{bin, first_with_suffix, fixtures, hash, leftovers, run_in, snapshot, Scratch};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,16 +13,6 @@ fn copy_into(dir: &Path, from: &Path, name: &str) -> std::path::PathBuf {
     let to = dir.join(name);
     std::fs::copy(from, &to).unwrap();
     to
-}
-
-/// Names of the hidden temporary files left in `dir` (there must be none).
-fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{hash, run_in, snapshot, Scratch};
+use common::{hash, leftovers, run_in, snapshot, Scratch};
 use darknet_core::io::{PcapWriter, PcapWriterOptions};
 use darknet_core::SynthConfig;
 use std::path::Path;
@@ -27,16 +27,6 @@ fn two_day_pcap(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// Names in `dir` starting with `.` (staging leftovers).
-fn hidden(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect()
-}
-
 #[test]
 fn convert_writes_a_dataset_that_reads_back_as_the_capture() {
     let s = Scratch::new("pq-convert");
@@ -55,7 +45,7 @@ fn convert_writes_a_dataset_that_reads_back_as_the_capture() {
         "{files:?}"
     );
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(hidden(&s.0).is_empty(), "{:?}", hidden(&s.0));
+    assert!(leftovers(&s.0).is_empty(), "{:?}", leftovers(&s.0));
     // The dataset converts back to the same CSV as the capture (every field, capture order).
     run_in(&s.0, "convert", &["two-days.pcap", "-o", "from-pcap.csv"]).ok();
     run_in(&s.0, "convert", &["--input", "ds", "-o", "from-ds.csv"]).ok();
@@ -165,5 +155,5 @@ fn convert_to_parquet_refuses_bad_outputs_and_leaves_nothing_behind() {
     .fails();
     assert!(r.stderr.contains("cut.pcap"), "{r:#?}");
     assert!(!s.join("cut-ds").exists() && !s.join("x").exists());
-    assert!(hidden(&s.0).is_empty(), "{:?}", hidden(&s.0));
+    assert!(leftovers(&s.0).is_empty(), "{:?}", leftovers(&s.0));
 }

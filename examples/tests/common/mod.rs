@@ -285,3 +285,14 @@ pub fn first_with_suffix(dir: &Path, suffix: &str) -> PathBuf {
     v.sort();
     v.into_iter().next().expect("a file with that suffix")
 }
+
+/// Names of the hidden files left in `dir` (staging leftovers of an atomic write: there must
+/// be none).
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
